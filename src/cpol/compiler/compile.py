@@ -1,0 +1,137 @@
+"""The compiler driver: text -> syntax tree -> lowered dictionaries -> validated plan.
+
+Every stage reports into one list, so a file with a syntax error on line 3 and an unknown
+timezone on line 40 shows both. Policies that contain a syntax error are not validated
+(their statements are incomplete, and guessing would only add noise).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from cpol.compiler.ast import PolicyNode
+from cpol.compiler.builder import AstBuilder
+from cpol.compiler.lower import Lowered, lower_policy
+from cpol.diagnostics import Diagnostic, Diagnostics, Span
+from cpol.grammar.parser import parse
+from cpol.plan import Policy, PolicyInvalid, parse_policy
+
+
+@dataclass
+class Source:
+    """A `.cpol` text with its name, and the means to quote its lines in diagnostics."""
+
+    text: str
+    filename: str = "<input>"
+
+    def __post_init__(self) -> None:
+        self.lines = self.text.split("\n")
+
+    def diagnostic(self, message: str, span: Span, hint: str | None = None) -> Diagnostic:
+        line = self.lines[span.line - 1] if 0 < span.line <= len(self.lines) else ""
+        return Diagnostic(message, self.filename, span, hint=hint, source_line=line)
+
+
+@dataclass
+class LoweredFile:
+    """A parsed and lowered file: what the formatter and the validator both start from."""
+
+    source: Source
+    policies: list[Lowered]
+    diagnostics: list[Diagnostic]
+    syntax_ok: bool
+
+
+def _contains_error(node: PolicyNode, offsets: Iterable[int]) -> bool:
+    return any(node.span.start <= offset <= node.span.end for offset in offsets)
+
+
+def lower_source(text: str, filename: str = "<input>") -> LoweredFile:
+    """Parse and lower; report syntax and lowering problems, validate nothing yet."""
+    source = Source(text, filename)
+    outcome = parse(text, filename, AstBuilder)
+    diagnostics = list(outcome.diagnostics)
+    nodes: tuple[PolicyNode, ...] = outcome.value or ()
+    lowered: list[Lowered] = []
+    for node in nodes:
+        partial = _contains_error(node, outcome.error_offsets)
+        policy, problems = lower_policy(node, partial=partial)
+        diagnostics.extend(source.diagnostic(p.message, p.span, p.hint) for p in problems)
+        if not partial:
+            lowered.append(policy)
+    diagnostics.sort(key=lambda d: (d.span.start if d.span else 0))
+    return LoweredFile(source, lowered, diagnostics, syntax_ok=not outcome.diagnostics)
+
+
+def _validate(file: LoweredFile) -> list[Policy | None]:
+    """Validate each lowered policy through the plan models, mapping JSON paths to spans."""
+    results: list[Policy | None] = []
+    for lowered in file.policies:
+        try:
+            results.append(parse_policy(lowered.raw))
+        except PolicyInvalid as invalid:
+            results.append(None)
+            for problem in invalid.problems:
+                span = lowered.span_for(tuple(problem.loc))
+                file.diagnostics.append(file.source.diagnostic(problem.message, span, problem.hint))
+    return results
+
+
+def _duplicate_names(files: Sequence[LoweredFile]) -> list[Diagnostic]:
+    seen: dict[object, tuple[LoweredFile, Lowered]] = {}
+    out: list[Diagnostic] = []
+    for file in files:
+        for lowered in file.policies:
+            name = lowered.raw.get("name")
+            if name not in seen:
+                seen[name] = (file, lowered)
+                continue
+            first_file, first = seen[name]
+            where = f"{first_file.source.filename}:{first.node.name.span.line}:{first.node.name.span.column}"
+            out.append(
+                file.source.diagnostic(
+                    f"duplicate policy name `{name}`",
+                    lowered.node.name.span,
+                    f"first defined at {where}; policy names are unique per tenant",
+                )
+            )
+    return out
+
+
+def compile_sources(sources: Iterable[tuple[str, str]]) -> list[Policy]:
+    """Compile several (text, filename) pairs together: names must be unique across all."""
+    files = [lower_source(text, name) for text, name in sources]
+    policies: list[Policy | None] = []
+    for file in files:
+        policies.extend(_validate(file))
+    diagnostics = [d for file in files for d in sorted(file.diagnostics, key=_position)]
+    diagnostics.extend(_duplicate_names(files))
+    if any(d.severity == "error" for d in diagnostics):
+        raise Diagnostics(diagnostics)
+    return [p for p in policies if p is not None]
+
+
+def _position(diagnostic: Diagnostic) -> tuple[int, int]:
+    span = diagnostic.span
+    return (span.line, span.column) if span else (0, 0)
+
+
+def compile_source(text: str, filename: str = "<input>") -> list[Policy]:
+    """Compile one `.cpol` text to plan policies, or raise `Diagnostics` with every error."""
+    return compile_sources([(text, filename)])
+
+
+def read_text(path: Path) -> str:
+    """Read a source file, turning OS and encoding failures into diagnostics."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) else "it is not UTF-8 text"
+        raise Diagnostics([Diagnostic(f"cannot read file: {reason}", str(path))]) from None
+
+
+def compile_files(paths: Iterable[str | Path]) -> list[Policy]:
+    """Compile `.cpol` files together (duplicate names are checked across all of them)."""
+    return compile_sources((read_text(Path(p)), str(p)) for p in paths)
