@@ -19,9 +19,11 @@ from cpol.plan.fields import CPOL_ERROR, problem
 Loc = tuple[str | int, ...]
 
 
-def line_error(loc: Loc, message: str, hint: str | None = None) -> InitErrorDetails:
+def line_error(
+    loc: Loc, message: str, hint: str | None = None, value: object = None
+) -> InitErrorDetails:
     """One entry of a ValidationError, in cpol's wording."""
-    return {"type": problem(message, hint), "loc": loc, "input": None}
+    return {"type": problem(message, hint), "loc": loc, "input": value}
 
 
 def friendly(error: ErrorDetails) -> tuple[str, str | None]:
@@ -44,13 +46,18 @@ def friendly(error: ErrorDetails) -> tuple[str, str | None]:
 
 def relabel(exc: ValidationError) -> list[InitErrorDetails]:
     """The errors of `exc`, each converted to cpol's wording (idempotent)."""
-    return [line_error(tuple(err["loc"]), *friendly(err)) for err in exc.errors()]
+    return [
+        line_error(tuple(err["loc"]), *friendly(err), value=err.get("input"))
+        for err in exc.errors()
+    ]
 
 
 class CheckedModel(BaseModel):
     """A plan model: extra keys forbidden, immutable, errors collected and reworded."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, field_title_generator=lambda name, _info: name
+    )
 
     @classmethod
     def unknown_key(cls, key: str) -> tuple[str, str | None]:
@@ -86,7 +93,7 @@ class CheckedModel(BaseModel):
         try:
             model = handler(data)
         except ValidationError as exc:
-            errors = relabel(exc) + errors
+            raise ValidationError.from_exception_data(cls.__name__, relabel(exc) + errors) from None
         if errors:
             raise ValidationError.from_exception_data(cls.__name__, errors)
         return model

@@ -1,0 +1,172 @@
+"""Prints plan policies (their JSON objects) as canonical `.cpol` text.
+
+The sentence of each rule type lives in `templates/policy.cpol.j2`; this module supplies
+the filters that spell values the way the grammar reads them back. It works on the JSON
+form, so the decompiler (plan -> text) and the formatter (text -> text) share it.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import unicodedata
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+import jinja2
+
+WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+PERIOD_WORDS = {"daily": "per day", "weekly": "per week", "monthly": "per month", "alltime": "in total"}
+OPERATOR_SIGNS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "="}
+META_KEYS = ("id", "tenantId", "version", "createdAt", "updatedAt", "deletedAt")
+CAP_ITEMS = (("maxPerDay", "per day"), ("maxPerWeek", "per week"), ("maxPerMonth", "per month"))
+_ESCAPE_ALWAYS = {"\u0085", "\u2028", "\u2029"}
+
+
+class Notes(Protocol):
+    """Comments to print around a statement (`where` names the statement's kind)."""
+
+    def before(self, where: str) -> Sequence[str]: ...
+
+    def after(self, where: str) -> str: ...
+
+
+class NoNotes:
+    def before(self, where: str) -> Sequence[str]:
+        return ()
+
+    def after(self, where: str) -> str:
+        return ""
+
+
+def quote(value: object) -> str:
+    """A double-quoted string literal the lexer accepts (JSON escapes, Unicode kept)."""
+    text = json.dumps(value, ensure_ascii=False)
+    if not any(_needs_escape(ch) for ch in text):
+        return text
+    return "".join(f"\\u{ord(ch):04x}" if _needs_escape(ch) else ch for ch in text)
+
+
+def _needs_escape(ch: str) -> bool:
+    return ch in _ESCAPE_ALWAYS or unicodedata.category(ch) == "Cs"
+
+
+def number(value: object) -> str:
+    """`3` stays `3`, `3.0` stays `3.0`: the type survives the round trip."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"not a number: {value!r}")
+    return repr(value)
+
+
+def scalar(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return quote(value)
+    return number(value)
+
+
+def array(values: Sequence[str]) -> str:
+    """A list that is always an array: bare when it has items, `[]` when empty."""
+    return ", ".join(quote(v) for v in values) if values else "[]"
+
+
+def string_or_array(value: str | Sequence[str]) -> str:
+    """A bare single string means a string; a one-item array needs brackets."""
+    if isinstance(value, str):
+        return quote(value)
+    if len(value) == 1:
+        return f"[{quote(value[0])}]"
+    return array(value)
+
+
+def hour(value: int | float) -> str:
+    return f"{value}:00" if isinstance(value, int) and not isinstance(value, bool) else number(value)
+
+
+def days(values: Sequence[int]) -> str:
+    """Weekday names; ascending runs of three or more become `mon..fri`."""
+    if not values:
+        return "no days"
+    parts: list[str] = []
+    index = 0
+    while index < len(values):
+        end = index
+        while end + 1 < len(values) and values[end + 1] == values[end] + 1:
+            end += 1
+        if end - index >= 2:
+            parts.append(f"{WEEKDAYS[values[index]]}..{WEEKDAYS[values[end]]}")
+        else:
+            parts.extend(WEEKDAYS[v] for v in values[index : end + 1])
+        index = end + 1
+    return ", ".join(parts)
+
+
+def cap_items(config: Mapping[str, Any]) -> list[str]:
+    items = [f"{number(config[key])} {words}" for key, words in CAP_ITEMS if key in config]
+    if "maxTotal" in config:
+        items.append(f"{number(config['maxTotal'])} in total")
+    if "maxContacts" in config or "windowDays" in config:
+        items.append(f"{number(config['maxContacts'])} per {number(config['windowDays'])} days")
+    return items
+
+
+def _scope_ref(ref: Mapping[str, Any]) -> str:
+    if "scope" not in ref:
+        return quote(ref["scopeId"])
+    if "scopeId" not in ref:
+        return str(ref["scope"])
+    return f"{ref['scope']} {scalar(ref['scopeId'])}"
+
+
+def scope_lines(policy: Mapping[str, Any]) -> list[str]:
+    """`applies to` when scope/scopeId repeat the first of `scopes` (the API's own shape);
+    `scope`/`scopes` for anything else; nothing for a plain global policy."""
+    single = {k: policy[k] for k in ("scope", "scopeId") if k in policy}
+    if "scopes" not in policy:
+        return [] if single == {"scope": "global"} else [f"scope {_scope_ref(single)}"]
+    scopes = policy["scopes"]
+    if scopes and dict(scopes[0]) == single:
+        return ["applies to " + ", ".join(_scope_ref(ref) for ref in scopes)]
+    lines = [f"scope {_scope_ref(single)}"] if single else []
+    if scopes is None:
+        lines.append("scopes null")
+    else:
+        lines.append("scopes " + (", ".join(_scope_ref(ref) for ref in scopes) or "none"))
+    return lines
+
+
+def meta_fields(policy: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    return [(key, policy[key]) for key in META_KEYS if key in policy]
+
+
+def indent(where: str) -> str:
+    return "" if where in ("header", "close") else "  "
+
+
+@functools.cache
+def _template() -> jinja2.Template:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("cpol.decompiler", "templates"),
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters.update(
+        q=quote, num=number, scalar=scalar, array=array, string_or_array=string_or_array,
+        hour=hour, days=days, period=PERIOD_WORDS.__getitem__, operator=OPERATOR_SIGNS.__getitem__,
+    )  # fmt: skip
+    env.globals.update(cap_items=cap_items, scope_lines=scope_lines, meta_fields=meta_fields, indent=indent)
+    return env.get_template("policy.cpol.j2")
+
+
+def render_policy(policy: Mapping[str, Any], notes: Notes | None = None) -> str:
+    """One policy block, ending with a newline."""
+    return _template().render(p=policy, notes=notes or NoNotes())
+
+
+def render_policies(policies: Sequence[Mapping[str, Any]]) -> str:
+    """Policy blocks separated by a blank line."""
+    return "\n".join(render_policy(p) for p in policies)

@@ -1,0 +1,185 @@
+"""`cpol fmt`: canonical layout of `.cpol` source, keeping every comment.
+
+The source is parsed and lowered, then printed by the decompiler's printer, so formatted
+text and decompiled text are the same canonical form. Each comment is attached to the
+statement it stands before (or trails); statements may move to their canonical order and
+their comments move with them. Like Cedar's formatter, the result is re-parsed and must
+mean the same and hold the same comments, or formatting fails instead of changing a file.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from cpol.compiler.ast import Comment, FieldStmt, MetaStmt, PolicyNode, RuleStmt, Statement
+from cpol.compiler.compile import LoweredFile, lower_source
+from cpol.decompiler.printer import render_policy
+from cpol.diagnostics import Diagnostic, Diagnostics, Span
+
+_STRING_OR_COMMENT = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*')
+
+
+class FormatError(RuntimeError):
+    """The formatter's output would not mean what the input meant: a bug, never shown as text."""
+
+
+def scan_comments(text: str) -> list[Comment]:
+    """Every `#` comment outside strings, with whether code precedes it on its line."""
+    comments: list[Comment] = []
+    line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+    for match in _STRING_OR_COMMENT.finditer(text):
+        if not match.group().startswith("#"):
+            continue
+        start = match.start()
+        line = _line_of(line_starts, start)
+        column = start - line_starts[line - 1] + 1
+        own_line = not text[line_starts[line - 1] : start].strip()
+        span = Span(start, match.end(), line, column, line, column + len(match.group()))
+        comments.append(Comment(match.group().rstrip(), span, own_line))
+    return comments
+
+
+def _line_of(line_starts: Sequence[int], offset: int) -> int:
+    low, high = 0, len(line_starts)
+    while low + 1 < high:
+        middle = (low + high) // 2
+        if line_starts[middle] <= offset:
+            low = middle
+        else:
+            high = middle
+    return low + 1
+
+
+def _kind(statement: Statement) -> str:
+    if isinstance(statement, FieldStmt):
+        return statement.keyword
+    if isinstance(statement, RuleStmt):
+        return "rule"
+    if isinstance(statement, MetaStmt):
+        return "meta"
+    return "scope"
+
+
+@dataclass
+class PolicyNotes:
+    """Comments of one policy, handed out once each while the template prints it."""
+
+    leading: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    trailing: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+    def before(self, where: str) -> list[str]:
+        lines = self.leading.pop(where, [])
+        if where == "close":  # whatever was not printed (a dropped `scope global`)
+            for key in [k for k in self.leading if k != "close"]:
+                lines.extend(self.leading.pop(key))
+            for key in [k for k in self.trailing if k != "close"]:
+                lines.extend(self.trailing.pop(key))
+        return lines
+
+    def after(self, where: str) -> str:
+        items = self.trailing.pop(where, [])
+        if len(items) > 1:  # a statement that spanned lines now fits on one
+            self.leading[where].extend(items[:-1])
+        return f"  {items[-1]}" if items else ""
+
+
+@dataclass
+class _Anchor:
+    """A place a comment can attach to: a statement, a policy header or its closing brace."""
+
+    kind: str
+    start_line: int
+    end_line: int
+
+
+def _anchors(node: PolicyNode) -> list[_Anchor]:
+    anchors = [_Anchor("header", node.header.line, node.header.line)]
+    for statement in sorted(node.statements, key=lambda s: s.span.start):
+        anchors.append(_Anchor(_kind(statement), statement.span.line, statement.span.end_line))
+    anchors.append(_Anchor("close", node.span.end_line, node.span.end_line))
+    return anchors
+
+
+def _attach(comments: list[Comment], nodes: Sequence[PolicyNode]) -> tuple[list[PolicyNotes], list[str]]:
+    """Give each comment to the statement it trails, or the next one it stands before."""
+    notes = [PolicyNotes() for _ in nodes]
+    anchors = [_anchors(node) for node in nodes]
+    starts = [node.span.line for node in nodes]
+    footer: list[str] = []
+    last_line: dict[tuple[int, str], int] = {}
+    for comment in comments:
+        line = comment.span.line
+        index = bisect.bisect_right(starts, line) - 1
+        inside = index >= 0 and line <= nodes[index].span.end_line
+        if not inside:
+            index += 1
+        if index >= len(nodes):
+            _append_with_gap(footer, comment.text, line, last_line, (-1, "footer"))
+        elif not comment.own_line:
+            anchor = _trailed(anchors[index], line)
+            notes[index].trailing[anchor.kind].append(comment.text)
+        else:
+            anchor = next(a for a in anchors[index] if a.end_line >= line)
+            key = (index, anchor.kind)
+            _append_with_gap(notes[index].leading[anchor.kind], comment.text, line, last_line, key)
+    for (index, kind), line in last_line.items():
+        if index >= 0 and _gap_before(anchors[index], kind, line):
+            notes[index].leading[kind].append("")
+    return notes, footer
+
+
+def _trailed(anchors: list[_Anchor], line: int) -> _Anchor:
+    """The statement a same-line comment belongs to: the last one ending on that line."""
+    ending = [a for a in anchors if a.end_line == line]
+    if ending:
+        return ending[-1]
+    return [a for a in anchors if a.start_line <= line <= a.end_line][-1]
+
+
+def _append_with_gap(
+    lines: list[str], text: str, line: int, last_line: dict[tuple[int, str], int], key: tuple[int, str]
+) -> None:
+    """Keep one blank line where the user separated comments with blank lines."""
+    previous = last_line.get(key)
+    if previous is not None and line - previous > 1:
+        lines.append("")
+    lines.append(text)
+    last_line[key] = line
+
+
+def _gap_before(anchors: list[_Anchor], kind: str, comment_line: int) -> bool:
+    anchor = next(a for a in anchors if a.kind == kind)
+    return anchor.start_line - comment_line > 1
+
+
+def _syntax_errors(lowered: LoweredFile) -> list[Diagnostic]:
+    return [d for d in lowered.diagnostics if d.severity == "error"]
+
+
+def format_source(text: str, filename: str = "<input>") -> str:
+    """The canonical form of a `.cpol` text, or `Diagnostics` if it cannot be read."""
+    lowered = lower_source(text, filename)
+    errors = _syntax_errors(lowered)
+    if errors:
+        raise Diagnostics(errors)
+    comments = scan_comments(text)
+    nodes = [policy.node for policy in lowered.policies]
+    notes, footer = _attach(comments, nodes)
+    blocks = [render_policy(p.raw, n) for p, n in zip(lowered.policies, notes, strict=True)]
+    output = "\n".join(blocks)
+    if footer:
+        output += ("\n" if blocks else "") + "\n".join(footer) + "\n"
+    _verify(lowered, comments, output, filename)
+    return output
+
+
+def _verify(before: LoweredFile, comments: list[Comment], output: str, filename: str) -> None:
+    after = lower_source(output, filename)
+    if _syntax_errors(after) or [p.raw for p in after.policies] != [p.raw for p in before.policies]:
+        raise FormatError(f"formatting {filename} would change its meaning; file left as it was")
+    if Counter(c.text for c in scan_comments(output)) != Counter(c.text for c in comments):
+        raise FormatError(f"formatting {filename} would lose a comment; file left as it was")

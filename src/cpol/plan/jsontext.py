@@ -1,0 +1,104 @@
+"""Decoding JSON text into Python values, with diagnostics a user can act on.
+
+Syntax errors point at a line and column with the offending line. A key repeated in one
+object is reported too: `json` would silently keep only the last value.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cpol.diagnostics import Diagnostic, Diagnostics, Span, json_path
+
+Path = tuple[str | int, ...]
+
+
+class _RepeatedKeys(dict[str, Any]):
+    """A decoded JSON object in which some keys appeared more than once."""
+
+    repeated: list[str]
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """`object_pairs_hook` that remembers repeated keys instead of dropping them silently."""
+    result: dict[str, Any] = {}
+    repeated: list[str] = []
+    for key, value in pairs:
+        if key in result:
+            repeated.append(key)
+        result[key] = value
+    if not repeated:
+        return result
+    marked = _RepeatedKeys(result)
+    marked.repeated = repeated
+    return marked
+
+
+def _repeated_key_paths(root: object) -> list[Path]:
+    """Paths of every repeated key, in document order (iterative: nesting may be deep)."""
+    found: list[Path] = []
+    stack: list[tuple[Path, object]] = [((), root)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, _RepeatedKeys):
+            found.extend((*path, key) for key in node.repeated)
+        children: list[tuple[str | int, object]] = []
+        if isinstance(node, dict):
+            children = list(node.items())
+        elif isinstance(node, list):
+            children = list(enumerate(node))
+        stack.extend(((*path, key), child) for key, child in reversed(children))
+    return found
+
+
+def _syntax_error(exc: json.JSONDecodeError, text: str, file: str) -> Diagnostic:
+    lines = text.split("\n")
+    line = lines[exc.lineno - 1] if exc.lineno <= len(lines) else ""
+    span = Span(exc.pos, exc.pos + 1, exc.lineno, exc.colno, exc.lineno, exc.colno + 1)
+    hint = None
+    if text[: exc.pos].rstrip().endswith(","):
+        hint = "JSON does not allow a trailing comma"
+    elif not text.strip():
+        hint = "the input is empty"
+    message = f"invalid JSON: {exc.msg[:1].lower()}{exc.msg[1:]}"
+    return Diagnostic(message, file=file, span=span, hint=hint, source_line=line)
+
+
+def _text(source: str | bytes, file: str) -> str:
+    if isinstance(source, str):
+        return source.removeprefix("\ufeff")
+    try:
+        return source.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        message = f"the input is not UTF-8 text (invalid byte at offset {exc.start})"
+        raise Diagnostics([Diagnostic(message, file=file)]) from None
+
+
+def decode_json(source: str | bytes, file: str) -> tuple[object, list[Diagnostic]]:
+    """The decoded value and the repeated-key diagnostics; raises Diagnostics on bad syntax."""
+    text = _text(source, file)
+    marked: list[_RepeatedKeys] = []
+
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj = _object(pairs)
+        if isinstance(obj, _RepeatedKeys):
+            marked.append(obj)
+        return obj
+
+    try:
+        value = json.loads(text, object_pairs_hook=hook)
+    except json.JSONDecodeError as exc:
+        raise Diagnostics([_syntax_error(exc, text, file)]) from None
+    except RecursionError:
+        raise Diagnostics([Diagnostic("JSON is nested too deeply", file=file)]) from None
+    duplicates = [
+        Diagnostic(
+            f"duplicate key `{path[-1]}`",
+            file=file,
+            path=json_path(path),
+            hint="JSON keeps only the last value; remove the other one",
+        )
+        for path in (_repeated_key_paths(value) if marked else [])
+    ]
+    return value, duplicates
