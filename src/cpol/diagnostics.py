@@ -10,14 +10,16 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Severity = Literal["error", "warning", "info"]
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
-    """A region of source text: 1-based line/column of its start and end, 0-based offsets."""
+class Span(NamedTuple):
+    """A region of source text: 1-based line/column of its start and end, 0-based offsets.
+
+    A named tuple, not a dataclass: the parser makes one per token, so it must be cheap.
+    """
 
     start: int
     end: int

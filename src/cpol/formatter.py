@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from cpol.compiler.ast import Comment, FieldStmt, MetaStmt, PolicyNode, RuleStmt, Statement
 from cpol.compiler.compile import LoweredFile, lower_source
-from cpol.decompiler.printer import render_policy
+from cpol.decompiler.printer import render_policies
 from cpol.diagnostics import Diagnostic, Diagnostics, Span
 
 _STRING_OR_COMMENT = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*')
@@ -71,7 +71,11 @@ class PolicyNotes:
     leading: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     trailing: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
 
-    def before(self, where: str) -> list[str]:
+    def before(self, where: str) -> str:
+        indent = "" if where == "header" else "  "
+        return "".join(f"{indent}{line}\n" if line else "\n" for line in self._lines(where))
+
+    def _lines(self, where: str) -> list[str]:
         lines = self.leading.pop(where, [])
         if where == "close":  # whatever was not printed (a dropped `scope global`)
             for key in [k for k in self.leading if k != "close"]:
@@ -169,10 +173,9 @@ def format_source(text: str, filename: str = "<input>") -> str:
     comments = scan_comments(text)
     nodes = [policy.node for policy in lowered.policies]
     notes, footer = _attach(comments, nodes)
-    blocks = [render_policy(p.raw, n) for p, n in zip(lowered.policies, notes, strict=True)]
-    output = "\n".join(blocks)
+    output = render_policies([p.raw for p in lowered.policies], notes)
     if footer:
-        output += ("\n" if blocks else "") + "\n".join(footer) + "\n"
+        output += ("\n" if output else "") + "".join(f"{line}\n" for line in footer)
     _verify(lowered, comments, output, filename)
     return output
 

@@ -2,6 +2,8 @@
 
 Nodes are built inside the LALR parse (see `builder.py`), so they stay close to the
 grammar; `lower.py` turns them into plan dictionaries and reports what does not fit.
+They are plain (not frozen) slotted dataclasses because the parser creates one per value
+and frozen ones cost twice as much to build; nothing mutates them after the parse.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from cpol.diagnostics import Span
 Scalar: TypeAlias = str | int | float | bool | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Literal:
     """A string, number or null with where it was written."""
 
@@ -22,7 +24,7 @@ class Literal:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class StringList:
     """`"a", "b"` (bare) or `["a"]` (bracketed): the distinction decides string vs array."""
 
@@ -31,7 +33,7 @@ class StringList:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Hour:
     """`8`, `8:00` or `24:00`; minutes other than 00 are a compile error."""
 
@@ -39,7 +41,7 @@ class Hour:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class DayRange:
     """`mon` or `mon..fri` (a range may wrap past Saturday)."""
 
@@ -48,7 +50,7 @@ class DayRange:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Clause:
     """One piece of a rule sentence that sets config keys, e.g. `3 per week`."""
 
@@ -57,7 +59,7 @@ class Clause:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RuleStmt:
     """The rule sentence of a policy: its rule type and its clauses."""
 
@@ -66,7 +68,7 @@ class RuleStmt:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ScopeRef:
     """`channel "ch_email"`, `global`, `global null` or a bare `"off_1"` (scopeId only)."""
 
@@ -75,7 +77,7 @@ class ScopeRef:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ScopeStmt:
     """`applies to …` (scope + scopes), `scope …` (scope only) or `scopes …` (list only).
 
@@ -87,7 +89,7 @@ class ScopeStmt:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class FieldStmt:
     """`description`, `status`, `priority` or the `can/cannot be overridden` flag."""
 
@@ -96,14 +98,14 @@ class FieldStmt:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class MetaField:
     key: Literal
     value: Literal
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class MetaStmt:
     """Server-owned fields, carried so that nothing in a JSON policy is lost."""
 
@@ -114,7 +116,7 @@ class MetaStmt:
 Statement: TypeAlias = RuleStmt | ScopeStmt | FieldStmt | MetaStmt
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PolicyNode:
     name: Literal
     statements: tuple[Statement, ...]
@@ -122,7 +124,7 @@ class PolicyNode:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Comment:
     """A `#` comment; `own_line` is False when code precedes it on its line."""
 
@@ -131,7 +133,7 @@ class Comment:
     own_line: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Module:
     policies: tuple[PolicyNode, ...]
     comments: tuple[Comment, ...]

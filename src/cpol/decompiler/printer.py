@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
-import unicodedata
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
@@ -20,35 +20,42 @@ PERIOD_WORDS = {"daily": "per day", "weekly": "per week", "monthly": "per month"
 OPERATOR_SIGNS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "="}
 META_KEYS = ("id", "tenantId", "version", "createdAt", "updatedAt", "deletedAt")
 CAP_ITEMS = (("maxPerDay", "per day"), ("maxPerWeek", "per week"), ("maxPerMonth", "per month"))
-_ESCAPE_ALWAYS = {"\u0085", "\u2028", "\u2029"}
+_NEEDS_ESCAPE = re.compile("[\u0085\u2028\u2029\ud800-\udfff]")
 
 
 class Notes(Protocol):
-    """Comments to print around a statement (`where` names the statement's kind)."""
+    """Comments to print around a statement (`where` names the statement's kind).
 
-    def before(self, where: str) -> Sequence[str]: ...
+    `before` returns whole lines (indented, each ending in a newline), `after` the text
+    that trails the statement's line (empty when there is none).
+    """
+
+    def before(self, where: str) -> str: ...
 
     def after(self, where: str) -> str: ...
 
 
 class NoNotes:
-    def before(self, where: str) -> Sequence[str]:
-        return ()
+    """The decompiler's notes: JSON has no comments."""
+
+    def before(self, where: str) -> str:
+        return ""
 
     def after(self, where: str) -> str:
         return ""
 
 
+_NO_NOTES = NoNotes()
+
+
 def quote(value: object) -> str:
-    """A double-quoted string literal the lexer accepts (JSON escapes, Unicode kept)."""
+    """A double-quoted string literal the lexer accepts (JSON escapes, Unicode kept).
+
+    Line separators and lone surrogates are escaped too: editors break lines at the
+    former and UTF-8 cannot encode the latter.
+    """
     text = json.dumps(value, ensure_ascii=False)
-    if not any(_needs_escape(ch) for ch in text):
-        return text
-    return "".join(f"\\u{ord(ch):04x}" if _needs_escape(ch) else ch for ch in text)
-
-
-def _needs_escape(ch: str) -> bool:
-    return ch in _ESCAPE_ALWAYS or unicodedata.category(ch) == "Cs"
+    return _NEEDS_ESCAPE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def number(value: object) -> str:
@@ -140,8 +147,8 @@ def meta_fields(policy: Mapping[str, Any]) -> list[tuple[str, Any]]:
     return [(key, policy[key]) for key in META_KEYS if key in policy]
 
 
-def indent(where: str) -> str:
-    return "" if where in ("header", "close") else "  "
+def has_meta(policy: Mapping[str, Any]) -> bool:
+    return any(key in policy for key in META_KEYS)
 
 
 @functools.cache
@@ -158,15 +165,14 @@ def _template() -> jinja2.Template:
         q=quote, num=number, scalar=scalar, array=array, string_or_array=string_or_array,
         hour=hour, days=days, period=PERIOD_WORDS.__getitem__, operator=OPERATOR_SIGNS.__getitem__,
     )  # fmt: skip
-    env.globals.update(cap_items=cap_items, scope_lines=scope_lines, meta_fields=meta_fields, indent=indent)
+    env.globals.update(
+        cap_items=cap_items, scope_lines=scope_lines, meta_fields=meta_fields, has_meta=has_meta
+    )
     return env.get_template("policy.cpol.j2")
 
 
-def render_policy(policy: Mapping[str, Any], notes: Notes | None = None) -> str:
-    """One policy block, ending with a newline."""
-    return _template().render(p=policy, notes=notes or NoNotes())
-
-
-def render_policies(policies: Sequence[Mapping[str, Any]]) -> str:
-    """Policy blocks separated by a blank line."""
-    return "\n".join(render_policy(p) for p in policies)
+def render_policies(
+    policies: Sequence[Mapping[str, Any]], notes: Sequence[Notes] | None = None
+) -> str:
+    """Policy blocks separated by a blank line, in one template pass (it is the hot path)."""
+    return _template().render(policies=policies, notes=notes or [_NO_NOTES] * len(policies))
