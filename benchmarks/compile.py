@@ -18,9 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import cpol  # noqa: E402
-from corpus import policy_set  # noqa: E402
-from cpol.grammar.parser import get_parser  # noqa: E402
+import cpol
+from corpus import policy_set
+from cpol.grammar.parser import get_parser
 
 
 def best_of(repeat: int, action: Callable[[], object]) -> float:

@@ -19,6 +19,7 @@ from cpol.compiler.ast import Comment, FieldStmt, MetaStmt, PolicyNode, RuleStmt
 from cpol.compiler.compile import LoweredFile, lower_source
 from cpol.decompiler.printer import render_policies
 from cpol.diagnostics import Diagnostic, Diagnostics, Span
+from cpol.plan.equality import identical
 
 _STRING_OR_COMMENT = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*')
 
@@ -181,8 +182,9 @@ def format_source(text: str, filename: str = "<input>") -> str:
 
 
 def _verify(before: LoweredFile, comments: list[Comment], output: str, filename: str) -> None:
-    after = lower_source(output, filename)
-    if _syntax_errors(after) or [p.raw for p in after.policies] != [p.raw for p in before.policies]:
+    after = lower_source(output, filename, positions=False)
+    same = identical([p.raw for p in after.policies], [p.raw for p in before.policies])
+    if _syntax_errors(after) or not same:
         raise FormatError(f"formatting {filename} would change its meaning; file left as it was")
     if Counter(c.text for c in scan_comments(output)) != Counter(c.text for c in comments):
         raise FormatError(f"formatting {filename} would lose a comment; file left as it was")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cpol.compiler.ast import PolicyNode
-from cpol.compiler.builder import AstBuilder
+from cpol.compiler.builder import AstBuilder, LeanAstBuilder
 from cpol.compiler.lower import Lowered, lower_policy
 from cpol.diagnostics import Diagnostic, Diagnostics, Span
 from cpol.grammar.parser import parse
@@ -48,10 +48,13 @@ def _contains_error(node: PolicyNode, offsets: Iterable[int]) -> bool:
     return any(node.span.start <= offset <= node.span.end for offset in offsets)
 
 
-def lower_source(text: str, filename: str = "<input>") -> LoweredFile:
-    """Parse and lower; report syntax and lowering problems, validate nothing yet."""
+def lower_source(text: str, filename: str = "<input>", *, positions: bool = True) -> LoweredFile:
+    """Parse and lower; report syntax and lowering problems, validate nothing yet.
+
+    `positions=False` skips source spans: for re-reading text the printer produced.
+    """
     source = Source(text, filename)
-    outcome = parse(text, filename, AstBuilder)
+    outcome = parse(text, filename, AstBuilder if positions else LeanAstBuilder)
     diagnostics = list(outcome.diagnostics)
     nodes: tuple[PolicyNode, ...] = outcome.value or ()
     lowered: list[Lowered] = []

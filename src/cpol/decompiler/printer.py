@@ -35,17 +35,6 @@ class Notes(Protocol):
     def after(self, where: str) -> str: ...
 
 
-class NoNotes:
-    """The decompiler's notes: JSON has no comments."""
-
-    def before(self, where: str) -> str:
-        return ""
-
-    def after(self, where: str) -> str:
-        return ""
-
-
-_NO_NOTES = NoNotes()
 
 
 def quote(value: object) -> str:
@@ -175,4 +164,4 @@ def render_policies(
     policies: Sequence[Mapping[str, Any]], notes: Sequence[Notes] | None = None
 ) -> str:
     """Policy blocks separated by a blank line, in one template pass (it is the hot path)."""
-    return _template().render(policies=policies, notes=notes or [_NO_NOTES] * len(policies))
+    return _template().render(policies=policies, notes=notes)

@@ -204,6 +204,8 @@ class _Recovery:
         interactive = error.interactive_parser
         if isinstance(error, UnexpectedCharacters):
             self._skip_characters(error)
+        elif not isinstance(error, UnexpectedToken):
+            return False
         elif error.token.type == "POLICY" and "RBRACE" in error.expected:
             interactive.feed_token(_closing_brace(error.token))
             interactive.feed_token(error.token)
@@ -215,6 +217,7 @@ class _Recovery:
 
     def _skip_characters(self, error: UnexpectedCharacters) -> None:
         state = error.interactive_parser.lexer_thread.state
+        assert state is not None  # the parser is lexing text, so its lexer has a state
         pos = state.line_ctr.char_pos
         stop = self._bad_string_end(pos) if self.text[pos : pos + 1] == '"' else pos + 1
         state.line_ctr.feed(self.text[pos:stop])

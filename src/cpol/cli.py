@@ -1,0 +1,404 @@
+"""The `cpol` command line: check, compile, decompile and format contact policies.
+
+Every command reads FILE arguments the same way (`-` is standard input, `.json` is JSON,
+anything else is `.cpol`), reports problems the same way (rendered diagnostics on stderr,
+then a one-line summary) and exits with the same codes, so they are shared here once:
+
+    0  success
+    1  the input has a problem: diagnostics, an unreadable file, `fmt --check` found work
+    2  the command line is wrong (click's usage errors)
+    3  an internal error, a bug in cpol (set CPOL_DEBUG=1 to see the traceback)
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+import cpol
+from cpol.compiler.compile import compile_sources
+from cpol.diagnostics import Diagnostic, Diagnostics, json_path
+from cpol.plan import Policy, duplicate_names
+
+STDIN = "-"
+STDIN_NAME = "<stdin>"
+EXIT_PROBLEM = 1
+EXIT_INTERNAL = 3
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class UserError(click.ClickException):
+    """A problem a user can fix, shown as one `cpol: …` line (click would say `Error: …`)."""
+
+    exit_code = EXIT_PROBLEM
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"cpol: {self.format_message()}", err=True)
+
+
+class Unreadable(UserError):
+    """A FILE argument that cannot be read; `check --format json` reports it as a diagnostic."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(f"cannot read {name}: {reason}")
+        self.name = name
+        self.reason = reason
+
+    def diagnostic(self) -> Diagnostic:
+        return Diagnostic(f"cannot read file: {self.reason}", self.name)
+
+
+class InternalError(UserError):
+    """A bug in cpol (e.g. the decompiler's self-check failed): exit 3, never a traceback."""
+
+    exit_code = EXIT_INTERNAL
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"internal error: {message}")
+
+
+@dataclass(frozen=True)
+class Source:
+    """The text of one FILE argument, with the name diagnostics use for it."""
+
+    arg: str
+    text: str
+
+    @property
+    def name(self) -> str:
+        return STDIN_NAME if self.arg == STDIN else self.arg
+
+    @property
+    def is_json(self) -> bool:
+        """By extension; stdin is sniffed (`.cpol` never starts with `[` or `{`)."""
+        if self.arg == STDIN:
+            return self.text.lstrip("\ufeff \t\r\n")[:1] in ("[", "{")
+        return Path(self.arg).suffix.lower() == ".json"
+
+
+# Reading and writing ----------------------------------------------------------------------
+
+
+def read_source(arg: str) -> Source:
+    """Read a FILE argument as UTF-8 (a BOM is dropped, line endings become `\\n`)."""
+    name = STDIN_NAME if arg == STDIN else arg
+    try:
+        data = click.get_binary_stream("stdin").read() if arg == STDIN else Path(arg).read_bytes()
+        text = data.decode("utf-8-sig")
+    except OSError as error:
+        raise Unreadable(name, error.strerror or str(error)) from None
+    except UnicodeDecodeError as error:
+        raise Unreadable(name, f"not UTF-8 text (invalid byte at offset {error.start})") from None
+    return Source(arg, text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def read_sources(args: Sequence[str]) -> tuple[list[Source], list[Unreadable]]:
+    """Read every argument, collecting failures so one missing file hides no other problem."""
+    if list(args).count(STDIN) > 1:
+        raise click.UsageError("`-` (standard input) can be given only once")
+    sources: list[Source] = []
+    failures: list[Unreadable] = []
+    for arg in args:
+        try:
+            sources.append(read_source(arg))
+        except Unreadable as failure:
+            failures.append(failure)
+    return sources, failures
+
+
+def emit(text: str) -> None:
+    """Write to stdout as UTF-8 whatever the locale, so piped output matches `-o` files."""
+    stream = click.get_binary_stream("stdout")
+    stream.write(text.encode("utf-8"))
+    stream.flush()
+
+
+def write_output(dest: str, text: str) -> None:
+    """Write a result to a file, or to stdout for `-`."""
+    if dest == STDIN:
+        emit(text)
+        return
+    try:
+        Path(dest).write_text(text, encoding="utf-8", newline="\n")
+    except OSError as error:
+        raise UserError(f"cannot write {dest}: {error.strerror or error}") from None
+
+
+def json_text(value: object) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+
+
+# Diagnostics --------------------------------------------------------------------------------
+
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    return f"{count} {word if count == 1 else (words or word + 's')}"
+
+
+def summary(diagnostics: Sequence[Diagnostic]) -> str:
+    """`2 errors in 1 file` (warnings are counted too when there are any)."""
+    errors = [d for d in diagnostics if d.severity == "error"]
+    warnings = [d for d in diagnostics if d.severity == "warning"]
+    counts = plural(len(errors), "error")
+    if warnings:
+        counts += f" and {plural(len(warnings), 'warning')}"
+    return f"{counts} in {plural(len({d.file for d in diagnostics}), 'file')}"
+
+
+def report(diagnostics: Sequence[Diagnostic], failures: Sequence[Unreadable]) -> None:
+    """Everything wrong, on stderr: unreadable files, each diagnostic, then the summary."""
+    for failure in failures:
+        failure.show()
+    for diagnostic in diagnostics:
+        click.echo(diagnostic.render(), err=True)
+    click.echo(summary([*diagnostics, *(f.diagnostic() for f in failures)]), err=True)
+
+
+def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
+    return any(d.severity == "error" for d in diagnostics)
+
+
+# Loading policies from any mix of .cpol and .json -------------------------------------------
+
+
+def compile_cpol(sources: Sequence[Source]) -> tuple[list[list[Policy]], list[Diagnostic]]:
+    """Compile `.cpol` sources together, so names are checked across files with positions.
+
+    The compiler returns one flat list; with several files each is compiled again on its
+    own (cheap) to know which policies came from which file.
+    """
+    try:
+        together = compile_sources((s.text, s.name) for s in sources)
+    except Diagnostics as problems:
+        return [], problems.items
+    if len(sources) <= 1:
+        return [together] if sources else [], []
+    return [cpol.compile_source(s.text, s.name) for s in sources], []
+
+
+def policy_prefix(source: Source) -> Callable[[int], tuple[str | int, ...]]:
+    """The JSON path of the n-th policy of a (valid) JSON source, for cross-file diagnostics."""
+    data = json.loads(source.text)
+    if isinstance(data, list):
+        return lambda index: (index,)
+    if isinstance(data, dict) and "data" in data:
+        return lambda index: ("data", index)
+    return lambda index: ()
+
+
+def cross_file_duplicates(loaded: Sequence[tuple[Source, list[Policy]]]) -> list[Diagnostic]:
+    """Names that clash between files when a JSON file is involved.
+
+    `.cpol` against `.cpol` is the compiler's job and a JSON file against itself the
+    loader's; the rule (unique per tenant among live policies) is the plan's own.
+    """
+    owners = [(source, index) for source, policies in loaded for index in range(len(policies))]
+    flat = [policy for _, policies in loaded for policy in policies]
+    out: list[Diagnostic] = []
+    for first, duplicate in duplicate_names(flat):
+        (a, a_index), (b, b_index) = owners[first], owners[duplicate]
+        if a is b or not (a.is_json or b.is_json):
+            continue
+        here, here_index, other, other_index = (
+            (b, b_index, a, a_index) if b.is_json else (a, a_index, b, b_index)
+        )
+        path = json_path((*policy_prefix(here)(here_index), "name"))
+        where = other.name
+        if other.is_json:
+            where += ":" + json_path((*policy_prefix(other)(other_index), "name"))
+        order = "first" if here is b else "also"
+        message = f"duplicate policy name `{flat[first].name}`"
+        hint = f"{order} defined in {where}; policy names are unique per tenant"
+        out.append(Diagnostic(message, here.name, path=path, hint=hint))
+    return out
+
+
+def load_policies(sources: Sequence[Source]) -> tuple[list[Policy], list[Diagnostic]]:
+    """Every source's policies in argument order, and every problem found across all of them."""
+    cpol_sources = [s for s in sources if not s.is_json]
+    compiled, diagnostics = compile_cpol(cpol_sources)
+    by_source = dict(zip(map(id, cpol_sources), compiled, strict=False))
+    loaded: list[tuple[Source, list[Policy]]] = []
+    for source in sources:
+        if not source.is_json:
+            if id(source) in by_source:
+                loaded.append((source, by_source[id(source)]))
+            continue
+        try:
+            loaded.append((source, cpol.load_json(source.text, file=source.name)))
+        except Diagnostics as problems:
+            diagnostics.extend(problems.items)
+    diagnostics.extend(cross_file_duplicates(loaded))
+    return [policy for _, policies in loaded for policy in policies], diagnostics
+
+
+def load_or_exit(args: Sequence[str]) -> list[Policy]:
+    """The policies of FILE arguments, or report every problem and exit 1."""
+    sources, failures = read_sources(args)
+    if failures:
+        report([], failures)
+        raise SystemExit(EXIT_PROBLEM)
+    policies, diagnostics = load_policies(sources)
+    if has_errors(diagnostics):
+        report(diagnostics, [])
+        raise SystemExit(EXIT_PROBLEM)
+    return policies
+
+
+# Commands -----------------------------------------------------------------------------------
+
+
+class CpolGroup(click.Group):
+    """Turns any exception that is not about the input into one line and exit 3."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.Abort, click.ClickException, BrokenPipeError):
+            raise  # click's own control flow; a closed pipe is handled by click
+        except (cpol.DecompileError, cpol.FormatError) as error:
+            raise InternalError(str(error)) from error
+        except Exception as error:
+            if os.environ.get("CPOL_DEBUG"):
+                raise
+            raise InternalError(f"{type(error).__name__}: {error}") from error
+
+
+def files_argument(command: F) -> F:
+    return click.argument("files", nargs=-1, required=True, metavar="FILE...")(command)
+
+
+def output_option(what: str) -> Callable[[F], F]:
+    return click.option(
+        "-o",
+        "--output",
+        default=STDIN,
+        metavar="FILE",
+        help=f"Write {what} to FILE instead of stdout (`-` is stdout).",
+    )
+
+
+@click.group(cls=CpolGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(cpol.__version__, "-V", "--version", prog_name="cpol", message="%(prog)s %(version)s")
+def cli() -> None:
+    """Check, compile, decompile and format contact policies (.cpol or .json).
+
+    FILE may be `-` for standard input. Exit codes: 0 ok, 1 problems in the input,
+    2 bad command line, 3 internal error.
+    """
+
+
+@cli.command()
+@files_argument
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: print the diagnostics as a JSON array on stdout.",
+)
+def check(files: tuple[str, ...], output_format: str) -> None:
+    """Compile FILEs together and report every problem; writes nothing."""
+    sources, failures = read_sources(files)
+    policies, diagnostics = load_policies(sources)
+    if output_format == "json":
+        emit(json_text([d.to_json() for d in [*(f.diagnostic() for f in failures), *diagnostics]]))
+    elif failures or diagnostics:
+        report(diagnostics, failures)
+    else:
+        emit(f"ok: {plural(len(policies), 'policy', 'policies')} in {plural(len(sources), 'file')}\n")
+    if failures or has_errors(diagnostics):
+        raise SystemExit(EXIT_PROBLEM)
+
+
+@cli.command("compile")
+@files_argument
+@output_option("the JSON array")
+def compile_command(files: tuple[str, ...], output: str) -> None:
+    """Compile FILEs (.cpol, or .json to validate and normalise) to a JSON array of policies."""
+    write_output(output, json_text(cpol.to_json(load_or_exit(files))))
+
+
+@cli.command()
+@files_argument
+@output_option("the .cpol text")
+def decompile(files: tuple[str, ...], output: str) -> None:
+    """Print policies (a JSON array, an API list response or one object) as canonical .cpol."""
+    write_output(output, cpol.to_cpol(load_or_exit(files)))
+
+
+@cli.command()
+@files_argument
+@click.option("--check", is_flag=True, help="Write nothing; list files that would change, exit 1 if any.")
+@click.option("--diff", "show_diff", is_flag=True, help="Write nothing; print a unified diff of the changes.")
+def fmt(files: tuple[str, ...], check: bool, show_diff: bool) -> None:
+    """Rewrite .cpol FILEs in their canonical layout, keeping comments (`-`: stdin to stdout)."""
+    if list(files).count(STDIN) > 1:
+        raise click.UsageError("`-` (standard input) can be given only once")
+    outcomes = [format_one(arg, check=check, show_diff=show_diff) for arg in files]
+    if "failed" in outcomes or (check and "changed" in outcomes):
+        raise SystemExit(EXIT_PROBLEM)
+
+
+def format_one(arg: str, *, check: bool, show_diff: bool) -> str:
+    """Format one FILE argument: `unchanged`, `changed` or `failed` (already reported)."""
+    try:
+        source = read_source(arg)
+        if source.is_json:
+            raise UserError(f"cannot format {source.name}: it is JSON (fmt formats .cpol source)")
+        formatted = cpol.format_source(source.text, source.name)
+    except UserError as error:
+        error.show()
+        return "failed"
+    except Diagnostics as problems:
+        report(problems.items, [])
+        return "failed"
+    changed = formatted != source.text
+    if show_diff:
+        emit(unified_diff(source, formatted))
+    elif check:
+        emit(f"{source.name}\n" if changed else "")
+    elif arg == STDIN:
+        emit(formatted)
+    elif changed:
+        write_output(arg, formatted)
+        click.echo(f"reformatted {arg}", err=True)
+    return "changed" if changed else "unchanged"
+
+
+def unified_diff(source: Source, formatted: str) -> str:
+    """A `patch -p0`-able diff; a last line without newline is marked as diff(1) does."""
+    lines = difflib.unified_diff(
+        source.text.splitlines(keepends=True),
+        formatted.splitlines(keepends=True),
+        fromfile=source.name,
+        tofile=source.name,
+    )
+    return "".join(
+        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
+    )
+
+
+@cli.command()
+@output_option("the schema")
+def schema(output: str) -> None:
+    """Print the JSON Schema of a policy file (the plan)."""
+    write_output(output, json_text(cpol.plan_json_schema()))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console-script entry point (`cpol = "cpol.cli:main"`)."""
+    cli.main(args=list(argv) if argv is not None else None, prog_name="cpol")
+
+
+if __name__ == "__main__":
+    main()

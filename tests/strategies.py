@@ -1,0 +1,415 @@
+"""Hypothesis strategies for cpol: valid policy JSON built by construction from SPEC §1.
+
+Nothing here calls the library: every value is valid because of how it is drawn, so the
+tests can check that `cpol.plan.parse_policy` accepts all of it (instead of filtering out
+whatever the library happens to reject). Reusable by the runtime tests:
+
+    valid_policies()            one policy object (a JSON dict)
+    valid_policies(rule_types=("cooldown",))
+    policy_sets()               a list of policies with unique names
+    configs(rule_type)          the `config` object of one rule type
+    json_values()               any JSON value (for fuzzing)
+    texts() / non_blank_texts() strings with Unicode, quotes, escapes and control characters
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+from hypothesis import strategies as st
+
+RULE_TYPES: tuple[str, ...] = (
+    "frequency_cap", "cooldown", "budget_exhausted", "outcome_based", "segment_exclusion",
+    "time_window", "mutual_exclusion", "cross_channel_cap", "customer_total_cap",
+    "offer_category_cap", "allow_override", "category_suppression", "do_not_contact",
+    "metric_condition",
+)  # fmt: skip
+SCOPE_KINDS: tuple[str, ...] = ("global", "offer", "creative", "channel", "category", "subcategory")
+STATUSES: tuple[str, ...] = ("draft", "active", "paused", "archived")
+PERIOD_TYPES: tuple[str, ...] = ("daily", "weekly", "monthly")
+TOTAL_PERIOD_TYPES: tuple[str, ...] = (*PERIOD_TYPES, "alltime")
+BUDGET_FIELDS: tuple[str, ...] = ("impressions", "spend", "daily_spend")
+OPERATORS: tuple[str, ...] = ("gt", "gte", "lt", "lte", "eq")
+TIMEZONES: tuple[str, ...] = (
+    "UTC", "America/New_York", "America/Los_Angeles", "America/Sao_Paulo", "Europe/London",
+    "Europe/Paris", "Asia/Tokyo", "Asia/Kolkata", "Australia/Sydney", "Pacific/Chatham",
+    "Etc/GMT+5",
+)  # fmt: skip
+
+#: Characters that have broken string handling somewhere before: quoting, escapes, the
+#: comment sign, braces, every kind of line break, control characters, BOM, zero-width
+#: space, lone surrogates (a JSON `"\udc80"` decodes to one), astral-plane emoji.
+SPECIAL_CHARACTERS: tuple[str, ...] = (
+    '"', "\\", "/", "'", "#", "{", "}", "[", "]", ",", ":", ".", " ", "\t", "\n", "\r",
+    "\x00", "\x01", "\x08", "\x0b", "\x0c", "\x1b", "\x1f", "\x7f", "\x85", "\xa0",
+    "\u2028", "\u2029", "\u200b", "\ufeff", "\ufffd", "é", "ß", "İ", "日", "ﷺ", "😀",
+    "\U0001f3f3", "\ud800", "\udbff", "\udc00", "\udfff",
+)  # fmt: skip
+
+ABSENT: Any = object()
+"""Sentinel drawn for a key that is left out of the object."""
+
+
+def _json_representable(text: str) -> str:
+    """Break up a high surrogate followed by a low one: JSON text cannot keep such a pair
+    apart (`"\\ud83d\\ude00"` decodes to one emoji), so a file could never hold it."""
+    chars = list(text)
+    for index in range(1, len(chars)):
+        if "\ud800" <= chars[index - 1] <= "\udbff" and "\udc00" <= chars[index] <= "\udfff":
+            chars[index] = "x"
+    return "".join(chars)
+
+
+def characters() -> st.SearchStrategy[str]:
+    """Any UTF-8 encodable character, with the troublemakers above drawn often."""
+    return st.one_of(st.characters(codec="utf-8"), st.sampled_from(SPECIAL_CHARACTERS))
+
+
+def texts(*, min_size: int = 0, max_size: int | None = 40) -> st.SearchStrategy[str]:
+    """Any string a JSON file can hold (`st.text()` plus the special characters)."""
+    return st.text(characters(), min_size=min_size, max_size=max_size).map(_json_representable)
+
+
+def _non_space_characters() -> st.SearchStrategy[str]:
+    return characters().filter(lambda ch: bool(ch.strip()))
+
+
+def non_blank_texts(*, max_size: int = 40) -> st.SearchStrategy[str]:
+    """A string with at least one non-whitespace character, at most `max_size` long."""
+    side = max(0, (max_size - 1) // 2)
+    return st.builds(
+        lambda before, core, after: _json_representable(before + core + after),
+        texts(max_size=side),
+        _non_space_characters(),
+        texts(max_size=side),
+    )
+
+
+def names() -> st.SearchStrategy[str]:
+    """Policy names: 1–255 characters, not blank; the boundaries 1 and 255 included."""
+    return st.one_of(
+        non_blank_texts(max_size=255),
+        _non_space_characters(),
+        st.builds(
+            lambda core, fill: (core + fill * 254)[:255],
+            _non_space_characters(),
+            st.sampled_from(["x", " ", "\t", "é", "\n"]),
+        ),
+    )
+
+
+def numbers() -> st.SearchStrategy[int | float]:
+    """A non-negative finite JSON number; ints stay ints and floats stay floats."""
+    return st.one_of(
+        st.integers(min_value=0, max_value=10**6),
+        st.integers(min_value=0),
+        st.floats(min_value=0.0, allow_nan=False, allow_infinity=False),
+        st.sampled_from([0, 0.0, 1, 1.0, 3, 3.0, 0.5, 7.25, 1e-7, 5e-324, 1e16, 2.5e300, 10**30]),
+    )
+
+
+def timestamps() -> st.SearchStrategy[str]:
+    """Valid ISO 8601 instants, in the API's `...000Z` spelling and other common ones."""
+    zones = st.sampled_from(
+        [UTC, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8))]
+    )
+    moments = st.datetimes(
+        min_value=datetime(1970, 1, 1), max_value=datetime(2100, 12, 31), timezones=zones
+    )
+    formats = st.sampled_from(["api", "iso", "seconds", "z"])
+
+    def spell(moment: datetime, style: str) -> str:
+        if style == "api":
+            utc = moment.astimezone(UTC)
+            return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+        if style == "iso":
+            return moment.isoformat()
+        seconds = moment.isoformat(timespec="seconds")
+        return seconds.replace("+00:00", "Z") if style == "z" else seconds
+
+    return st.builds(spell, moments, formats)
+
+
+def _optional(strategy: st.SearchStrategy[Any], *, nullable: bool) -> st.SearchStrategy[Any]:
+    """The value, or ABSENT (key left out), or null when the field is nullable."""
+    options = [st.just(ABSENT), strategy]
+    if nullable:
+        options.append(st.none())
+    return st.one_of(*options)
+
+
+def _put(target: dict[str, Any], key: str, value: Any) -> None:
+    if value is not ABSENT:
+        target[key] = value
+
+
+# --- config values ----------------------------------------------------------------------
+
+
+def string_lists(*, min_size: int = 0) -> st.SearchStrategy[list[str]]:
+    """Lists of any strings (excludeSegments, excludeOfferIds, appliesAcross)."""
+    return st.lists(texts(), min_size=min_size, max_size=5)
+
+
+def non_blank_lists() -> st.SearchStrategy[list[str]]:
+    """Non-empty lists of non-blank strings (excludeCampaignIds, afterOutcome arrays)."""
+    return st.lists(non_blank_texts(), min_size=1, max_size=5)
+
+
+def outcomes() -> st.SearchStrategy[str | list[str]]:
+    """afterOutcome / outcome: a string, a one-item array, or a longer array."""
+    return st.one_of(
+        non_blank_texts(),
+        st.lists(non_blank_texts(), min_size=1, max_size=1),
+        st.lists(non_blank_texts(), min_size=2, max_size=5),
+    )
+
+
+def hours(*, end: bool = False) -> st.SearchStrategy[int]:
+    return st.integers(min_value=0, max_value=24 if end else 23)
+
+
+def days_of_week() -> st.SearchStrategy[list[int]]:
+    """Any list of weekdays 0–6: empty, unordered, repeated or a clean run."""
+    return st.one_of(
+        st.lists(st.integers(0, 6), max_size=9),
+        st.lists(st.integers(0, 6), unique=True).map(sorted),
+        st.tuples(st.integers(0, 6), st.integers(0, 6)).map(
+            lambda ends: list(range(min(ends), max(ends) + 1))
+        ),
+    )
+
+
+@st.composite
+def _subset(
+    draw: st.DrawFn, values: dict[str, st.SearchStrategy[Any]], *, min_size: int = 0
+) -> dict[str, Any]:
+    """Some of the keys of `values` (at least `min_size`), each with a drawn value."""
+    keys = draw(st.sets(st.sampled_from(sorted(values)), min_size=min_size, max_size=len(values)))
+    return {key: draw(values[key]) for key in values if key in keys}
+
+
+def _frequency_caps() -> dict[str, st.SearchStrategy[Any]]:
+    return {key: numbers() for key in ("maxPerDay", "maxPerWeek", "maxPerMonth", "maxTotal")}
+
+
+@st.composite
+def _frequency_cap(draw: st.DrawFn) -> dict[str, Any]:
+    older = {"maxContacts": draw(numbers()), "windowDays": draw(numbers())}
+    shape = draw(st.sampled_from(["newer", "older alone", "older with newer"]))
+    if shape == "older alone":
+        return older
+    config = draw(_subset(_frequency_caps(), min_size=1 if shape == "newer" else 0))
+    if shape == "older with newer":
+        config.update(older)
+    filters = {"withinCampaignId": non_blank_texts(), "excludeCampaignIds": non_blank_lists()}
+    config.update(draw(_subset(filters)))
+    return config
+
+
+@st.composite
+def _outcome_based(draw: st.DrawFn) -> dict[str, Any]:
+    shape = draw(st.sampled_from(["newer", "older", "mixed"]))
+    if shape == "newer":
+        return {"afterOutcome": draw(outcomes()), "suppressForDays": draw(numbers())}
+    if shape == "older":
+        return {"outcome": draw(outcomes()), "withinDays": draw(numbers())}
+    which = draw(_subset({"afterOutcome": outcomes(), "outcome": outcomes()}, min_size=1))
+    days = draw(_subset({"suppressForDays": numbers(), "withinDays": numbers()}, min_size=1))
+    return {**which, **days}
+
+
+@st.composite
+def _segment_exclusion(draw: st.DrawFn) -> dict[str, Any]:
+    return draw(_subset({"excludeSegments": string_lists(), "segmentId": texts()}, min_size=1))
+
+
+def _rule_configs() -> dict[str, st.SearchStrategy[dict[str, Any]]]:
+    fixed = st.fixed_dictionaries
+    return {
+        "frequency_cap": _frequency_cap(),
+        "cooldown": fixed({"cooldownHours": numbers()}),
+        "budget_exhausted": fixed(
+            {"budgetField": st.sampled_from(BUDGET_FIELDS), "threshold": numbers()}
+        ),
+        "outcome_based": _outcome_based(),
+        "segment_exclusion": _segment_exclusion(),
+        "time_window": fixed(
+            {},
+            optional={
+                "startHour": hours(),
+                "endHour": hours(end=True),
+                "daysOfWeek": days_of_week(),
+                "timezone": st.sampled_from(TIMEZONES),
+            },
+        ),
+        "mutual_exclusion": fixed({"excludeOfferIds": string_lists()}),
+        "cross_channel_cap": fixed(
+            {"maxTotal": numbers()},
+            optional={"periodType": st.sampled_from(PERIOD_TYPES), "appliesAcross": string_lists()},
+        ),
+        "customer_total_cap": fixed(
+            {"maxTotal": numbers()}, optional={"periodType": st.sampled_from(TOTAL_PERIOD_TYPES)}
+        ),
+        "offer_category_cap": fixed(
+            {"targetCategory": non_blank_texts(), "maxTotal": numbers()},
+            optional={"periodType": st.sampled_from(TOTAL_PERIOD_TYPES)},
+        ),
+        "allow_override": fixed({}, optional={"reason": texts()}),
+        "category_suppression": fixed(
+            {"suppressionDays": numbers()},
+            optional={"categoryId": texts(), "subCategoryId": texts()},
+        ),
+        "do_not_contact": fixed({}, optional={"dncSource": texts(), "reason": texts()}),
+        "metric_condition": fixed(
+            {"metricId": non_blank_texts()},
+            optional={"operator": st.sampled_from(OPERATORS), "threshold": numbers()},
+        ),
+    }
+
+
+_CONFIGS = _rule_configs()
+
+
+@st.composite
+def configs(draw: st.DrawFn, rule_type: str) -> dict[str, Any]:
+    """A valid `config` of `rule_type`, with `bypassable` true, false or absent."""
+    config = dict(draw(_CONFIGS[rule_type]))
+    _put(config, "bypassable", draw(_optional(st.booleans(), nullable=False)))
+    return config
+
+
+# --- scopes -----------------------------------------------------------------------------
+
+
+def scope_ids() -> st.SearchStrategy[str]:
+    """A scopeId of a non-global scope: any string but the empty one."""
+    return texts(min_size=1)
+
+
+@st.composite
+def scope_refs(draw: st.DrawFn) -> dict[str, Any]:
+    """One valid `{scope, scopeId}` (scopeId absent, null or any string for global)."""
+    kind = draw(st.sampled_from(SCOPE_KINDS))
+    ref: dict[str, Any] = {"scope": kind}
+    if kind == "global":
+        _put(ref, "scopeId", draw(_optional(texts(), nullable=True)))
+    else:
+        ref["scopeId"] = draw(scope_ids())
+    return ref
+
+
+@st.composite
+def _single_scope(draw: st.DrawFn) -> dict[str, Any]:
+    """scope/scopeId valid on their own: a scope ref, or a bare scopeId (offer by default)."""
+    if draw(st.booleans()):
+        return draw(scope_refs())
+    return {"scopeId": draw(scope_ids())}
+
+
+@st.composite
+def _any_single_scope(draw: st.DrawFn) -> dict[str, Any]:
+    """scope/scopeId next to a non-empty `scopes` (which overrides them): anything typed."""
+    out: dict[str, Any] = {}
+    _put(out, "scope", draw(_optional(st.sampled_from(SCOPE_KINDS), nullable=False)))
+    _put(out, "scopeId", draw(_optional(texts(), nullable=True)))
+    return out
+
+
+SCOPE_FORMS: tuple[str, ...] = (
+    "single", "scopes only", "api", "both differing", "empty scopes", "null scopes",
+    "global", "global null scopeId",
+)  # fmt: skip
+
+
+@st.composite
+def scope_fields(draw: st.DrawFn, form: str | None = None) -> dict[str, Any]:
+    """The scope/scopeId/scopes keys of a policy, in one of SCOPE_FORMS."""
+    form = form or draw(st.sampled_from(SCOPE_FORMS))
+    refs = st.lists(scope_refs(), min_size=1, max_size=4)
+    if form == "single":
+        return draw(_single_scope())
+    if form == "scopes only":
+        return {"scopes": draw(refs)}
+    if form == "api":
+        scopes = draw(refs)
+        return {**scopes[0], "scopes": scopes}
+    if form == "both differing":
+        return {**draw(_any_single_scope()), "scopes": draw(refs)}
+    if form == "empty scopes":
+        return {**draw(_single_scope()), "scopes": []}
+    if form == "null scopes":
+        return {**draw(_single_scope()), "scopes": None}
+    if form == "global":
+        return {"scope": "global"}
+    if form == "global null scopeId":
+        return {"scope": "global", "scopeId": None}
+    raise ValueError(f"unknown scope form {form!r}")
+
+
+# --- policies ---------------------------------------------------------------------------
+
+
+@st.composite
+def valid_policies(
+    draw: st.DrawFn,
+    rule_types: Sequence[str] = RULE_TYPES,
+    *,
+    name: st.SearchStrategy[str] | None = None,
+) -> dict[str, Any]:
+    """One valid policy object, keys in SPEC order, optional fields absent/null/set."""
+    rule_type = draw(st.sampled_from(tuple(rule_types)))
+    policy: dict[str, Any] = {}
+    _put(policy, "id", draw(_optional(texts(), nullable=True)))
+    _put(policy, "tenantId", draw(_optional(texts(), nullable=True)))
+    policy["name"] = draw(name if name is not None else names())
+    _put(policy, "description", draw(_optional(texts(max_size=80), nullable=True)))
+    _put(policy, "status", draw(_optional(st.sampled_from(STATUSES), nullable=False)))
+    policy.update(draw(scope_fields()))
+    policy["ruleType"] = rule_type
+    policy["config"] = draw(configs(rule_type))
+    _put(policy, "priority", draw(_optional(st.integers(0, 100), nullable=False)))
+    _put(policy, "version", draw(_optional(st.integers(min_value=0), nullable=True)))
+    for key in ("deletedAt", "createdAt", "updatedAt"):
+        _put(policy, key, draw(_optional(timestamps(), nullable=True)))
+    return policy
+
+
+def policy_sets(
+    *, min_size: int = 0, max_size: int = 5, rule_types: Sequence[str] = RULE_TYPES
+) -> st.SearchStrategy[list[dict[str, Any]]]:
+    """A policy file: a list of valid policies whose names are all different."""
+    return st.lists(
+        valid_policies(rule_types),
+        min_size=min_size,
+        max_size=max_size,
+        unique_by=lambda policy: policy["name"],
+    )
+
+
+# --- any JSON, for fuzzing --------------------------------------------------------------
+
+
+def json_scalars() -> st.SearchStrategy[Any]:
+    return st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(allow_nan=True, allow_infinity=True),
+        texts(),
+        st.sampled_from(["", "global", "active", "frequency_cap", "2026-03-10T12:00:00Z", "UTC"]),
+    )
+
+
+def json_values(*, max_leaves: int = 30) -> st.SearchStrategy[Any]:
+    """Any JSON value: scalars, lists and objects nested at random."""
+    return st.recursive(
+        json_scalars(),
+        lambda children: st.one_of(
+            st.lists(children, max_size=5),
+            st.dictionaries(texts(max_size=12), children, max_size=5),
+        ),
+        max_leaves=max_leaves,
+    )
