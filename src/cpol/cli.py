@@ -15,6 +15,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,7 +92,7 @@ def read_source(arg: str) -> Source:
     """Read a FILE argument as UTF-8 (a BOM is dropped, line endings become `\\n`)."""
     name = STDIN_NAME if arg == STDIN else arg
     try:
-        data = click.get_binary_stream("stdin").read() if arg == STDIN else Path(arg).read_bytes()
+        data = sys.stdin.buffer.read() if arg == STDIN else Path(arg).read_bytes()
         text = data.decode("utf-8-sig")
     except OSError as error:
         raise Unreadable(name, error.strerror or str(error)) from None
@@ -116,9 +117,9 @@ def read_sources(args: Sequence[str]) -> tuple[list[Source], list[Unreadable]]:
 
 def emit(text: str) -> None:
     """Write to stdout as UTF-8 whatever the locale, so piped output matches `-o` files."""
-    stream = click.get_binary_stream("stdout")
-    stream.write(text.encode("utf-8"))
-    stream.flush()
+    sys.stdout.flush()  # anything click.echo left in the text layer goes first
+    sys.stdout.buffer.write(text.encode("utf-8"))
+    sys.stdout.buffer.flush()
 
 
 def write_output(dest: str, text: str) -> None:
@@ -154,12 +155,13 @@ def summary(diagnostics: Sequence[Diagnostic]) -> str:
 
 
 def report(diagnostics: Sequence[Diagnostic], failures: Sequence[Unreadable]) -> None:
-    """Everything wrong, on stderr: unreadable files, each diagnostic, then the summary."""
+    """Everything wrong, on stderr: unreadable files, each diagnostic, then a summary."""
     for failure in failures:
         failure.show()
     for diagnostic in diagnostics:
         click.echo(diagnostic.render(), err=True)
-    click.echo(summary([*diagnostics, *(f.diagnostic() for f in failures)]), err=True)
+    if diagnostics:  # an unreadable file alone is said in one line
+        click.echo(summary([*diagnostics, *(f.diagnostic() for f in failures)]), err=True)
 
 
 def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
@@ -350,28 +352,31 @@ def fmt(files: tuple[str, ...], check: bool, show_diff: bool) -> None:
 
 
 def format_one(arg: str, *, check: bool, show_diff: bool) -> str:
-    """Format one FILE argument: `unchanged`, `changed` or `failed` (already reported)."""
+    """Format one FILE argument: `unchanged`, `changed` or `failed` (reported, others go on)."""
     try:
-        source = read_source(arg)
-        if source.is_json:
-            raise UserError(f"cannot format {source.name}: it is JSON (fmt formats .cpol source)")
-        formatted = cpol.format_source(source.text, source.name)
+        return reformat(read_source(arg), check=check, show_diff=show_diff)
     except UserError as error:
         error.show()
-        return "failed"
     except Diagnostics as problems:
         report(problems.items, [])
-        return "failed"
+    return "failed"
+
+
+def reformat(source: Source, *, check: bool, show_diff: bool) -> str:
+    """Rewrite, list or diff one source; stdin always gets its formatted text on stdout."""
+    if source.is_json:
+        raise UserError(f"cannot format {source.name}: it is JSON (fmt formats .cpol source)")
+    formatted = cpol.format_source(source.text, source.name)
     changed = formatted != source.text
     if show_diff:
         emit(unified_diff(source, formatted))
     elif check:
         emit(f"{source.name}\n" if changed else "")
-    elif arg == STDIN:
+    elif source.arg == STDIN:
         emit(formatted)
     elif changed:
-        write_output(arg, formatted)
-        click.echo(f"reformatted {arg}", err=True)
+        write_output(source.arg, formatted)
+        click.echo(f"reformatted {source.name}", err=True)
     return "changed" if changed else "unchanged"
 
 

@@ -7,6 +7,7 @@ value. Callbacks only shape what was written; meaning is given in `lower.py`.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,6 +33,17 @@ from cpol.grammar.parser import token_span
 Child = Any
 
 
+def _number(text: str) -> int | float:
+    """Integers stay int, decimals float; a number too large to hold becomes infinity,
+    which lowering reports (Python refuses to convert integers of over 4300 digits)."""
+    if any(c in text for c in ".eE"):
+        return float(text)
+    try:
+        return int(text)
+    except ValueError:
+        return math.inf
+
+
 class AstBuilder(Transformer[Token, Any]):
     """Lark callbacks, named after the grammar's rules and aliases."""
 
@@ -53,7 +65,7 @@ class AstBuilder(Transformer[Token, Any]):
         if token.type == "STRING":
             value = json.loads(text)
         elif token.type == "NUMBER":
-            value = float(text) if any(c in text for c in ".eE") else int(text)
+            value = _number(text)
         elif token.type == "NULL":
             value = None
         else:

@@ -71,6 +71,7 @@ def lower_source(text: str, filename: str = "<input>", *, positions: bool = True
 def _validate(file: LoweredFile) -> list[Policy | None]:
     """Validate each lowered policy through the plan models, mapping JSON paths to spans."""
     results: list[Policy | None] = []
+    already = {d.span for d in file.diagnostics}  # one message per place is enough
     for lowered in file.policies:
         try:
             results.append(parse_policy(lowered.raw))
@@ -78,7 +79,8 @@ def _validate(file: LoweredFile) -> list[Policy | None]:
             results.append(None)
             for problem in invalid.problems:
                 span = lowered.span_for(tuple(problem.loc))
-                file.diagnostics.append(file.source.diagnostic(problem.message, span, problem.hint))
+                if span not in already:
+                    file.diagnostics.append(file.source.diagnostic(problem.message, span, problem.hint))
     return results
 
 

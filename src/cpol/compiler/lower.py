@@ -9,6 +9,7 @@ two front ends share one set of messages.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -321,4 +322,17 @@ def lower_policy(node: PolicyNode, *, partial: bool = False) -> tuple[Lowered, l
     _check_once(metas, "meta", sink)
     for meta in metas[:1]:
         _lower_meta(meta, out, sink)
+    _check_finite(out.raw, (), out, sink)
     return out, sink.problems
+
+
+def _check_finite(value: object, loc: Loc, out: Lowered, sink: _Sink) -> None:
+    """JSON has no infinity: a number too large for a float is an error, not `inf`."""
+    if isinstance(value, float) and not math.isfinite(value):
+        sink.error("this number is too large", out.span_for(loc), "JSON numbers must be finite")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_finite(item, (*loc, key), out, sink)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_finite(item, (*loc, index), out, sink)
