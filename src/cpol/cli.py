@@ -19,7 +19,7 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import click
 
@@ -34,10 +34,11 @@ EXIT_PROBLEM = 1
 EXIT_INTERNAL = 3
 
 F = TypeVar("F", bound=Callable[..., Any])
+Outcome = Literal["unchanged", "changed", "failed"]
 
 
-class UserError(click.ClickException):
-    """A problem a user can fix, shown as one `cpol: …` line (click would say `Error: …`)."""
+class CpolError(click.ClickException):
+    """A failure told in one `cpol: …` line (click would say `Error: …`); exit 1 by default."""
 
     exit_code = EXIT_PROBLEM
 
@@ -45,7 +46,7 @@ class UserError(click.ClickException):
         click.echo(f"cpol: {self.format_message()}", err=True)
 
 
-class Unreadable(UserError):
+class Unreadable(CpolError):
     """A FILE argument that cannot be read; `check --format json` reports it as a diagnostic."""
 
     def __init__(self, name: str, reason: str) -> None:
@@ -57,7 +58,7 @@ class Unreadable(UserError):
         return Diagnostic(f"cannot read file: {self.reason}", self.name)
 
 
-class InternalError(UserError):
+class InternalError(CpolError):
     """A bug in cpol (e.g. the decompiler's self-check failed): exit 3, never a traceback."""
 
     exit_code = EXIT_INTERNAL
@@ -81,7 +82,7 @@ class Source:
     def is_json(self) -> bool:
         """By extension; stdin is sniffed (`.cpol` never starts with `[` or `{`)."""
         if self.arg == STDIN:
-            return self.text.lstrip("\ufeff \t\r\n")[:1] in ("[", "{")
+            return self.text.lstrip()[:1] in ("[", "{")
         return Path(self.arg).suffix.lower() == ".json"
 
 
@@ -101,10 +102,15 @@ def read_source(arg: str) -> Source:
     return Source(arg, text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
-def read_sources(args: Sequence[str]) -> tuple[list[Source], list[Unreadable]]:
-    """Read every argument, collecting failures so one missing file hides no other problem."""
+def reject_repeated_stdin(args: Sequence[str]) -> None:
+    """Standard input can be read only once; a second `-` would silently be empty."""
     if list(args).count(STDIN) > 1:
         raise click.UsageError("`-` (standard input) can be given only once")
+
+
+def read_sources(args: Sequence[str]) -> tuple[list[Source], list[Unreadable]]:
+    """Read every argument, collecting failures so one missing file hides no other problem."""
+    reject_repeated_stdin(args)
     sources: list[Source] = []
     failures: list[Unreadable] = []
     for arg in args:
@@ -130,7 +136,7 @@ def write_output(dest: str, text: str) -> None:
     try:
         Path(dest).write_text(text, encoding="utf-8", newline="\n")
     except OSError as error:
-        raise UserError(f"cannot write {dest}: {error.strerror or error}") from None
+        raise CpolError(f"cannot write {dest}: {error.strerror or error}") from None
 
 
 def json_text(value: object) -> str:
@@ -171,7 +177,7 @@ def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
 # Loading policies from any mix of .cpol and .json -------------------------------------------
 
 
-def compile_cpol(sources: Sequence[Source]) -> tuple[list[list[Policy]], list[Diagnostic]]:
+def compile_cpol(sources: Sequence[Source]) -> tuple[dict[str, list[Policy]], list[Diagnostic]]:
     """Compile `.cpol` sources together, so names are checked across files with positions.
 
     The compiler returns one flat list; with several files each is compiled again on its
@@ -180,10 +186,10 @@ def compile_cpol(sources: Sequence[Source]) -> tuple[list[list[Policy]], list[Di
     try:
         together = compile_sources((s.text, s.name) for s in sources)
     except Diagnostics as problems:
-        return [], problems.items
-    if len(sources) <= 1:
-        return [together] if sources else [], []
-    return [cpol.compile_source(s.text, s.name) for s in sources], []
+        return {}, problems.items
+    if len(sources) == 1:
+        return {sources[0].arg: together}, []
+    return {s.arg: cpol.compile_source(s.text, s.name) for s in sources}, []
 
 
 def policy_prefix(source: Source) -> Callable[[int], tuple[str | int, ...]]:
@@ -225,20 +231,20 @@ def cross_file_duplicates(loaded: Sequence[tuple[Source, list[Policy]]]) -> list
 
 def load_policies(sources: Sequence[Source]) -> tuple[list[Policy], list[Diagnostic]]:
     """Every source's policies in argument order, and every problem found across all of them."""
-    cpol_sources = [s for s in sources if not s.is_json]
-    compiled, diagnostics = compile_cpol(cpol_sources)
-    by_source = dict(zip(map(id, cpol_sources), compiled, strict=False))
+    compiled, diagnostics = compile_cpol([s for s in sources if not s.is_json])
     loaded: list[tuple[Source, list[Policy]]] = []
     for source in sources:
         if not source.is_json:
-            if id(source) in by_source:
-                loaded.append((source, by_source[id(source)]))
+            if source.arg in compiled:  # absent when the .cpol sources have errors
+                loaded.append((source, compiled[source.arg]))
             continue
         try:
             loaded.append((source, cpol.load_json(source.text, file=source.name)))
         except Diagnostics as problems:
             diagnostics.extend(problems.items)
     diagnostics.extend(cross_file_duplicates(loaded))
+    position = {source.name: index for index, source in enumerate(sources)}
+    diagnostics.sort(key=lambda d: position.get(d.file, len(position)))  # stable: file order kept
     return [policy for _, policies in loaded for policy in policies], diagnostics
 
 
@@ -266,12 +272,11 @@ class CpolGroup(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.Abort, click.ClickException, BrokenPipeError):
             raise  # click's own control flow; a closed pipe is handled by click
-        except (cpol.DecompileError, cpol.FormatError) as error:
-            raise InternalError(str(error)) from error
         except Exception as error:
             if os.environ.get("CPOL_DEBUG"):
                 raise
-            raise InternalError(f"{type(error).__name__}: {error}") from error
+            known = isinstance(error, cpol.DecompileError | cpol.FormatError)  # self-checks failed
+            raise InternalError(str(error) if known else f"{type(error).__name__}: {error}") from error
 
 
 def files_argument(command: F) -> F:
@@ -309,7 +314,10 @@ def cli() -> None:
     help="json: print the diagnostics as a JSON array on stdout.",
 )
 def check(files: tuple[str, ...], output_format: str) -> None:
-    """Compile FILEs together and report every problem; writes nothing."""
+    """Report every problem in FILEs; write nothing.
+
+    FILEs are compiled together, so policy names must be unique across all of them.
+    """
     sources, failures = read_sources(files)
     policies, diagnostics = load_policies(sources)
     if output_format == "json":
@@ -326,7 +334,10 @@ def check(files: tuple[str, ...], output_format: str) -> None:
 @files_argument
 @output_option("the JSON array")
 def compile_command(files: tuple[str, ...], output: str) -> None:
-    """Compile FILEs (.cpol, or .json to validate and normalise) to a JSON array of policies."""
+    """Compile FILEs to a JSON array of policies.
+
+    .json FILEs are validated and normalised; FILEs are compiled together, in order.
+    """
     write_output(output, json_text(cpol.to_json(load_or_exit(files))))
 
 
@@ -334,7 +345,10 @@ def compile_command(files: tuple[str, ...], output: str) -> None:
 @files_argument
 @output_option("the .cpol text")
 def decompile(files: tuple[str, ...], output: str) -> None:
-    """Print policies (a JSON array, an API list response or one object) as canonical .cpol."""
+    """Print policies as canonical .cpol.
+
+    JSON input may be an array, an API list response {"data": [...]} or one policy.
+    """
     write_output(output, cpol.to_cpol(load_or_exit(files)))
 
 
@@ -343,35 +357,39 @@ def decompile(files: tuple[str, ...], output: str) -> None:
 @click.option("--check", is_flag=True, help="Write nothing; list files that would change, exit 1 if any.")
 @click.option("--diff", "show_diff", is_flag=True, help="Write nothing; print a unified diff of the changes.")
 def fmt(files: tuple[str, ...], check: bool, show_diff: bool) -> None:
-    """Rewrite .cpol FILEs in their canonical layout, keeping comments (`-`: stdin to stdout)."""
-    if list(files).count(STDIN) > 1:
-        raise click.UsageError("`-` (standard input) can be given only once")
+    """Rewrite .cpol FILEs in their canonical layout.
+
+    Comments are kept; only files that change are written. `cpol fmt -` formats
+    standard input to standard output.
+    """
+    reject_repeated_stdin(files)
     outcomes = [format_one(arg, check=check, show_diff=show_diff) for arg in files]
     if "failed" in outcomes or (check and "changed" in outcomes):
         raise SystemExit(EXIT_PROBLEM)
 
 
-def format_one(arg: str, *, check: bool, show_diff: bool) -> str:
+def format_one(arg: str, *, check: bool, show_diff: bool) -> Outcome:
     """Format one FILE argument: `unchanged`, `changed` or `failed` (reported, others go on)."""
     try:
         return reformat(read_source(arg), check=check, show_diff=show_diff)
-    except UserError as error:
+    except CpolError as error:
         error.show()
     except Diagnostics as problems:
         report(problems.items, [])
     return "failed"
 
 
-def reformat(source: Source, *, check: bool, show_diff: bool) -> str:
+def reformat(source: Source, *, check: bool, show_diff: bool) -> Outcome:
     """Rewrite, list or diff one source; stdin always gets its formatted text on stdout."""
     if source.is_json:
-        raise UserError(f"cannot format {source.name}: it is JSON (fmt formats .cpol source)")
+        raise CpolError(f"cannot format {source.name}: it is JSON (fmt formats .cpol source)")
     formatted = cpol.format_source(source.text, source.name)
     changed = formatted != source.text
     if show_diff:
         emit(unified_diff(source, formatted))
     elif check:
-        emit(f"{source.name}\n" if changed else "")
+        if changed:
+            emit(f"{source.name}\n")
     elif source.arg == STDIN:
         emit(formatted)
     elif changed:

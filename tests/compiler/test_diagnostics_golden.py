@@ -42,32 +42,7 @@ GOLDEN = Path(__file__).with_name("golden")
 UPDATE = os.environ.get("CPOL_UPDATE_GOLDEN") == "1"
 
 #: Cases whose actual output is wrong today: (case name, what is wrong). See the docstring.
-KNOWN_BAD: list[tuple[str, str]] = [
-    (
-        "08_day_range_dash",
-        "`mon-fri` gets a bare `unexpected character` with no hint that ranges use `..`",
-    ),
-    (
-        "11_unknown_scope_kind_applies_to",
-        '`applies to chanel "…"` reports the same error twice (scope and scopes[0].scope)',
-    ),
-    (
-        "30_applies_to_with_scope",
-        "`applies to` + `scope` also reports a bogus `scopeId is required` at the header",
-    ),
-    (
-        "35_missing_brace_at_eof",
-        "says `unexpected the end of the file` (grammar) and gives no hint to close with `}`",
-    ),
-    (
-        "42_duplicate_name_then_later_error",
-        "duplicate-name errors are appended after every other error instead of in line order",
-    ),
-    (
-        "43_operator_typo",
-        "`=>` says `expected a statement … or }` instead of a number, and no `>=` hint",
-    ),
-]
+KNOWN_BAD: list[tuple[str, str]] = []
 _KNOWN_BAD = dict(KNOWN_BAD)
 
 CASE_NAME = re.compile(r"^\d{2}_[a-z0-9_]+$")

@@ -80,13 +80,14 @@ def _validate(file: LoweredFile) -> list[Policy | None]:
             for problem in invalid.problems:
                 span = lowered.span_for(tuple(problem.loc))
                 if span not in already:
+                    already.add(span)
                     file.diagnostics.append(file.source.diagnostic(problem.message, span, problem.hint))
     return results
 
 
-def _duplicate_names(files: Sequence[LoweredFile]) -> list[Diagnostic]:
+def _report_duplicate_names(files: Sequence[LoweredFile]) -> None:
+    """Names are unique across every file compiled together (SPEC: unique per tenant)."""
     seen: dict[object, tuple[LoweredFile, Lowered]] = {}
-    out: list[Diagnostic] = []
     for file in files:
         for lowered in file.policies:
             name = lowered.raw.get("name")
@@ -95,14 +96,13 @@ def _duplicate_names(files: Sequence[LoweredFile]) -> list[Diagnostic]:
                 continue
             first_file, first = seen[name]
             where = f"{first_file.source.filename}:{first.node.name.span.line}:{first.node.name.span.column}"
-            out.append(
+            file.diagnostics.append(
                 file.source.diagnostic(
                     f"duplicate policy name `{name}`",
                     lowered.node.name.span,
                     f"first defined at {where}; policy names are unique per tenant",
                 )
             )
-    return out
 
 
 def compile_sources(sources: Iterable[tuple[str, str]]) -> list[Policy]:
@@ -111,8 +111,8 @@ def compile_sources(sources: Iterable[tuple[str, str]]) -> list[Policy]:
     policies: list[Policy | None] = []
     for file in files:
         policies.extend(_validate(file))
+    _report_duplicate_names(files)
     diagnostics = [d for file in files for d in sorted(file.diagnostics, key=_position)]
-    diagnostics.extend(_duplicate_names(files))
     if any(d.severity == "error" for d in diagnostics):
         raise Diagnostics(diagnostics)
     return [p for p in policies if p is not None]

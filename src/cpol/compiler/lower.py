@@ -247,12 +247,13 @@ def _lower_scopes(statements: list[ScopeStmt], node: PolicyNode, out: Lowered, s
         return
     applies = [s for s in statements if s.keyword == "applies"]
     if applies and len(statements) > 1:
+        extra = next(s for s in statements if s is not applies[0])
         sink.error(
             "`applies to` cannot be combined with `scope`/`scopes` or repeated",
-            statements[1].span,
+            extra.span,
             "list every scope in one `applies to`, or use `scope` and `scopes` alone",
         )
-        return
+        statements = applies[:1]
     for stmt in statements:
         if stmt.keyword == "applies" and stmt.refs:
             _set_single_scope(stmt.refs[0], out)

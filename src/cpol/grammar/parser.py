@@ -146,12 +146,27 @@ class _Recovery:
             shown = ["a statement (description, status, priority, applies to, a rule, meta)"]
             if "RBRACE" in expected:
                 shown.append("`}`")
-        if token.type == "POLICY" and "RBRACE" in expected:
-            return self._diagnostic("missing `}` before the next policy", span, "close the block with `}`")
+        if token.type == "OPERATOR" and (mistyped := self._mistyped_operator(token)) is not None:
+            return mistyped
+        if token.type in ("POLICY", "$END") and "RBRACE" in expected:
+            where = "before the next policy" if token.type == "POLICY" else "at the end of the file"
+            return self._diagnostic(f"missing `}}` {where}", span, "close the block with `}`")
         what = "the end of the file" if token.type == "$END" else f"`{token}`"
         word = "unknown word" if token.type == "WORD" and hint else "unexpected"
         message = f"{word} {what}; expected {_join(shown)}"
         return self._diagnostic(message, span, hint)
+
+    def _mistyped_operator(self, token: Token) -> Diagnostic | None:
+        """`=>` lexes as `=` then `>`: report the pair as one unknown comparison."""
+        start = token.start_pos or 0
+        if start == 0 or self.text[start - 1] not in "<>=!":
+            return None
+        written = self.text[start - 1 : token.end_pos]
+        line, column = token.line or 1, (token.column or 2) - 1
+        span = Span(start - 1, token.end_pos or start, line, column, line, column + len(written))
+        flipped = written[::-1]
+        hint = f"did you mean `{flipped}`?" if flipped in (">=", "<=") else "comparisons are > >= < <= ="
+        return self._diagnostic(f"unknown comparison `{written}`", span, hint)
 
     def _character_diagnostic(self, error: UnexpectedCharacters) -> Diagnostic:
         pos = error.pos_in_stream or 0
@@ -168,6 +183,8 @@ class _Recovery:
             hint = 'strings use double quotes: "…"'
         elif char == "/":
             hint = "comments start with `#`"
+        elif char == "-":
+            hint = "a range of days is written with two dots: mon..fri"
         return self._diagnostic(f"unexpected character `{char}`", span, hint)
 
     def _bad_string_end(self, pos: int) -> int:

@@ -34,8 +34,10 @@ def _entries(data: object, file: str) -> list[tuple[Loc, object]]:
 
 
 def _shape_hint(data: object) -> str:
-    kind = "null" if data is None else type(data).__name__
-    return f"the input is a JSON {kind}"
+    return f"the input is a JSON {_JSON_KINDS.get(type(data), 'value')}"
+
+
+_JSON_KINDS = {type(None): "null", bool: "boolean", int: "number", float: "number", str: "string", list: "array"}
 
 
 def _problem_diagnostic(problem: Problem, prefix: Loc, file: str) -> Diagnostic:

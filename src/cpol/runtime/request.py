@@ -1,0 +1,147 @@
+"""The evaluation request of SPEC §2: a customer, their history and the candidates.
+
+Unknown fields are ignored (requests come from many systems); anything malformed is
+reported with its JSON path, e.g. `interactions[3].timestamp: must be an ISO 8601
+timestamp`, and never as a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from cpol.diagnostics import Diagnostic, Diagnostics, Span, json_path
+from cpol.runtime.clock import parse_instant
+
+
+def _instant(value: object) -> datetime:
+    if isinstance(value, datetime):
+        return parse_instant(value.isoformat())
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 timestamp string such as 2026-03-20T14:00:00Z")
+    try:
+        return parse_instant(value)
+    except ValueError:
+        raise ValueError(
+            f"`{value}` is not an ISO 8601 timestamp (for example 2026-03-20T14:00:00Z)"
+        ) from None
+
+
+Instant = Annotated[datetime, BeforeValidator(_instant)]
+Id = Annotated[str, Field(strict=True)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, strict=True)
+
+
+class Customer(_Model):
+    id: Id
+    timezone: str | None = None
+    segments: list[Id] = []
+    metrics: dict[str, Any] = {}
+    dnc: list[Id] = []
+    consent: dict[str, str | None] = {}
+
+
+class Interaction(_Model):
+    id: str | None = None
+    timestamp: Instant
+    outcome: Id
+    offerId: str | None = None
+    channelId: str | None = None
+    creativeId: str | None = None
+    categoryId: str | None = None
+    subCategoryId: str | None = None
+    offerCategory: str | None = None
+    campaignId: str | None = None
+
+
+class Candidate(_Model):
+    offerId: Id
+    channelId: str | None = None
+    channelType: str | None = None
+    creativeId: str | None = None
+    categoryId: str | None = None
+    subCategoryId: str | None = None
+    offerCategory: str | None = None
+    isMandatory: bool = False
+
+
+class Suppression(_Model):
+    id: str | None = None
+    scope: str = "global"
+    scopeId: str | None = None
+    offerName: str | None = None
+    policyType: str | None = None
+    reason: str | None = None
+    expiresAt: Instant | None = None
+    isActive: bool | None = None
+
+
+class Session(_Model):
+    servedOfferIds: list[Id] = []
+
+
+class Request(_Model):
+    now: Instant
+    customer: Customer
+    interactions: list[Interaction] = []
+    budgets: dict[str, dict[str, int | float | None]] = {}
+    suppressions: list[Suppression] = []
+    session: Session = Session()
+    candidates: list[Candidate]
+
+
+_MESSAGES = {
+    "missing": "is required",
+    "string_type": "must be a string",
+    "bool_type": "must be true or false",
+    "list_type": "must be a list",
+    "dict_type": "must be an object",
+    "model_type": "must be an object",
+    "int_type": "must be a number",
+    "float_type": "must be a number",
+}
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    if error["type"] == "value_error":
+        return str(error["ctx"]["error"])
+    return _MESSAGES.get(error["type"], str(error["msg"]).lower())
+
+
+def _location(loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    """Drop pydantic's union-branch labels (`int`, `float`) from a path."""
+    return tuple(part for part in loc if part not in ("int", "float", "str", "function-after"))
+
+
+def parse_request(source: str | bytes | object, file: str = "<request>") -> tuple[Request, Any]:
+    """The request model and the decoded JSON (candidates are echoed back as given)."""
+    data = _decode(source, file) if isinstance(source, str | bytes) else source
+    try:
+        return Request.model_validate(data), data
+    except ValidationError as invalid:
+        items = [
+            Diagnostic(_message(e), file, path=json_path(_location(tuple(e["loc"]))) or "(root)")
+            for e in invalid.errors()
+        ]
+        raise Diagnostics(items) from None
+
+
+def _decode(source: str | bytes, file: str) -> Any:
+    try:
+        return json.loads(source)
+    except json.JSONDecodeError as error:
+        lines = error.doc.split("\n")
+        span = Span(error.pos, error.pos + 1, error.lineno, error.colno, error.lineno, error.colno + 1)
+        line = lines[error.lineno - 1] if error.lineno <= len(lines) else ""
+        raise Diagnostics(
+            [Diagnostic(f"invalid JSON: {error.msg}", file, span, source_line=line)]
+        ) from None
+    except UnicodeDecodeError:
+        raise Diagnostics([Diagnostic("the request is not UTF-8 text", file)]) from None

@@ -1,0 +1,413 @@
+"""One evaluator per rule type: SPEC §1's table and §2.1's precise semantics.
+
+An evaluator sees a policy whose scope already matched the candidate (`scopes` are the
+matched ones, in listed order) and returns a `Verdict` carrying the operand values in
+`details` and a sentence a marketer understands in `reason`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from cpol.plan import Policy, ScopeRef
+from cpol.runtime.clock import DAY, HOUR, UTC, UTC_ZONE, format_instant, zone
+from cpol.runtime.history import SCOPE_FIELDS, History, Series
+from cpol.runtime.request import Candidate, Request
+from cpol.runtime.verdict import Verdict, WindowCount, count_window, latest, plural
+
+PERIODS: dict[str, tuple[float | None, str, str]] = {
+    # periodType: (window seconds, "in the last …", "per …")
+    "daily": (DAY, "in the last 24 hours", "per day"),
+    "weekly": (7 * DAY, "in the last 7 days", "per week"),
+    "monthly": (30 * DAY, "in the last 30 days", "per month"),
+    "alltime": (None, "in total", "in total"),
+}
+WEEKDAY_NAMES = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
+TIME_WINDOW_HORIZON = 15 * DAY
+
+
+@dataclass
+class Context:
+    """What a request gives every evaluator: the clock, the indexed history, the customer."""
+
+    request: Request
+    now: float
+    history: History
+    customer_zone: ZoneInfo | None
+    allowed_offers: list[str]
+
+
+Evaluator = Callable[[Any, Context, Candidate, Sequence[ScopeRef]], Verdict]
+
+
+def _where(scope: ScopeRef) -> str:
+    return "" if scope.scope == "global" else f" on {scope.scope} {scope.scopeId}"
+
+
+def _scoped(ctx: Context, cand: Candidate, scope: ScopeRef, outcome: str) -> Series:
+    """Interactions with an outcome, narrowed to the matched scope (global: all of them)."""
+    field = SCOPE_FIELDS[scope.scope]
+    if field is None:
+        return ctx.history.series(outcome)
+    return ctx.history.series(outcome, field, getattr(cand, field))
+
+
+def _first_block(results: list[tuple[Verdict, float | None]], fallback: Verdict) -> Verdict:
+    """One verdict for several caps or scopes: the first block's words, the latest lift."""
+    blocks = [verdict for verdict, _ in results if verdict.blocked]
+    if not blocks:
+        return results[0][0] if results else fallback
+    first = blocks[0]
+    first.eligible_at = latest(verdict.eligible_at for verdict in blocks)
+    return first
+
+
+# -- frequency_cap ----------------------------------------------------------------------
+def _campaign_filter(config: Any) -> Callable[[Any], bool] | None:
+    if config.withinCampaignId is not None:
+        wanted = config.withinCampaignId
+        return lambda i: i.campaignId == wanted
+    if config.excludeCampaignIds is not None:
+        dropped = set(config.excludeCampaignIds)
+        return lambda i: i.campaignId is None or i.campaignId not in dropped
+    return None
+
+
+def _frequency_caps(config: Any) -> list[tuple[str, float | None, float, str, str]]:
+    """(window name, seconds, max, "in the last …", "per …") in SPEC order."""
+    caps = []
+    for key, period in (("maxPerDay", "daily"), ("maxPerWeek", "weekly"), ("maxPerMonth", "monthly")):
+        maximum = getattr(config, key)
+        if maximum is not None:
+            seconds, last, per = PERIODS[period]
+            caps.append((period, seconds, maximum, last, per))
+    if config.maxTotal is not None:
+        caps.append(("alltime", None, config.maxTotal, "in total", "in total"))
+    if config.maxContacts is not None and config.windowDays is not None:
+        days = config.windowDays
+        caps.append((f"{days:g} days", days * DAY, config.maxContacts,
+                     f"in the last {days:g} days", f"per {days:g} days"))  # fmt: skip
+    return caps
+
+
+def frequency_cap(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
+    config = policy.config
+    keep = _campaign_filter(config)
+    results = []
+    for scope in scopes:
+        series = _scoped(ctx, cand, scope, "impression")
+        if keep is not None:
+            series = series.where(keep)
+        for window, seconds, maximum, last, per in _frequency_caps(config):
+            counted = count_window(series, ctx.now, seconds, maximum)
+            reason = (
+                f"{plural(counted.count, 'impression')}{_where(scope)} {last}; "
+                f"cap is {maximum:g} {per}"
+            )
+            details = {"window": window, "count": counted.count, "max": maximum}
+            results.append((Verdict(counted.blocked, reason, details, counted.eligible_at), None))
+    return _first_block(results, Verdict(False, "no cap applies"))
+
+
+# -- recency rules: cooldown, outcome_based, category_suppression ---------------------------
+def _ago(seconds: float, unit: float, word: str) -> str:
+    return f"{seconds / unit:.1f} {word} ago"
+
+
+def cooldown(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
+    hours = policy.config.cooldownHours
+    results = []
+    for scope in scopes:
+        last = _scoped(ctx, cand, scope, "impression").last()
+        if last is None:
+            details = {"cooldownHours": hours, "hoursSinceLast": None}
+            results.append((Verdict(False, f"no impression{_where(scope)} yet", details), None))
+            continue
+        since = ctx.now - last.at
+        details = {"cooldownHours": hours, "hoursSinceLast": round(since / HOUR, 3)}
+        reason = f"last impression{_where(scope)} was {_ago(since, HOUR, 'hours')}; cooldown is {hours:g} hours"
+        results.append((Verdict(since < hours * HOUR, reason, details, last.at + hours * HOUR), None))
+    return _first_block(results, Verdict(False, "no impression yet"))
+
+
+def _outcome_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def outcome_based(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
+    config = policy.config
+    configured = config.afterOutcome if config.afterOutcome is not None else config.outcome
+    outcomes = _outcome_list(configured)
+    days = config.suppressForDays if config.suppressForDays is not None else config.withinDays
+    results = []
+    for scope in scopes:
+        candidates = [(s.last(), name) for name in outcomes if (s := _scoped(ctx, cand, scope, name)).events]
+        details: dict[str, Any] = {"afterOutcome": configured, "suppressForDays": days,
+                                   "daysSince": None, "lastOutcome": None}  # fmt: skip
+        if not candidates:
+            reason = f"no {' / '.join(outcomes)}{_where(scope)}"
+            results.append((Verdict(False, reason, details), None))
+            continue
+        last, name = max(candidates, key=lambda pair: pair[0].at if pair[0] else 0.0)
+        assert last is not None
+        since = ctx.now - last.at
+        details.update(daysSince=round(since / DAY, 3), lastOutcome=name)
+        reason = f"last {name}{_where(scope)} was {_ago(since, DAY, 'days')}; suppressed for {days:g} days after it"
+        results.append((Verdict(since < days * DAY, reason, details, last.at + days * DAY), None))
+    return _first_block(results, Verdict(False, "no such outcome"))
+
+
+def _category_series(ctx: Context, cand: Candidate, config: Any) -> tuple[Series, str] | None:
+    """The impressions of the candidate's category that count, or None if it does not apply."""
+    category, sub = config.categoryId, config.subCategoryId
+    if category is None and sub is None:
+        if cand.categoryId is None:
+            return None
+        return ctx.history.impressions("categoryId", cand.categoryId), f"category {cand.categoryId}"
+    if category is not None and cand.categoryId != category:
+        return None
+    if sub is not None and cand.subCategoryId != sub:
+        return None
+    if sub is None:
+        return ctx.history.impressions("categoryId", category), f"category {category}"
+    series = ctx.history.impressions("subCategoryId", sub)
+    if category is not None:
+        series = series.where(lambda i: i.categoryId == category)
+    return series, f"sub-category {sub}"
+
+
+def category_suppression(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
+    config = policy.config
+    days = config.suppressionDays
+    details: dict[str, Any] = {"categoryId": config.categoryId, "subCategoryId": config.subCategoryId,
+                               "suppressionDays": days, "daysSince": None, "triggeringOfferId": None}  # fmt: skip
+    found = _category_series(ctx, cand, config)
+    if found is None:
+        return Verdict(False, "the candidate is not in the suppressed category", details)
+    series, what = found
+    last = series.last()
+    if last is None:
+        return Verdict(False, f"no offer of {what} shown yet", details)
+    since = ctx.now - last.at
+    details.update(daysSince=round(since / DAY, 3), triggeringOfferId=last.interaction.offerId)
+    reason = (
+        f"an offer of {what} ({last.interaction.offerId}) was shown {_ago(since, DAY, 'days')}; "
+        f"the category rests {days:g} days"
+    )
+    return Verdict(since < days * DAY, reason, details, last.at + days * DAY)
+
+
+# -- period caps: cross_channel_cap, customer_total_cap, offer_category_cap ----------------
+def _period_cap(series: Series, ctx: Context, period: str, maximum: float, what: str) -> Verdict:
+    seconds, last, per = PERIODS[period]
+    counted: WindowCount = count_window(series, ctx.now, seconds, maximum)
+    details = {"periodType": period, "count": counted.count, "max": maximum}
+    reason = f"{plural(counted.count, 'impression')} {what} {last}; cap is {maximum:g} {per}"
+    return Verdict(counted.blocked, reason, details, counted.eligible_at)
+
+
+def cross_channel_cap(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
+    config = policy.config
+    series = ctx.history.impressions("offerId", cand.offerId)
+    where = "on all channels"
+    if config.appliesAcross is not None:
+        channels = set(config.appliesAcross)
+        series = series.where(lambda i: i.channelId in channels)
+        where = "on " + ", ".join(config.appliesAcross)
+    what = f"of offer {cand.offerId} {where}"
+    return _period_cap(series, ctx, config.periodType or "weekly", config.maxTotal, what)
+
+
+def customer_total_cap(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
+    config = policy.config
+    series = ctx.history.impressions()
+    return _period_cap(series, ctx, config.periodType or "weekly", config.maxTotal, "across every offer and channel")
+
+
+def offer_category_cap(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
+    config = policy.config
+    period = config.periodType or "monthly"
+    if cand.offerCategory != config.targetCategory:
+        details = {"periodType": period, "count": None, "max": config.maxTotal}
+        return Verdict(False, f"the candidate is not in category {config.targetCategory}", details)
+    series = ctx.history.impressions("offerCategory", config.targetCategory)
+    return _period_cap(series, ctx, period, config.maxTotal, f"in category {config.targetCategory}")
+
+
+# -- attribute rules: budget, segments, DNC, metric, mutual exclusion --------------------
+def budget_exhausted(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
+    config = policy.config
+    results = []
+    for scope in scopes:
+        key = cand.creativeId if scope.scope == "creative" else cand.offerId
+        entry = ctx.request.budgets.get(key or "") or {}
+        actual = entry.get(config.budgetField)
+        if actual is None and config.budgetField == "daily_spend":
+            actual = entry.get("spend")  # the older name reads the spend figure when alone
+        details = {"budgetField": config.budgetField, "threshold": config.threshold, "actual": actual}
+        if actual is None:
+            results.append((Verdict(False, f"no {config.budgetField} figure for {key}", details), None))
+            continue
+        reason = f"{key} has used {actual:g} {config.budgetField}; the budget is {config.threshold:g}"
+        results.append((Verdict(actual >= config.threshold, reason, details), None))
+    return _first_block(results, Verdict(False, "no budget figure"))
+
+
+def segment_exclusion(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
+    config = policy.config
+    excluded = config.excludeSegments if config.excludeSegments is not None else [config.segmentId]
+    member = set(ctx.request.customer.segments)
+    matched = next((s for s in excluded if s in member), None)
+    details = {"excludeSegments": list(excluded), "matchedSegment": matched}
+    if matched is None:
+        return Verdict(False, "the customer is in none of the excluded segments", details)
+    return Verdict(True, f"the customer is in segment {matched}", details)
+
+
+def do_not_contact(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
+    source = policy.config.dncSource
+    lists = list(ctx.request.customer.dnc)
+    details = {"dncSource": source, "dnc": lists}
+    listed = source in lists if source is not None else bool(lists)
+    if not listed:
+        where = f"list {source}" if source is not None else "any do-not-contact list"
+        return Verdict(False, f"the customer is not on {where}", details)
+    names = source if source is not None else ", ".join(lists)
+    return Verdict(True, f"the customer is on do-not-contact list {names}", details)
+
+
+OPERATORS: dict[str, tuple[str, Callable[[float, float], bool]]] = {
+    "gt": (">", lambda a, b: a > b),
+    "gte": (">=", lambda a, b: a >= b),
+    "lt": ("<", lambda a, b: a < b),
+    "lte": ("<=", lambda a, b: a <= b),
+    "eq": ("=", lambda a, b: a == b),
+}
+
+
+def metric_condition(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
+    config = policy.config
+    operator = config.operator or "gte"
+    threshold = config.threshold if config.threshold is not None else 0
+    value = ctx.request.customer.metrics.get(config.metricId)
+    numeric = isinstance(value, int | float) and not isinstance(value, bool) and value == value
+    details: dict[str, Any] = {"metricId": config.metricId, "operator": operator, "threshold": threshold,
+                               "value": value if numeric else None}  # fmt: skip
+    sign, holds = OPERATORS[operator]
+    if not numeric:
+        details["missing"] = True
+        return Verdict(False, f"metric {config.metricId} is missing, so it does not block", details)
+    blocked = holds(value, threshold)
+    verb = "is" if blocked else "is not"
+    return Verdict(blocked, f"metric {config.metricId} is {value:g}, which {verb} {sign} {threshold:g}", details)
+
+
+def mutual_exclusion(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
+    group = list(policy.config.excludeOfferIds)
+    details: dict[str, Any] = {"offerGroup": group, "conflictingOfferId": None}
+    if cand.offerId not in group:
+        return Verdict(False, f"offer {cand.offerId} is not in the group", details)
+    members = set(group)
+    for source, offers in (("was served in this session", ctx.request.session.servedOfferIds),
+                           ("was allowed earlier in this request", ctx.allowed_offers)):  # fmt: skip
+        conflict = next((o for o in offers if o in members and o != cand.offerId), None)
+        if conflict is not None:
+            details["conflictingOfferId"] = conflict
+            return Verdict(True, f"offer {conflict} of the same exclusive group {source}", details)
+    return Verdict(False, "no other offer of the group was served or allowed", details)
+
+
+def allow_override(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
+    reason = policy.config.reason
+    return Verdict(False, f"override: {reason}" if reason else "override", {"reason": reason})
+
+
+# -- time_window --------------------------------------------------------------------------
+def _open_hour(hour: int, start: int | None, end: int | None) -> bool:
+    low = 0 if start is None else start
+    high = 24 if end is None else end
+    if low == high:
+        return False
+    if low < high:
+        return low <= hour < high
+    return hour >= low or hour < high  # wraps past midnight
+
+
+def _is_open(local: datetime, config: Any) -> bool:
+    day_ok = config.daysOfWeek is None or (local.isoweekday() % 7) in config.daysOfWeek
+    return day_ok and _open_hour(local.hour, config.startHour, config.endHour)
+
+
+def next_opening(now: float, tz: ZoneInfo, config: Any) -> float | None:
+    """The first whole minute after now when the window is open, within 15 days.
+
+    Openness only changes at the start of a local hour, so the candidates are local
+    hour starts; converting a local time that a spring-forward gap skips lands on the
+    first existing instant after it, which is what SPEC §2.1 asks for.
+    """
+    local_now = datetime.fromtimestamp(now, tz)
+    start_day = local_now.date()
+    for offset in range(16):
+        day = start_day + timedelta(days=offset)
+        if config.daysOfWeek is not None and (day.isoweekday() % 7) not in config.daysOfWeek:
+            continue
+        for hour in range(24):
+            if not _open_hour(hour, config.startHour, config.endHour):
+                continue
+            instant = datetime(day.year, day.month, day.day, hour, tzinfo=tz).timestamp()
+            if instant <= now:
+                continue
+            if instant - now > TIME_WINDOW_HORIZON:
+                return None
+            if _is_open(datetime.fromtimestamp(instant, tz), config):
+                return instant
+    return None
+
+
+def time_window(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
+    config = policy.config
+    tz = zone(config.timezone) or ctx.customer_zone or UTC_ZONE
+    local = datetime.fromtimestamp(ctx.now, tz)
+    details = {
+        "allowedDays": list(config.daysOfWeek) if config.daysOfWeek is not None else None,
+        "currentDay": local.isoweekday() % 7,
+        "startHour": config.startHour,
+        "endHour": config.endHour,
+        "currentHour": local.hour,
+        "timezone": tz.key,
+    }
+    when = f"it is {WEEKDAY_NAMES[local.isoweekday() % 7]} {local:%H:%M} in {tz.key}"
+    if _is_open(local, config):
+        return Verdict(False, f"{when}, inside the allowed window", details)
+    opening = next_opening(ctx.now, tz, config)
+    later = f"; it opens at {format_instant(opening)}" if opening is not None else ""
+    return Verdict(True, f"{when}, outside the allowed window{later}", details, opening)
+
+
+EVALUATORS: dict[str, Evaluator] = {
+    "frequency_cap": frequency_cap,
+    "cooldown": cooldown,
+    "budget_exhausted": budget_exhausted,
+    "outcome_based": outcome_based,
+    "segment_exclusion": segment_exclusion,
+    "time_window": time_window,
+    "mutual_exclusion": mutual_exclusion,
+    "cross_channel_cap": cross_channel_cap,
+    "customer_total_cap": customer_total_cap,
+    "offer_category_cap": offer_category_cap,
+    "allow_override": allow_override,
+    "category_suppression": category_suppression,
+    "do_not_contact": do_not_contact,
+    "metric_condition": metric_condition,
+}
+
+
+def evaluator_for(policy: Policy) -> Evaluator:
+    return EVALUATORS[policy.ruleType]
+
+
+__all__ = ["EVALUATORS", "UTC", "Context", "evaluator_for", "next_opening"]
