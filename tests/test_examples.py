@@ -123,8 +123,11 @@ def _pairs(first: str, second: str, flags: tuple[str, ...] = ()) -> list[Any]:
     chosen = [
         b
         for b in DOC_BLOCKS
-        if b.lang == second and b.flags == flags and b.follows is not None
-        and b.follows.lang == first and (first != "json" or b.follows.flags == ("input",))
+        if b.lang == second
+        and b.flags == flags
+        and b.follows is not None
+        and b.follows.lang == first
+        and (first != "json" or b.follows.flags == ("input",))
     ]
     return [pytest.param(b, id=b.id) for b in chosen]
 
@@ -137,6 +140,11 @@ def compile_json(text: str, filename: str = "<doc>") -> list[dict[str, Any]]:
 def exact(value: object) -> str:
     """A JSON value spelled so that key order and int versus float both count."""
     return json.dumps(value, ensure_ascii=False)
+
+
+def sorted_keys(value: object) -> str:
+    """Like `exact`, but blind to key order."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
 def dump_file(policies: list[dict[str, Any]]) -> str:
@@ -187,9 +195,10 @@ def test_example_json_loads_back(source: Path) -> None:
 
 
 def test_seed_json_is_the_seed_data() -> None:
+    """Same keys and values (3 vs 3.0 included); the key order is normalised to SPEC §1."""
     seed = json.loads((EXAMPLES / "seed-policies.json").read_text(encoding="utf-8"))
     compiled = json.loads((EXAMPLES / "seed.json").read_text(encoding="utf-8"))
-    assert exact(compiled) == exact(seed["data"])
+    assert sorted_keys(compiled) == sorted_keys(seed["data"])
 
 
 def test_seed_cpol_is_the_decompiled_seed() -> None:
@@ -219,6 +228,18 @@ def test_doc_has_examples_of_every_rule_type() -> None:
 def test_doc_blocks_are_tagged() -> None:
     untagged = [block.line for block in DOC_BLOCKS if not block.lang]
     assert not untagged, f"code blocks without a language on lines {untagged}"
+
+
+def test_doc_json_is_all_checked() -> None:
+    """No JSON example escapes the checks: each is an input or pairs with a .cpol block."""
+    loose = [
+        block.line
+        for block in DOC_BLOCKS
+        if block.lang == "json"
+        and block.flags != ("input",)
+        and (block.follows is None or block.follows.lang != "cpol")
+    ]
+    assert not loose, f"JSON blocks that follow no cpol block, on lines {loose}"
 
 
 @pytest.mark.parametrize("block", _blocks(lang="cpol"))
