@@ -130,7 +130,9 @@ class Engine:
             decisions.append(decision)
         return decisions
 
-    def decide_json(self, source: object, *, explain: bool = False, file: str = "<request>") -> list[Decision]:
+    def decide_json(
+        self, source: object, *, explain: bool = False, file: str = "<request>"
+    ) -> list[Decision]:
         """Parse a request (JSON text or decoded object) and decide it."""
         request, raw = parse_request(source, file)
         return self.decide(request, explain=explain, raw=raw)
@@ -144,7 +146,9 @@ class Engine:
             first = next(p for p in self.overrides if p.matched_scopes(cand))
             overridden = first.policy.id if first.policy.id is not None else first.policy.name
         eligible = latest(e.eligible_at for e in run.blocks) if run.blocks else None
-        return Decision(echo, not run.blocks, run.blocks, overridden, eligible, run.trace if explain else None)
+        return Decision(
+            echo, not run.blocks, run.blocks, overridden, eligible, run.trace if explain else None
+        )
 
     # -- gates ------------------------------------------------------------------------
     def _gates(self, ctx: Context, cand: Candidate, run: _Run) -> bool:
@@ -184,7 +188,9 @@ class Engine:
             elif compiled.bypassable and overrides:
                 run.lifted = True
                 by = overrides[0].policy.name
-                run.note(compiled.entry("skipped", verdict, reason=f"bypassed by override {by}: {verdict.reason}"))
+                run.note(
+                    compiled.entry("skipped", verdict, reason=f"bypassed by override {by}: {verdict.reason}")
+                )
             elif run.block(compiled.entry("block", verdict)):
                 return
 
@@ -234,4 +240,3 @@ def _suppression_entry(record: Suppression) -> Entry:
     }
     name = f"suppression {record.id}" if record.id else "suppression"
     return _gate_entry(name, "suppression", f"suppressed on {target}{until}{why}", details, expires)
-

@@ -64,9 +64,7 @@ class History:
     """Impressions and other outcomes up to `now`, indexed by field value and by outcome."""
 
     def __init__(self, interactions: Sequence[Interaction], now: float) -> None:
-        events = sorted(
-            (Event(i.timestamp.timestamp(), i) for i in interactions), key=lambda e: e.at
-        )
+        events = sorted((Event(i.timestamp.timestamp(), i) for i in interactions), key=lambda e: e.at)
         events = [e for e in events if e.at <= now]  # the future is ignored everywhere
         by_outcome: dict[str, list[Event]] = defaultdict(list)
         by_key: dict[tuple[str, str, str], list[Event]] = defaultdict(list)

@@ -140,8 +140,6 @@ def _decode(source: str | bytes, file: str) -> Any:
         lines = error.doc.split("\n")
         span = Span(error.pos, error.pos + 1, error.lineno, error.colno, error.lineno, error.colno + 1)
         line = lines[error.lineno - 1] if error.lineno <= len(lines) else ""
-        raise Diagnostics(
-            [Diagnostic(f"invalid JSON: {error.msg}", file, span, source_line=line)]
-        ) from None
+        raise Diagnostics([Diagnostic(f"invalid JSON: {error.msg}", file, span, source_line=line)]) from None
     except UnicodeDecodeError:
         raise Diagnostics([Diagnostic("the request is not UTF-8 text", file)]) from None

@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from cpol.plan import Policy, ScopeRef
-from cpol.runtime.clock import DAY, HOUR, UTC, UTC_ZONE, format_instant, zone
+from cpol.runtime.clock import DAY, HOUR, UTC_ZONE, format_instant, zone
 from cpol.runtime.history import SCOPE_FIELDS, History, Series
 from cpol.runtime.request import Candidate, Request
 from cpol.runtime.verdict import Verdict, WindowCount, count_window, latest, plural
@@ -56,11 +56,11 @@ def _scoped(ctx: Context, cand: Candidate, scope: ScopeRef, outcome: str) -> Ser
     return ctx.history.series(outcome, field, getattr(cand, field))
 
 
-def _first_block(results: list[tuple[Verdict, float | None]], fallback: Verdict) -> Verdict:
+def _first_block(results: list[Verdict], fallback: Verdict) -> Verdict:
     """One verdict for several caps or scopes: the first block's words, the latest lift."""
-    blocks = [verdict for verdict, _ in results if verdict.blocked]
+    blocks = [verdict for verdict in results if verdict.blocked]
     if not blocks:
-        return results[0][0] if results else fallback
+        return results[0] if results else fallback
     first = blocks[0]
     first.eligible_at = latest(verdict.eligible_at for verdict in blocks)
     return first
@@ -89,27 +89,31 @@ def _frequency_caps(config: Any) -> list[tuple[str, float | None, float, str, st
         caps.append(("alltime", None, config.maxTotal, "in total", "in total"))
     if config.maxContacts is not None and config.windowDays is not None:
         days = config.windowDays
-        caps.append((f"{days:g} days", days * DAY, config.maxContacts,
-                     f"in the last {days:g} days", f"per {days:g} days"))  # fmt: skip
+        caps.append(
+            (
+                f"{days:g} days",
+                days * DAY,
+                config.maxContacts,
+                f"in the last {days:g} days",
+                f"per {days:g} days",
+            )
+        )
     return caps
 
 
 def frequency_cap(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
     config = policy.config
     keep = _campaign_filter(config)
-    results = []
+    results: list[Verdict] = []
     for scope in scopes:
         series = _scoped(ctx, cand, scope, "impression")
         if keep is not None:
             series = series.where(keep)
         for window, seconds, maximum, last, per in _frequency_caps(config):
             counted = count_window(series, ctx.now, seconds, maximum)
-            reason = (
-                f"{plural(counted.count, 'impression')}{_where(scope)} {last}; "
-                f"cap is {maximum:g} {per}"
-            )
+            reason = f"{plural(counted.count, 'impression')}{_where(scope)} {last}; cap is {maximum:g} {per}"
             details = {"window": window, "count": counted.count, "max": maximum}
-            results.append((Verdict(counted.blocked, reason, details, counted.eligible_at), None))
+            results.append(Verdict(counted.blocked, reason, details, counted.eligible_at))
     return _first_block(results, Verdict(False, "no cap applies"))
 
 
@@ -120,17 +124,19 @@ def _ago(seconds: float, unit: float, word: str) -> str:
 
 def cooldown(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
     hours = policy.config.cooldownHours
-    results = []
+    results: list[Verdict] = []
     for scope in scopes:
         last = _scoped(ctx, cand, scope, "impression").last()
         if last is None:
             details = {"cooldownHours": hours, "hoursSinceLast": None}
-            results.append((Verdict(False, f"no impression{_where(scope)} yet", details), None))
+            results.append(Verdict(False, f"no impression{_where(scope)} yet", details))
             continue
         since = ctx.now - last.at
         details = {"cooldownHours": hours, "hoursSinceLast": round(since / HOUR, 3)}
-        reason = f"last impression{_where(scope)} was {_ago(since, HOUR, 'hours')}; cooldown is {hours:g} hours"
-        results.append((Verdict(since < hours * HOUR, reason, details, last.at + hours * HOUR), None))
+        reason = (
+            f"last impression{_where(scope)} was {_ago(since, HOUR, 'hours')}; cooldown is {hours:g} hours"
+        )
+        results.append(Verdict(since < hours * HOUR, reason, details, last.at + hours * HOUR))
     return _first_block(results, Verdict(False, "no impression yet"))
 
 
@@ -143,21 +149,28 @@ def outcome_based(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[S
     configured = config.afterOutcome if config.afterOutcome is not None else config.outcome
     outcomes = _outcome_list(configured)
     days = config.suppressForDays if config.suppressForDays is not None else config.withinDays
-    results = []
+    results: list[Verdict] = []
     for scope in scopes:
         candidates = [(s.last(), name) for name in outcomes if (s := _scoped(ctx, cand, scope, name)).events]
-        details: dict[str, Any] = {"afterOutcome": configured, "suppressForDays": days,
-                                   "daysSince": None, "lastOutcome": None}  # fmt: skip
+        details: dict[str, Any] = {
+            "afterOutcome": configured,
+            "suppressForDays": days,
+            "daysSince": None,
+            "lastOutcome": None,
+        }
         if not candidates:
             reason = f"no {' / '.join(outcomes)}{_where(scope)}"
-            results.append((Verdict(False, reason, details), None))
+            results.append(Verdict(False, reason, details))
             continue
         last, name = max(candidates, key=lambda pair: pair[0].at if pair[0] else 0.0)
         assert last is not None
         since = ctx.now - last.at
         details.update(daysSince=round(since / DAY, 3), lastOutcome=name)
-        reason = f"last {name}{_where(scope)} was {_ago(since, DAY, 'days')}; suppressed for {days:g} days after it"
-        results.append((Verdict(since < days * DAY, reason, details, last.at + days * DAY), None))
+        reason = (
+            f"last {name}{_where(scope)} was {_ago(since, DAY, 'days')}; "
+            f"suppressed for {days:g} days after it"
+        )
+        results.append(Verdict(since < days * DAY, reason, details, last.at + days * DAY))
     return _first_block(results, Verdict(False, "no such outcome"))
 
 
@@ -183,8 +196,13 @@ def _category_series(ctx: Context, cand: Candidate, config: Any) -> tuple[Series
 def category_suppression(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
     config = policy.config
     days = config.suppressionDays
-    details: dict[str, Any] = {"categoryId": config.categoryId, "subCategoryId": config.subCategoryId,
-                               "suppressionDays": days, "daysSince": None, "triggeringOfferId": None}  # fmt: skip
+    details: dict[str, Any] = {
+        "categoryId": config.categoryId,
+        "subCategoryId": config.subCategoryId,
+        "suppressionDays": days,
+        "daysSince": None,
+        "triggeringOfferId": None,
+    }
     found = _category_series(ctx, cand, config)
     if found is None:
         return Verdict(False, "the candidate is not in the suppressed category", details)
@@ -225,7 +243,9 @@ def cross_channel_cap(policy: Any, ctx: Context, cand: Candidate, scopes: Sequen
 def customer_total_cap(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
     config = policy.config
     series = ctx.history.impressions()
-    return _period_cap(series, ctx, config.periodType or "weekly", config.maxTotal, "across every offer and channel")
+    return _period_cap(
+        series, ctx, config.periodType or "weekly", config.maxTotal, "across every offer and channel"
+    )
 
 
 def offer_category_cap(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
@@ -241,7 +261,7 @@ def offer_category_cap(policy: Any, ctx: Context, cand: Candidate, scopes: Seque
 # -- attribute rules: budget, segments, DNC, metric, mutual exclusion --------------------
 def budget_exhausted(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
     config = policy.config
-    results = []
+    results: list[Verdict] = []
     for scope in scopes:
         key = cand.creativeId if scope.scope == "creative" else cand.offerId
         entry = ctx.request.budgets.get(key or "") or {}
@@ -250,10 +270,10 @@ def budget_exhausted(policy: Any, ctx: Context, cand: Candidate, scopes: Sequenc
             actual = entry.get("spend")  # the older name reads the spend figure when alone
         details = {"budgetField": config.budgetField, "threshold": config.threshold, "actual": actual}
         if actual is None:
-            results.append((Verdict(False, f"no {config.budgetField} figure for {key}", details), None))
+            results.append(Verdict(False, f"no {config.budgetField} figure for {key}", details))
             continue
         reason = f"{key} has used {actual:g} {config.budgetField}; the budget is {config.threshold:g}"
-        results.append((Verdict(actual >= config.threshold, reason, details), None))
+        results.append(Verdict(actual >= config.threshold, reason, details))
     return _first_block(results, Verdict(False, "no budget figure"))
 
 
@@ -295,15 +315,22 @@ def metric_condition(policy: Any, ctx: Context, cand: Candidate, scopes: Sequenc
     threshold = config.threshold if config.threshold is not None else 0
     value = ctx.request.customer.metrics.get(config.metricId)
     numeric = isinstance(value, int | float) and not isinstance(value, bool) and value == value
-    details: dict[str, Any] = {"metricId": config.metricId, "operator": operator, "threshold": threshold,
-                               "value": value if numeric else None}  # fmt: skip
+    details: dict[str, Any] = {
+        "metricId": config.metricId,
+        "operator": operator,
+        "threshold": threshold,
+        "value": value if numeric else None,
+    }
     sign, holds = OPERATORS[operator]
     if not numeric:
         details["missing"] = True
         return Verdict(False, f"metric {config.metricId} is missing, so it does not block", details)
+    assert isinstance(value, int | float)
     blocked = holds(value, threshold)
     verb = "is" if blocked else "is not"
-    return Verdict(blocked, f"metric {config.metricId} is {value:g}, which {verb} {sign} {threshold:g}", details)
+    return Verdict(
+        blocked, f"metric {config.metricId} is {value:g}, which {verb} {sign} {threshold:g}", details
+    )
 
 
 def mutual_exclusion(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
@@ -312,8 +339,10 @@ def mutual_exclusion(policy: Any, ctx: Context, cand: Candidate, scopes: Sequenc
     if cand.offerId not in group:
         return Verdict(False, f"offer {cand.offerId} is not in the group", details)
     members = set(group)
-    for source, offers in (("was served in this session", ctx.request.session.servedOfferIds),
-                           ("was allowed earlier in this request", ctx.allowed_offers)):  # fmt: skip
+    for source, offers in (
+        ("was served in this session", ctx.request.session.servedOfferIds),
+        ("was allowed earlier in this request", ctx.allowed_offers),
+    ):
         conflict = next((o for o in offers if o in members and o != cand.offerId), None)
         if conflict is not None:
             details["conflictingOfferId"] = conflict
@@ -408,6 +437,3 @@ EVALUATORS: dict[str, Evaluator] = {
 
 def evaluator_for(policy: Policy) -> Evaluator:
     return EVALUATORS[policy.ruleType]
-
-
-__all__ = ["EVALUATORS", "UTC", "Context", "evaluator_for", "next_opening"]

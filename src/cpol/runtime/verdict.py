@@ -10,7 +10,6 @@ from typing import Any
 from cpol.runtime.history import Series
 
 
-
 @dataclass(slots=True)
 class Verdict:
     """`eligible_at` is epoch seconds, or None when time alone never lifts a block."""
