@@ -16,8 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from random import Random
+from typing import Any, NamedTuple
 
+from hypothesis import reject
 from hypothesis import strategies as st
 
 RULE_TYPES: tuple[str, ...] = (
@@ -413,3 +415,281 @@ def json_values(*, max_leaves: int = 30) -> st.SearchStrategy[Any]:
         ),
         max_leaves=max_leaves,
     )
+
+
+# --- .cpol sources ----------------------------------------------------------------------
+# These use the library: the canonical text of a plan is whatever the decompiler prints,
+# and layouts are perturbed token by token with the grammar's own lexer.
+
+Token = tuple[str, str]
+"""(terminal type, text) of one `.cpol` token."""
+
+
+class CpolSource(NamedTuple):
+    """A `.cpol` text, the plan it must compile to, and the comments written into it."""
+
+    text: str
+    plan: list[dict[str, Any]]
+    comments: list[str]
+
+
+def lex(text: str) -> list[Token]:
+    """The tokens of `text` (whitespace and comments dropped)."""
+    from cpol.grammar.parser import get_parser
+
+    return [(token.type, str(token)) for token in get_parser(None).lex(text)]
+
+
+def comments_of(text: str) -> list[str]:
+    """Every comment of `text` as the lexer sees it, trailing whitespace dropped."""
+    from cpol.grammar.parser import get_parser
+
+    tokens = get_parser(None).lex(text, dont_ignore=True)
+    return [str(token).rstrip() for token in tokens if token.type == "COMMENT"]
+
+
+@st.composite
+def canonical_sources(draw: st.DrawFn, *, max_policies: int = 3) -> CpolSource:
+    """The decompiled text of a random valid plan.
+
+    A plan the decompiler refuses (`DecompileError`, a bug that the round-trip tests
+    report) has no source text to offer, so it is rejected here.
+    """
+    import cpol
+
+    plan = draw(policy_sets(max_size=max_policies))
+    try:
+        text = cpol.to_cpol(cpol.load_json(plan))
+    except cpol.DecompileError:
+        reject()
+    return CpolSource(text, plan, [])
+
+
+def _statements(text: str) -> list[tuple[str, list[tuple[str, list[str]]]]]:
+    """Canonical text -> [(header line, [(kind, lines)])]; kind is "meta" or "stmt"."""
+    policies: list[tuple[str, list[tuple[str, list[str]]]]] = []
+    lines = text.split("\n")
+    index = 0
+    while index < len(lines):
+        if not lines[index].startswith("policy "):
+            index += 1
+            continue
+        header, statements = lines[index], []
+        index += 1
+        while lines[index] != "}":
+            if lines[index] == "  meta {":
+                end = lines.index("  }", index)
+                statements.append(("meta", lines[index + 1 : end]))
+                index = end + 1
+            else:
+                statements.append(("stmt", [lines[index]]))
+                index += 1
+        policies.append((header, statements))
+        index += 1
+    return policies
+
+
+WEEKDAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+_ALWAYS_ARRAY_AFTER = {"CAMPAIGNS", "SEGMENTS", "EXCLUSIVE", "ACROSS"}
+_STRING_OR_ARRAY_AFTER = {"AFTER", "OF"}
+_CLAUSE_HEADS = {
+    "ONLY": {"BETWEEN", "FROM", "UNTIL", "ON", "IN"},
+    "SUPPRESS": {"FOR", "AFTER", "WITHIN", "OF"},
+}
+
+
+def _between_as_from_until(tokens: list[Token], rnd: Random) -> list[Token]:
+    """`between 8:00 and 9:00` -> `from 8:00 until 9:00` (sets the same two keys)."""
+    out = list(tokens)
+    for index, (kind, _) in enumerate(tokens):
+        if kind == "BETWEEN" and rnd.random() < 0.5:
+            out[index], out[index + 2] = ("FROM", "from"), ("UNTIL", "until")
+    return out
+
+
+def _string_run(tokens: list[Token], start: int) -> int:
+    """Index of the last STRING of the `"a", "b", ...` run starting at `start`."""
+    end = start
+    while (
+        end + 2 < len(tokens) and tokens[end + 1][0] == "COMMA" and tokens[end + 2][0] == "STRING"
+    ):
+        end += 2
+    return end
+
+
+def _respell_one(kind: str, text: str, rnd: Random) -> Token:
+    if kind == "CLOCK":
+        hours = text.split(":")[0]
+        return rnd.choice([("NUMBER", hours), ("CLOCK", f"0{text}"), ("NUMBER", f"0{hours}")])
+    if kind == "NUMBER" and text.isdigit():
+        return (kind, f"0{text}")
+    if kind == "NUMBER" and "e" in text:
+        return (kind, text.upper())
+    if kind == "NUMBER" and "." in text:
+        return (kind, f"{text}0")
+    if kind == "HOURS":
+        return ("HOUR", "hour")
+    if kind in ("REACH", "REACHES"):
+        return ("REACHES", "reaches") if kind == "REACH" else ("REACH", "reach")
+    if kind == "OPERATOR" and text == "=":
+        return (kind, "==")
+    return (kind, text)
+
+
+def _respell(tokens: list[Token], rnd: Random) -> list[Token]:
+    """Non-canonical spellings that mean the same: `8` / `08:00` for `8:00`, `hour`,
+    `reaches`/`reach`, `==`, bracketed lists, `010` / `2.50` / `1E-07`, `MON, Tue, wed`
+    for `mon..wed`, `from 8:00 until 9:00` for `between 8:00 and 9:00`."""
+    tokens = _between_as_from_until(tokens, rnd)
+    out: list[Token] = []
+    index = 0
+    while index < len(tokens):
+        kind, text = tokens[index]
+        flip = rnd.random() < 0.5
+        followed_by_string = index + 1 < len(tokens) and tokens[index + 1][0] == "STRING"
+        if kind == "WORD" and text in WEEKDAY_NAMES and flip:
+            first = last = WEEKDAY_NAMES.index(text)
+            if index + 2 < len(tokens) and tokens[index + 1][1] == "..":
+                last = WEEKDAY_NAMES.index(tokens[index + 2][1])
+                index += 2
+            for step in range((last - first) % 7 + 1):
+                day = WEEKDAY_NAMES[(first + step) % 7]
+                out += [("COMMA", ",")] if step else []
+                out.append(("WORD", rnd.choice([day, day.upper(), day.title()])))
+        elif kind in _ALWAYS_ARRAY_AFTER | _STRING_OR_ARRAY_AFTER and followed_by_string:
+            end = _string_run(tokens, index + 1)
+            items = tokens[index + 1 : end + 1]
+            out.append((kind, text))
+            if flip and (kind in _ALWAYS_ARRAY_AFTER or len(items) > 1):
+                out += [("LSQB", "["), *items, ("RSQB", "]")]
+            else:
+                out += items
+            index = end
+        else:
+            out.append(_respell_one(kind, text, rnd) if flip else (kind, text))
+        index += 1
+    return out
+
+
+def _split_at(tokens: list[Token], heads: set[str]) -> list[list[Token]]:
+    parts: list[list[Token]] = []
+    for token in tokens:
+        if token[0] in heads or not parts:
+            parts.append([])
+        parts[-1].append(token)
+    return parts
+
+
+def _reorder_clauses(tokens: list[Token], rnd: Random) -> list[Token]:
+    """Shuffle the clauses of a rule sentence where the grammar takes them in any order."""
+    first = tokens[0][0]
+    if first in _CLAUSE_HEADS and (first != "SUPPRESS" or tokens[1][0] in _CLAUSE_HEADS[first]):
+        clauses = _split_at(tokens[1:], _CLAUSE_HEADS[first])
+        rnd.shuffle(clauses)
+        return [tokens[0], *(token for clause in clauses for token in clause)]
+    if first == "CAP":  # frequency_cap: cap items, then campaign filters
+        cut = next(
+            (i for i, t in enumerate(tokens) if t[0] in ("WITHIN", "EXCLUDING")), len(tokens)
+        )
+        parts = _split_at(tokens[1:cut], {"COMMA"})
+        items = [part[1:] if part[0][0] == "COMMA" else part for part in parts]
+        filters = _split_at(tokens[cut:], {"WITHIN", "EXCLUDING"})
+        rnd.shuffle(items)
+        rnd.shuffle(filters)
+        joined: list[Token] = [tokens[0]]
+        for position, item in enumerate(items):
+            joined += [("COMMA", ",")] if position else []
+            joined += item
+        return joined + [token for part in filters for token in part]
+    return tokens
+
+
+_SPACES = (" ", "  ", "\t", "\n", "\n  ", "\n\n", " \n\t ", "\r\n", "\f", "\n\n\n    ")
+
+
+def _word_like(text: str) -> bool:
+    return text[:1].isalnum() or text[:1] == "_"
+
+
+_STYLES = ("tight", "spaced", "token per line", "anything")
+
+
+def _gap(
+    before: str | None, after: str | None, notes: list[tuple[bool, str]], rnd: Random, style: str
+) -> str:
+    """What goes between two tokens: whitespace, and comments each ending its line."""
+    needs_space = before is not None and after is not None
+    needs_space = needs_space and _word_like(before[-1:]) and _word_like(after or "")
+    if style == "tight":
+        gap = " " if needs_space else ""
+    elif style == "spaced":
+        gap = rnd.choice([" ", "  ", "\t"])
+    elif style == "token per line":
+        gap = rnd.choice(["\n", "\n  ", "\r\n"])
+    else:
+        gap = rnd.choice(_SPACES) if needs_space or rnd.random() < 0.5 else ""
+    for own_line, comment in notes:
+        if own_line:
+            gap += "\n" + rnd.choice(["", "  ", "\t"]) + comment + "\n"
+        else:
+            gap += rnd.choice([" ", "  ", "\t", ""]) + comment + "\n"
+    if notes and after is not None:
+        gap += rnd.choice(["", "  ", "    "])
+    return gap
+
+
+def layout(tokens: list[Token], comments: list[str], rnd: Random) -> str:
+    """Tokens joined with random whitespace, `comments` inserted between random tokens,
+    on their own line or at the end of one; the text ends with or without a newline."""
+    style = rnd.choice(_STYLES)
+    notes: dict[int, list[tuple[bool, str]]] = {}
+    for comment in comments:
+        notes.setdefault(rnd.randint(0, len(tokens)), []).append((rnd.random() < 0.5, comment))
+    texts = [text for _, text in tokens]
+    out = []
+    for index in range(len(texts) + 1):
+        before = texts[index - 1] if index > 0 else None
+        after = texts[index] if index < len(texts) else None
+        out.append(_gap(before, after, notes.get(index, []), rnd, style))
+        if after is not None:
+            out.append(after)
+    return "".join(out)
+
+
+def comment_texts() -> st.SearchStrategy[str]:
+    """`# ...` comments: any characters but a line feed (which would end the comment)."""
+    body = texts(max_size=30).map(lambda text: text.replace("\n", " "))
+    return st.builds(lambda prefix, text: prefix + text, st.sampled_from(["#", "# ", "##"]), body)
+
+
+def _policy_tokens(header: str, statements: list[tuple[str, list[str]]], rnd: Random) -> list[Token]:
+    tokens = lex(header)
+    statements = list(statements)
+    rnd.shuffle(statements)
+    for kind, lines in statements:
+        if kind == "meta":
+            fields = list(lines)
+            rnd.shuffle(fields)
+            tokens += [("META", "meta"), ("LBRACE", "{")]
+            tokens += [token for line in fields for token in _respell(lex(line), rnd)]
+            tokens.append(("RBRACE", "}"))
+        else:
+            tokens += _respell(_reorder_clauses(lex(lines[0]), rnd), rnd)
+    tokens.append(("RBRACE", "}"))
+    return tokens
+
+
+@st.composite
+def perturbed_sources(draw: st.DrawFn, *, max_policies: int = 3) -> CpolSource:
+    """A decompiled plan rewritten the way a person might have typed it: statements and
+    clauses in another order, non-canonical spellings, random whitespace and line breaks
+    between tokens, and comments on their own lines and at line ends."""
+    canonical = draw(canonical_sources(max_policies=max_policies))
+    rnd = draw(st.randoms(use_true_random=False))
+    comments = draw(st.lists(comment_texts(), max_size=12))
+    tokens = [
+        token
+        for header, statements in _statements(canonical.text)
+        for token in _policy_tokens(header, statements, rnd)
+    ]
+    return CpolSource(layout(tokens, comments, rnd), canonical.plan, comments)

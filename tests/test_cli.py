@@ -364,7 +364,7 @@ def test_fmt_diff_shows_changes_and_writes_nothing(work: Path) -> None:
 
 
 def test_fmt_diff_marks_a_missing_final_newline(work: Path) -> None:
-    (work / "short.cpol").write_text('policy "A" {\n  cooldown 1 hours\n}')
+    (work / "short.cpol").write_text('policy "A" {\n  cooldown 2 hours\n}')
     result = run("fmt", "--diff", "--check", "short.cpol")
     assert result.exit_code == 1
     assert "-}\n\\ No newline at end of file\n+}\n" in result.stdout

@@ -14,8 +14,9 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from cpol.compiler.ast import Comment, FieldStmt, MetaStmt, PolicyNode, RuleStmt, Statement
+from cpol.compiler.ast import Comment, FieldStmt, MetaStmt, PolicyNode, RuleStmt, Statement, UseNode
 from cpol.compiler.compile import LoweredFile, lower_source
 from cpol.decompiler.printer import render_policies
 from cpol.diagnostics import Diagnostic, Diagnostics, Span
@@ -78,6 +79,10 @@ class PolicyNotes:
 
     def _lines(self, where: str) -> list[str]:
         lines = self.leading.pop(where, [])
+        trailing = self.trailing.get(where, [])
+        if len(trailing) > 1:  # a statement that spanned lines now fits on one
+            lines.extend(trailing[:-1])
+            del trailing[:-1]
         if where == "close":  # whatever was not printed (a dropped `scope global`)
             for key in [k for k in self.leading if k != "close"]:
                 lines.extend(self.leading.pop(key))
@@ -87,8 +92,6 @@ class PolicyNotes:
 
     def after(self, where: str) -> str:
         items = self.trailing.pop(where, [])
-        if len(items) > 1:  # a statement that spanned lines now fits on one
-            self.leading[where].extend(items[:-1])
         return f"  {items[-1]}" if items else ""
 
 
@@ -101,15 +104,19 @@ class _Anchor:
     end_line: int
 
 
-def _anchors(node: PolicyNode) -> list[_Anchor]:
-    anchors = [_Anchor("header", node.header.line, node.header.line)]
+def _anchors(node: PolicyNode | UseNode) -> list[_Anchor]:
+    if isinstance(node, UseNode):
+        return [_Anchor("header", node.span.line, node.span.end_line)]
+    anchors = [_Anchor("header", node.header.line, node.header.end_line)]
     for statement in sorted(node.statements, key=lambda s: s.span.start):
         anchors.append(_Anchor(_kind(statement), statement.span.line, statement.span.end_line))
     anchors.append(_Anchor("close", node.span.end_line, node.span.end_line))
     return anchors
 
 
-def _attach(comments: list[Comment], nodes: Sequence[PolicyNode]) -> tuple[list[PolicyNotes], list[str]]:
+def _attach(
+    comments: list[Comment], nodes: Sequence[PolicyNode | UseNode]
+) -> tuple[list[PolicyNotes], list[str]]:
     """Give each comment to the statement it trails, or the next one it stands before."""
     notes = [PolicyNotes() for _ in nodes]
     anchors = [_anchors(node) for node in nodes]
@@ -142,7 +149,11 @@ def _trailed(anchors: list[_Anchor], line: int) -> _Anchor:
     ending = [a for a in anchors if a.end_line == line]
     if ending:
         return ending[-1]
-    return [a for a in anchors if a.start_line <= line <= a.end_line][-1]
+    covering = [a for a in anchors if a.start_line <= line <= a.end_line]
+    if covering:
+        return covering[-1]
+    before = [a for a in anchors if a.start_line <= line]  # e.g. a lone `{` line
+    return before[-1] if before else anchors[0]
 
 
 def _append_with_gap(
@@ -161,6 +172,11 @@ def _gap_before(anchors: list[_Anchor], kind: str, comment_line: int) -> bool:
     return anchor.start_line - comment_line > 1
 
 
+def use_json(use: UseNode) -> dict[str, Any]:
+    """A `use` statement as data for the printer (and for comparing before and after)."""
+    return {"module": use.module.value, "args": [[arg.key.value, arg.value.value] for arg in use.args]}
+
+
 def _syntax_errors(lowered: LoweredFile) -> list[Diagnostic]:
     return [d for d in lowered.diagnostics if d.severity == "error"]
 
@@ -172,9 +188,11 @@ def format_source(text: str, filename: str = "<input>") -> str:
     if errors:
         raise Diagnostics(errors)
     comments = scan_comments(text)
-    nodes = [policy.node for policy in lowered.policies]
+    nodes = [*lowered.uses, *(policy.node for policy in lowered.policies)]
     notes, footer = _attach(comments, nodes)
-    output = render_policies([p.raw for p in lowered.policies], notes)
+    uses = [use_json(use) for use in lowered.uses]
+    split = len(uses)
+    output = render_policies([p.raw for p in lowered.policies], notes[split:], uses, notes[:split])
     if footer:
         output += ("\n" if output else "") + "".join(f"{line}\n" for line in footer)
     _verify(lowered, comments, output, filename)
@@ -183,7 +201,9 @@ def format_source(text: str, filename: str = "<input>") -> str:
 
 def _verify(before: LoweredFile, comments: list[Comment], output: str, filename: str) -> None:
     after = lower_source(output, filename, positions=False)
-    same = identical([p.raw for p in after.policies], [p.raw for p in before.policies])
+    same = identical([p.raw for p in after.policies], [p.raw for p in before.policies]) and identical(
+        [use_json(u) for u in after.uses], [use_json(u) for u in before.uses]
+    )
     if _syntax_errors(after) or not same:
         raise FormatError(f"formatting {filename} would change its meaning; file left as it was")
     if Counter(c.text for c in scan_comments(output)) != Counter(c.text for c in comments):

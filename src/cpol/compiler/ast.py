@@ -9,11 +9,11 @@ and frozen ones cost twice as much to build; nothing mutates them after the pars
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from cpol.diagnostics import Span
 
-Scalar: TypeAlias = str | int | float | bool | None
+Scalar: TypeAlias = str | int | float | bool | None | list[Any]
 
 
 @dataclass(slots=True)
@@ -134,6 +134,24 @@ class Comment:
 
 
 @dataclass(slots=True)
+class UseArg:
+    """`suppressForDays 30` in a `use … with …`: a JSON key of the imported policies."""
+
+    key: Literal
+    value: Literal
+    span: Span
+
+
+@dataclass(slots=True)
+class UseNode:
+    """`use "compliance/quiet_hours_sms" with timezone "Europe/London"`."""
+
+    module: Literal
+    args: tuple[UseArg, ...]
+    span: Span
+
+
+@dataclass(slots=True)
 class Module:
+    uses: tuple[UseNode, ...]
     policies: tuple[PolicyNode, ...]
-    comments: tuple[Comment, ...]

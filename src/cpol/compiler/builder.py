@@ -21,16 +21,20 @@ from cpol.compiler.ast import (
     Literal,
     MetaField,
     MetaStmt,
+    Module,
     PolicyNode,
     RuleStmt,
     ScopeRef,
     ScopeStmt,
     StringList,
+    UseArg,
+    UseNode,
 )
 from cpol.diagnostics import Span
 from cpol.grammar.parser import token_span
 
 Child = Any
+_USE_VALUE_TOKENS = frozenset({"STRING", "NUMBER", "NULL", "TRUE", "FALSE"})
 
 
 def _number(text: str) -> int | float:
@@ -118,8 +122,32 @@ class AstBuilder(Transformer[Token, Any]):
         return RuleStmt(rule_type, tuple(clauses), self.cover(children))
 
     # -- file and policy ---------------------------------------------------------------
-    def start(self, children: list[Child]) -> tuple[PolicyNode, ...]:
-        return tuple(c for c in children if isinstance(c, PolicyNode))
+    def start(self, children: list[Child]) -> Module:
+        uses = tuple(c for c in children if isinstance(c, UseNode))
+        return Module(uses, tuple(c for c in children if isinstance(c, PolicyNode)))
+
+    def use(self, c: list[Child]) -> UseNode:
+        return UseNode(self.literal(c[1]), tuple(x for x in c if isinstance(x, UseArg)), self.cover(c))
+
+    def use_arg(self, c: list[Child]) -> UseArg:
+        value = c[1] if isinstance(c[1], Literal) else self._use_value(c[1])
+        return UseArg(c[0], value, self.cover(c))
+
+    def use_key(self, c: list[Child]) -> Literal:
+        return Literal(str(c[0]), self.token_span(c[0]))
+
+    def use_list(self, c: list[Child]) -> Literal:
+        values = [
+            x.value if isinstance(x, Literal) else self._use_value(x).value
+            for x in c
+            if isinstance(x, Literal) or (isinstance(x, Token) and x.type in _USE_VALUE_TOKENS)
+        ]
+        return Literal(values, self.cover(c))
+
+    def _use_value(self, token: Token) -> Literal:
+        if token.type in ("TRUE", "FALSE"):
+            return Literal(token.type == "TRUE", self.token_span(token))
+        return self.literal(token)
 
     def policy(self, children: list[Child]) -> PolicyNode:
         keyword, name = children[0], children[1]
@@ -147,7 +175,10 @@ class AstBuilder(Transformer[Token, Any]):
         return ScopeStmt("applies", tuple(x for x in c if isinstance(x, ScopeRef)), self.cover(c))
 
     def scope(self, c: list[Child]) -> ScopeStmt:
-        return ScopeStmt("scope", (c[1],), self.cover(c))
+        ref = c[1]
+        if isinstance(ref, Token):  # `scope null`: only a null scopeId
+            ref = ScopeRef(None, self.literal(ref), self.token_span(ref))
+        return ScopeStmt("scope", (ref,), self.cover(c))
 
     def scopes(self, c: list[Child]) -> ScopeStmt:
         refs = tuple(x for x in c if isinstance(x, ScopeRef))

@@ -8,15 +8,17 @@ timezone on line 40 shows both. Policies that contain a syntax error are not val
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from cpol.compiler.ast import PolicyNode
+from cpol.compiler.ast import Module, PolicyNode, UseNode
 from cpol.compiler.builder import AstBuilder, LeanAstBuilder
+from cpol.compiler.imports import instantiate, locate, module_hint
 from cpol.compiler.lower import Lowered, lower_policy
 from cpol.diagnostics import Diagnostic, Diagnostics, Span
 from cpol.grammar.parser import parse
 from cpol.plan import Policy, PolicyInvalid, parse_policy
+from cpol.plan.validation import name_key
 
 
 @dataclass
@@ -42,9 +44,19 @@ class LoweredFile:
     policies: list[Lowered]
     diagnostics: list[Diagnostic]
     syntax_ok: bool
+    uses: tuple[UseNode, ...] = ()
+    imported: list[Lowered] = field(default_factory=list)
+
+    @property
+    def plan(self) -> list[Lowered]:
+        """Imported policies first (`use` comes first in a file), then the file's own."""
+        return [*self.imported, *self.policies]
+
+    def report(self, message: str, span: Span, hint: str | None = None) -> None:
+        self.diagnostics.append(self.source.diagnostic(message, span, hint))
 
 
-def _contains_error(node: PolicyNode, offsets: Iterable[int]) -> bool:
+def _contains_error(node: PolicyNode | UseNode, offsets: Iterable[int]) -> bool:
     return any(node.span.start <= offset <= node.span.end for offset in offsets)
 
 
@@ -56,23 +68,44 @@ def lower_source(text: str, filename: str = "<input>", *, positions: bool = True
     source = Source(text, filename)
     outcome = parse(text, filename, AstBuilder if positions else LeanAstBuilder)
     diagnostics = list(outcome.diagnostics)
-    nodes: tuple[PolicyNode, ...] = outcome.value or ()
+    module: Module = outcome.value or Module((), ())
     lowered: list[Lowered] = []
-    for node in nodes:
+    for node in module.policies:
         partial = _contains_error(node, outcome.error_offsets)
         policy, problems = lower_policy(node, partial=partial)
         diagnostics.extend(source.diagnostic(p.message, p.span, p.hint) for p in problems)
         if not partial:
             lowered.append(policy)
     diagnostics.sort(key=lambda d: (d.span.start if d.span else 0))
-    return LoweredFile(source, lowered, diagnostics, syntax_ok=not outcome.diagnostics)
+    uses = tuple(u for u in module.uses if not _contains_error(u, outcome.error_offsets))
+    return LoweredFile(source, lowered, diagnostics, not outcome.diagnostics, uses)
+
+
+def _resolve_imports(file: LoweredFile, chain: tuple[str, ...]) -> None:
+    """Load every `use`d module (recursively) and add its policies, parameters applied."""
+    for use in file.uses:
+        name = str(use.module.value)
+        found = locate(name, file.source.filename)
+        if isinstance(found, str):
+            hint = None if name.endswith(".cpol") else module_hint(name)
+            file.report(found, use.module.span, hint)
+            continue
+        text, module_file = found
+        if module_file in chain:
+            cycle = " -> ".join([*chain[chain.index(module_file) :], module_file])
+            file.report(f"import cycle: {cycle}", use.module.span)
+            continue
+        module = lower_source(text, module_file)
+        _resolve_imports(module, (*chain, module_file))
+        file.diagnostics.extend(module.diagnostics)
+        file.imported.extend(instantiate(use, module.plan, file.report))
 
 
 def _validate(file: LoweredFile) -> list[Policy | None]:
     """Validate each lowered policy through the plan models, mapping JSON paths to spans."""
     results: list[Policy | None] = []
     already = {d.span for d in file.diagnostics}  # one message per place is enough
-    for lowered in file.policies:
+    for lowered in file.plan:
         try:
             results.append(parse_policy(lowered.raw))
         except PolicyInvalid as invalid:
@@ -89,12 +122,15 @@ def _report_duplicate_names(files: Sequence[LoweredFile]) -> None:
     """Names are unique across every file compiled together (SPEC: unique per tenant)."""
     seen: dict[object, tuple[LoweredFile, Lowered]] = {}
     for file in files:
-        for lowered in file.policies:
+        for lowered in file.plan:
             name = lowered.raw.get("name")
-            if name not in seen:
-                seen[name] = (file, lowered)
+            key = name_key(lowered.raw.get("tenantId"), name, lowered.raw.get("deletedAt"))
+            if key is None:
                 continue
-            first_file, first = seen[name]
+            if key not in seen:
+                seen[key] = (file, lowered)
+                continue
+            first_file, first = seen[key]
             where = f"{first_file.source.filename}:{first.node.name.span.line}:{first.node.name.span.column}"
             file.diagnostics.append(
                 file.source.diagnostic(
@@ -108,6 +144,8 @@ def _report_duplicate_names(files: Sequence[LoweredFile]) -> None:
 def compile_sources(sources: Iterable[tuple[str, str]]) -> list[Policy]:
     """Compile several (text, filename) pairs together: names must be unique across all."""
     files = [lower_source(text, name) for text, name in sources]
+    for file in files:
+        _resolve_imports(file, (file.source.filename,))
     policies: list[Policy | None] = []
     for file in files:
         policies.extend(_validate(file))

@@ -94,7 +94,7 @@ def _string_or_array(value: StringList, sink: _Sink) -> str | list[str]:
 
 def _hour(value: Hour, sink: _Sink) -> int | float:
     hours, _, minutes = value.text.partition(":")
-    if minutes and minutes != "00":
+    if minutes and int(minutes) != 0:
         sink.error(
             f"`{value.text}` has minutes, but time windows hold whole hours",
             value.span,
@@ -303,7 +303,7 @@ def lower_policy(node: PolicyNode, *, partial: bool = False) -> tuple[Lowered, l
     rules = [s for s in node.statements if isinstance(s, RuleStmt)]
     for extra in rules[1:]:
         sink.error(
-            f"a policy has one rule, but this one also has a {extra.rule_type} rule",
+            f"a policy has one rule, but this one has another ({extra.rule_type})",
             extra.span,
             "split it into two policies",
         )

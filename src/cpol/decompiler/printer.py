@@ -103,13 +103,14 @@ def cap_items(config: Mapping[str, Any]) -> list[str]:
     if "maxTotal" in config:
         items.append(f"{number(config['maxTotal'])} in total")
     if "maxContacts" in config or "windowDays" in config:
-        items.append(f"{number(config['maxContacts'])} per {number(config['windowDays'])} days")
+        days = config["windowDays"]
+        items.append(f"{number(config['maxContacts'])} per {number(days)} {'day' if days == 1 else 'days'}")
     return items
 
 
 def _scope_ref(ref: Mapping[str, Any]) -> str:
     if "scope" not in ref:
-        return quote(ref["scopeId"])
+        return scalar(ref["scopeId"])
     if "scopeId" not in ref:
         return str(ref["scope"])
     return f"{ref['scope']} {scalar(ref['scopeId'])}"
@@ -153,6 +154,7 @@ def _template() -> jinja2.Template:
     env.filters.update(
         q=quote, num=number, scalar=scalar, array=array, string_or_array=string_or_array,
         hour=hour, days=days, period=PERIOD_WORDS.__getitem__, operator=OPERATOR_SIGNS.__getitem__,
+        use_value=use_value,
     )  # fmt: skip
     env.globals.update(
         cap_items=cap_items, scope_lines=scope_lines, meta_fields=meta_fields, has_meta=has_meta
@@ -160,8 +162,20 @@ def _template() -> jinja2.Template:
     return env.get_template("policy.cpol.j2")
 
 
+def use_value(value: object) -> str:
+    """A `use … with` parameter value: a JSON scalar, a boolean or a list of them."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(use_value(item) for item in value) + "]"
+    return scalar(value)
+
+
 def render_policies(
-    policies: Sequence[Mapping[str, Any]], notes: Sequence[Notes] | None = None
+    policies: Sequence[Mapping[str, Any]],
+    notes: Sequence[Notes] | None = None,
+    uses: Sequence[Mapping[str, Any]] = (),
+    use_notes: Sequence[Notes] | None = None,
 ) -> str:
-    """Policy blocks separated by a blank line, in one template pass (it is the hot path)."""
-    return _template().render(policies=policies, notes=notes)
+    """`use` lines, then policy blocks separated by a blank line, in one template pass."""
+    return _template().render(policies=policies, notes=notes, uses=uses, use_notes=use_notes)

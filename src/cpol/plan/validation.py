@@ -87,18 +87,23 @@ def parse_policy(raw: object) -> Policy:
     return cast(Policy, policy)
 
 
+def name_key(tenant_id: object, name: object, deleted_at: object) -> tuple[object, object] | None:
+    """What must be unique: the name within its tenant, among live policies only."""
+    return None if deleted_at is not None else (tenant_id, name)
+
+
 def duplicate_names(policies: Sequence[PolicyBase]) -> list[tuple[int, int]]:
     """(index of first, index of duplicate) for each policy whose name is already taken.
 
     Names are unique per tenant among live policies, so a soft-deleted policy (deletedAt
     set) never clashes, and policies of different tenantIds never clash.
     """
-    first: dict[tuple[str | None, str], int] = {}
+    first: dict[tuple[object, object], int] = {}
     duplicates: list[tuple[int, int]] = []
     for index, policy in enumerate(policies):
-        if policy.deletedAt is not None:
+        key = name_key(policy.tenantId, policy.name, policy.deletedAt)
+        if key is None:
             continue
-        key = (policy.tenantId, policy.name)
         if key in first:
             duplicates.append((first[key], index))
         else:
