@@ -188,7 +188,7 @@ def format_source(text: str, filename: str = "<input>") -> str:
     if errors:
         raise Diagnostics(errors)
     comments = scan_comments(text)
-    nodes = [*lowered.uses, *(policy.node for policy in lowered.policies)]
+    nodes: list[PolicyNode | UseNode] = [*lowered.uses, *(policy.node for policy in lowered.policies)]
     notes, footer = _attach(comments, nodes)
     uses = [use_json(use) for use in lowered.uses]
     split = len(uses)

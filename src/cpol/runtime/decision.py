@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cpol.runtime.clock import format_instant
+from cpol.runtime.request import Candidate
 
 
 def _instant(epoch: float | None) -> str | None:
@@ -50,9 +51,14 @@ class Entry:
 
 @dataclass(slots=True)
 class Decision:
-    """The verdict on one candidate; `trace` is None unless explain mode built it."""
+    """The verdict on one candidate; `trace` is None unless explain mode built it.
 
-    candidate: dict[str, Any]
+    `sent` is the candidate as the caller wrote it (echoed back with unknown fields), when
+    the request came as JSON; otherwise the parsed candidate is echoed.
+    """
+
+    candidate: Candidate
+    sent: dict[str, Any] | None
     allowed: bool
     blocked_by: list[Entry]
     overridden_by: str | None
@@ -60,8 +66,9 @@ class Decision:
     trace: list[Entry] | None
 
     def to_json(self) -> dict[str, Any]:
+        echo = self.sent if self.sent is not None else self.candidate.model_dump(exclude_unset=True)
         out: dict[str, Any] = {
-            "candidate": self.candidate,
+            "candidate": echo,
             "allowed": self.allowed,
             "blockedBy": [entry.blocked_by_json() for entry in self.blocked_by],
             "overriddenBy": self.overridden_by,

@@ -9,7 +9,8 @@ entry per policy. Both call the same evaluators, so they cannot disagree.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import operator
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,26 +48,63 @@ def evaluation_order(policies: Sequence[Policy]) -> list[Policy]:
     return [policy for _, policy in indexed]
 
 
+#: Candidate fields each rule reads besides those of its scopes (None: not cacheable,
+#: the verdict depends on earlier decisions of the same request).
+RULE_FIELDS: dict[str, tuple[str, ...] | None] = {
+    "cross_channel_cap": ("offerId",),
+    "offer_category_cap": ("offerCategory",),
+    "category_suppression": ("categoryId", "subCategoryId"),
+    "mutual_exclusion": None,
+}
+
+
+def _key_fields(policy: Policy, scopes: Sequence[ScopeRef]) -> list[str] | None:
+    """What a verdict depends on, so candidates that agree on it share one evaluation."""
+    extra = RULE_FIELDS.get(policy.ruleType, ())
+    if extra is None:
+        return None
+    fields = {SCOPE_FIELDS[s.scope] for s in scopes} | set(extra)
+    if policy.ruleType == "budget_exhausted":  # reads budgets[creativeId] or budgets[offerId]
+        fields.add("creativeId" if any(s.scope == "creative" for s in scopes) else "offerId")
+    return sorted(name for name in fields if name is not None)
+
+
 @dataclass(frozen=True, slots=True)
 class CompiledPolicy:
-    """A policy with what every decision needs precomputed."""
+    """A policy with what every decision needs precomputed.
 
+    `constant_key` is set when the verdict is the same for every candidate of a request;
+    otherwise `key_of` reads the candidate fields the verdict depends on; both None when
+    it cannot be shared at all (mutual exclusion).
+    """
+
+    index: int
     policy: Policy
     evaluate: Evaluator
     scopes: tuple[ScopeRef, ...]
     active: bool
     bypassable: bool
+    mandatory_skips: bool
     priority: int
+    constant_key: tuple[int, object] | None
+    key_of: Callable[[Candidate], object] | None
 
     @classmethod
-    def of(cls, policy: Policy) -> CompiledPolicy:
+    def of(cls, index: int, policy: Policy) -> CompiledPolicy:
+        scopes = tuple(policy.effective_scopes)
+        fields = _key_fields(policy, scopes)
+        bypassable = policy.ruleType != "do_not_contact" and policy.config.bypassable is not False
         return cls(
+            index=index,
             policy=policy,
             evaluate=evaluator_for(policy),
-            scopes=tuple(policy.effective_scopes),
+            scopes=scopes,
             active=(policy.status or "active") == "active" and policy.deletedAt is None,
-            bypassable=policy.ruleType != "do_not_contact" and policy.config.bypassable is not False,
+            bypassable=bypassable,
+            mandatory_skips=bypassable and policy.ruleType not in MANDATORY_RULES,
             priority=policy.priority if policy.priority is not None else DEFAULT_PRIORITY,
+            constant_key=(index, ()) if fields == [] else None,
+            key_of=operator.attrgetter(*fields) if fields else None,
         )
 
     def matched_scopes(self, candidate: Candidate) -> list[ScopeRef]:
@@ -76,6 +114,23 @@ class CompiledPolicy:
             if field_name is None or getattr(candidate, field_name) == scope.scopeId:
                 out.append(scope)
         return out
+
+    def slot(self, cache: dict[tuple[int, object], list[Any]], candidate: Candidate) -> list[Any]:
+        """`[matched scopes, verdict or None]`, shared by candidates with the same key."""
+        key = self.constant_key
+        if key is None:
+            if self.key_of is None:
+                return [self.matched_scopes(candidate), None]
+            key = (self.index, self.key_of(candidate))
+        found = cache.get(key)
+        if found is None:
+            found = cache[key] = [self.matched_scopes(candidate), None]
+        return found
+
+    def verdict(self, ctx: Context, candidate: Candidate, slot: list[Any]) -> Verdict:
+        if slot[1] is None:
+            slot[1] = self.evaluate(self.policy, ctx, candidate, slot[0])
+        return slot[1]  # type: ignore[no-any-return]
 
     def entry(self, result: str, verdict: Verdict | None = None, reason: str = "") -> Entry:
         return Entry(
@@ -114,17 +169,23 @@ class Engine:
     """Policies compiled once into evaluation order; `decide` runs them per request."""
 
     def __init__(self, policies: Sequence[Policy]) -> None:
-        self.policies = [CompiledPolicy.of(p) for p in evaluation_order(policies)]
-        self.overrides = [p for p in self.policies if p.policy.ruleType == "allow_override" and p.active]
+        self.policies = [CompiledPolicy.of(i, p) for i, p in enumerate(evaluation_order(policies))]
+        self.active = [p for p in self.policies if p.active]
+        self.overrides = [p for p in self.active if p.policy.ruleType == "allow_override"]
 
     def decide(self, request: Request, *, explain: bool = False, raw: Any = None) -> list[Decision]:
         """One decision per candidate, in order (earlier allowed offers feed mutual exclusion)."""
         now = request.now.timestamp()
-        ctx = Context(request, now, History(request.interactions, now), zone(request.customer.timezone), [])
-        echoes = _candidate_echoes(request, raw)
+        history = History(request.interactions, now)
+        ctx = Context(request, now, history, zone(request.customer.timezone), [], {})
+        gates = _Gates(request, now)
+        sent = _sent_candidates(request, raw)
         decisions = []
-        for candidate, echo in zip(request.candidates, echoes, strict=True):
-            decision = self._decide_one(ctx, candidate, echo, explain)
+        for index, candidate in enumerate(request.candidates):
+            run = _Run(explain)
+            if not gates.check(candidate, run):
+                self._policies(ctx, candidate, run)
+            decision = self._decision(ctx, candidate, sent[index] if sent else None, run)
             if decision.allowed:
                 ctx.allowed_offers.append(candidate.offerId)
             decisions.append(decision)
@@ -137,54 +198,46 @@ class Engine:
         request, raw = parse_request(source, file)
         return self.decide(request, explain=explain, raw=raw)
 
-    def _decide_one(self, ctx: Context, cand: Candidate, echo: dict[str, Any], explain: bool) -> Decision:
-        run = _Run(explain)
-        if not self._gates(ctx, cand, run):
-            self._policies(ctx, cand, run)
+    def _decision(self, ctx: Context, cand: Candidate, sent: dict[str, Any] | None, run: _Run) -> Decision:
         overridden = None
         if run.lifted:
-            first = next(p for p in self.overrides if p.matched_scopes(cand))
+            first = next(p for p in self.overrides if p.slot(ctx.cache, cand)[0])
             overridden = first.policy.id if first.policy.id is not None else first.policy.name
         eligible = latest(e.eligible_at for e in run.blocks) if run.blocks else None
-        return Decision(
-            echo, not run.blocks, run.blocks, overridden, eligible, run.trace if explain else None
-        )
+        trace = run.trace if run.explain else None
+        return Decision(cand, sent, not run.blocks, run.blocks, overridden, eligible, trace)
 
-    # -- gates ------------------------------------------------------------------------
-    def _gates(self, ctx: Context, cand: Candidate, run: _Run) -> bool:
-        """Consent, then suppressions; True when fast mode may stop already."""
-        consent = ctx.request.customer.consent.get(cand.channelType or "")
-        if cand.channelType is not None and consent == "opted_out":
-            details = {"channelType": cand.channelType, "consent": consent}
-            reason = f"the customer opted out of {cand.channelType}"
-            if run.block(_gate_entry("consent", "consent", reason, details, None)):
-                return True
-        for record in ctx.request.suppressions:
-            if _suppression_applies(record, cand, ctx.now) and run.block(_suppression_entry(record)):
-                return True
-        return False
-
-    # -- policies ---------------------------------------------------------------------
     def _policies(self, ctx: Context, cand: Candidate, run: _Run) -> None:
-        overrides = [p for p in self.overrides if p.matched_scopes(cand)]
-        for compiled in self.policies:
+        """Every policy in order; fast mode skips the inactive ones and builds no trace."""
+        explain = run.explain
+        cache = ctx.cache
+        overrides = [p for p in self.overrides if p.slot(cache, cand)[0]] if self.overrides else []
+        mandatory = cand.isMandatory
+        for compiled in self.policies if explain else self.active:
             if not compiled.active:
                 run.note(compiled.entry("skipped", reason=_inactive_reason(compiled.policy)))
                 continue
-            matched = compiled.matched_scopes(cand)
-            if not matched:
-                run.note(compiled.entry("not_in_scope", reason="the candidate is outside its scopes"))
+            key: tuple[int, object] | None = compiled.constant_key  # inlined `slot`: the hot path
+            if key is None and compiled.key_of is not None:
+                key = (compiled.index, compiled.key_of(cand))
+            slot = cache.get(key) if key is not None else None
+            if slot is None:
+                slot = compiled.slot(cache, cand)
+            if not slot[0]:
+                if explain:
+                    run.note(compiled.entry("not_in_scope", reason="the candidate is outside its scopes"))
                 continue
-            rule = compiled.policy.ruleType
-            if rule == "allow_override":
-                run.note(compiled.entry("override", compiled.evaluate(compiled.policy, ctx, cand, matched)))
+            if compiled.policy.ruleType == "allow_override":
+                if explain:
+                    run.note(compiled.entry("override", compiled.verdict(ctx, cand, slot)))
                 continue
-            if cand.isMandatory and compiled.bypassable and rule not in MANDATORY_RULES:
+            if mandatory and compiled.mandatory_skips:
                 run.note(compiled.entry("skipped", reason="skipped for a mandatory offer"))
                 continue
-            verdict = compiled.evaluate(compiled.policy, ctx, cand, matched)
+            verdict = slot[1] if slot[1] is not None else compiled.verdict(ctx, cand, slot)
             if not verdict.blocked:
-                run.note(compiled.entry("pass", verdict))
+                if explain:
+                    run.note(compiled.entry("pass", verdict))
             elif compiled.bypassable and overrides:
                 run.lifted = True
                 by = overrides[0].policy.name
@@ -195,12 +248,32 @@ class Engine:
                 return
 
 
-def _candidate_echoes(request: Request, raw: Any) -> list[dict[str, Any]]:
-    """Each candidate as the caller sent it (unknown fields too), else as parsed."""
+class _Gates:
+    """Consent and suppression records, checked before any policy (nothing overrides them)."""
+
+    def __init__(self, request: Request, now: float) -> None:
+        self.consent = request.customer.consent
+        self.suppressions = [
+            (record, _suppression_entry(record)) for record in request.suppressions if _active(record, now)
+        ]
+
+    def check(self, cand: Candidate, run: _Run) -> bool:
+        """Record the gates' blocks; True when fast mode may stop already."""
+        channel_type = cand.channelType
+        if channel_type is not None and self.consent.get(channel_type) == "opted_out":
+            details = {"channelType": channel_type, "consent": "opted_out"}
+            reason = f"the customer opted out of {channel_type}"
+            if run.block(_gate_entry("consent", "consent", reason, details, None)):
+                return True
+        return any(_in_scope(record, cand) and run.block(entry) for record, entry in self.suppressions)
+
+
+def _sent_candidates(request: Request, raw: Any) -> list[dict[str, Any]] | None:
+    """Each candidate as the caller sent it (unknown fields too), when we have the JSON."""
     sent = raw.get("candidates") if isinstance(raw, dict) else None
     if isinstance(sent, list) and len(sent) == len(request.candidates):
         return [dict(item) for item in sent]
-    return [c.model_dump(exclude_unset=True) for c in request.candidates]
+    return None
 
 
 def _inactive_reason(policy: Policy) -> str:
@@ -215,13 +288,14 @@ def _gate_entry(
     return Entry(None, name, rule_type, None, "block", reason, details, eligible_at)
 
 
-def _suppression_applies(record: Suppression, cand: Candidate, now: float) -> bool:
-    if record.isActive is False:
+def _active(record: Suppression, now: float) -> bool:
+    """Active unless switched off or expired; a scope the engine does not know never matches."""
+    if record.isActive is False or record.scope not in SCOPE_FIELDS:
         return False
-    if record.expiresAt is not None and record.expiresAt.timestamp() <= now:
-        return False
-    if record.scope not in SCOPE_FIELDS:
-        return False  # a scope this engine does not know cannot be matched
+    return record.expiresAt is None or record.expiresAt.timestamp() > now
+
+
+def _in_scope(record: Suppression, cand: Candidate) -> bool:
     field_name = SCOPE_FIELDS[record.scope]
     return field_name is None or getattr(cand, field_name) == record.scopeId
 

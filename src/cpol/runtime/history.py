@@ -7,9 +7,10 @@ ascending, instead of a scan of the whole history per policy and candidate.
 from __future__ import annotations
 
 import bisect
+import operator
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from cpol.runtime.request import Interaction
 
@@ -22,13 +23,11 @@ SCOPE_FIELDS: dict[str, str | None] = {
     "category": "categoryId",
     "subcategory": "subCategoryId",
 }
-INDEXED_FIELDS = ("offerId", "creativeId", "channelId", "categoryId", "subCategoryId", "offerCategory")
 IMPRESSION = "impression"
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
-    """An interaction reduced to what the rules read, with its instant in epoch seconds."""
+class Event(NamedTuple):
+    """An interaction with its instant in epoch seconds (a tuple: one is made per interaction)."""
 
     at: float
     interaction: Interaction
@@ -47,9 +46,6 @@ class Series:
         """Index of the first event strictly after `start` (a window is `start < t`)."""
         return bisect.bisect_right(self.times, start)
 
-    def count_after(self, start: float) -> int:
-        return len(self.times) - self.since(start)
-
     def last(self) -> Event | None:
         return self.events[-1] if self.events else None
 
@@ -58,26 +54,24 @@ class Series:
 
 
 EMPTY = Series(())
+_AT = operator.itemgetter(0)  # sort by instant only: ties keep the request's order
 
 
 class History:
-    """Impressions and other outcomes up to `now`, indexed by field value and by outcome."""
+    """Impressions and other outcomes up to `now`, indexed by outcome and field value.
+
+    The events are sorted once; the index of one (outcome, field) pair is built the first
+    time a policy asks for it, since most requests need only a few of them.
+    """
 
     def __init__(self, interactions: Sequence[Interaction], now: float) -> None:
-        events = sorted((Event(i.timestamp.timestamp(), i) for i in interactions), key=lambda e: e.at)
-        events = [e for e in events if e.at <= now]  # the future is ignored everywhere
         by_outcome: dict[str, list[Event]] = defaultdict(list)
-        by_key: dict[tuple[str, str, str], list[Event]] = defaultdict(list)
-        for event in events:
-            outcome = event.interaction.outcome
-            by_outcome[outcome].append(event)
-            for field in INDEXED_FIELDS:
-                value = getattr(event.interaction, field)
-                if value is not None:
-                    by_key[(outcome, field, value)].append(event)
+        for event in sorted([Event(i.timestamp.timestamp(), i) for i in interactions], key=_AT):
+            if event.at <= now:  # the future is ignored everywhere
+                by_outcome[event.interaction.outcome].append(event)
         self.now = now
-        self._by_outcome = {k: Series(v) for k, v in by_outcome.items()}
-        self._by_key = {k: Series(v) for k, v in by_key.items()}
+        self._by_outcome = {outcome: Series(events) for outcome, events in by_outcome.items()}
+        self._by_field: dict[tuple[str, str], dict[str, Series]] = {}
 
     def series(self, outcome: str, field: str | None = None, value: str | None = None) -> Series:
         """Events with this outcome, narrowed to `field == value` when a field is given."""
@@ -85,10 +79,18 @@ class History:
             return self._by_outcome.get(outcome, EMPTY)
         if value is None:
             return EMPTY
-        return self._by_key.get((outcome, field, value), EMPTY)
+        index = self._by_field.get((outcome, field))
+        if index is None:
+            index = self._by_field[(outcome, field)] = self._index(outcome, field)
+        return index.get(value, EMPTY)
+
+    def _index(self, outcome: str, field: str) -> dict[str, Series]:
+        groups: dict[str, list[Event]] = defaultdict(list)
+        for event in self._by_outcome.get(outcome, EMPTY).events:
+            value = getattr(event.interaction, field)
+            if value is not None:
+                groups[value].append(event)
+        return {value: Series(events) for value, events in groups.items()}
 
     def impressions(self, field: str | None = None, value: str | None = None) -> Series:
         return self.series(IMPRESSION, field, value)
-
-    def outcomes(self) -> list[str]:
-        return list(self._by_outcome)

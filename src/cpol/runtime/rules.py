@@ -39,6 +39,7 @@ class Context:
     history: History
     customer_zone: ZoneInfo | None
     allowed_offers: list[str]
+    cache: dict[tuple[int, object], list[Any]]
 
 
 Evaluator = Callable[[Any, Context, Candidate, Sequence[ScopeRef]], Verdict]
