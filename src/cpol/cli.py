@@ -1,4 +1,4 @@
-"""The `cpol` command line: check, compile, decompile and format contact policies.
+"""The `cpol` command line: check, compile, decompile, format and evaluate contact policies.
 
 Every command reads FILE arguments the same way (`-` is standard input, `.json` is JSON,
 anything else is `.cpol`), reports problems the same way (rendered diagnostics on stderr,
@@ -15,6 +15,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import shutil
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -27,6 +28,9 @@ import cpol
 from cpol.compiler.compile import compile_sources
 from cpol.diagnostics import Diagnostic, Diagnostics, json_path
 from cpol.plan import Policy, duplicate_names
+from cpol.runtime import Decision, Engine, Request, parse_request
+from cpol.runtime.render import FORMATS, render, render_json
+from cpol.runtime.render.text import DEFAULT_WIDTH
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"
@@ -296,7 +300,7 @@ def output_option(what: str) -> Callable[[F], F]:
 @click.group(cls=CpolGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(cpol.__version__, "-V", "--version", prog_name="cpol", message="%(prog)s %(version)s")
 def cli() -> None:
-    """Check, compile, decompile and format contact policies (.cpol or .json).
+    """Check, compile, decompile, format and evaluate contact policies (.cpol or .json).
 
     FILE may be `-` for standard input. Exit codes: 0 ok, 1 problems in the input,
     2 bad command line, 3 internal error.
@@ -416,6 +420,117 @@ def unified_diff(source: Source, formatted: str) -> str:
 def schema(output: str) -> None:
     """Print the JSON Schema of a policy file (the plan)."""
     write_output(output, json_text(cpol.plan_json_schema()))
+
+
+# Evaluation: eval and explain ----------------------------------------------------------------
+
+
+def policies_argument(command: F) -> F:
+    return click.argument("policies", nargs=-1, required=True, metavar="POLICIES...")(command)
+
+
+def context_option(command: F) -> F:
+    return click.option(
+        "--context",
+        "-c",
+        required=True,
+        metavar="REQUEST.json",
+        help="The evaluation request (SPEC §2): customer, history, candidates. `-` is stdin.",
+    )(command)
+
+
+def decide_or_exit(files: Sequence[str], context: str, *, explain: bool) -> tuple[Request, list[Decision]]:
+    """Load POLICIES and the request, report every problem of both (exit 1), then decide."""
+    if context == STDIN and STDIN in files:
+        raise click.UsageError("`-` (standard input) can be given only once: for POLICIES or for --context")
+    sources, failures = read_sources(files)
+    request_source: Source | None = None
+    try:
+        request_source = read_source(context)
+    except Unreadable as failure:
+        failures.append(failure)
+    if failures:
+        report([], failures)
+        raise SystemExit(EXIT_PROBLEM)
+    assert request_source is not None
+    policies, diagnostics = load_policies(sources)
+    parsed: tuple[Request, Any] | None = None
+    try:
+        parsed = parse_request(request_source.text, request_source.name)
+    except Diagnostics as problems:
+        diagnostics.extend(problems.items)
+    if has_errors(diagnostics) or parsed is None:
+        report(diagnostics, [])
+        raise SystemExit(EXIT_PROBLEM)
+    request, raw = parsed
+    return request, Engine(policies).decide(request, explain=explain, raw=raw)
+
+
+def only_offer(request: Request, decisions: list[Decision], offer_id: str, context: str) -> list[Decision]:
+    """The decisions of one offer (every candidate was evaluated: mutual exclusion needs them)."""
+    kept = [d for d in decisions if d.candidate.offerId == offer_id]
+    if not kept:
+        offers = list(dict.fromkeys(c.offerId for c in request.candidates))
+        listed = ", ".join(offers) if offers else "none"
+        name = STDIN_NAME if context == STDIN else context
+        raise CpolError(f"no candidate with offerId `{offer_id}` in {name}; its offers are: {listed}")
+    return kept
+
+
+def use_color(output: str) -> bool:
+    """Colour only on a terminal, unless NO_COLOR is set (https://no-color.org)."""
+    if output != STDIN or os.environ.get("NO_COLOR"):
+        return False
+    return sys.stdout.isatty()
+
+
+@cli.command("eval")
+@policies_argument
+@context_option
+@output_option("the decisions")
+def eval_command(policies: tuple[str, ...], context: str, output: str) -> None:
+    """Decide every candidate of a request; print the decisions as JSON.
+
+    POLICIES (.cpol or .json) are compiled together. Fast mode: no trace (see `explain`).
+    Exit 0 whenever the request was evaluated, even if every candidate is blocked.
+    """
+    _, decisions = decide_or_exit(policies, context, explain=False)
+    write_output(output, render_json(decisions))
+
+
+@cli.command()
+@policies_argument
+@context_option
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(list(FORMATS)),
+    default="text",
+    show_default=True,
+    help="text: for a terminal; json: the decisions with their traces; html: a standalone report.",
+)
+@click.option(
+    "--candidate",
+    "offer_id",
+    metavar="OFFER_ID",
+    help="Show only the decisions on this offer (all candidates are still evaluated, in order).",
+)
+@output_option("the report")
+def explain(
+    policies: tuple[str, ...], context: str, output_format: str, offer_id: str | None, output: str
+) -> None:
+    """Decide every candidate of a request and explain why, policy by policy.
+
+    Every policy is evaluated for every candidate and listed in the trace, in evaluation
+    order, with its result and reason. Exit 0 whenever the request was evaluated.
+    """
+    request, decisions = decide_or_exit(policies, context, explain=True)
+    if offer_id is not None:
+        decisions = only_offer(request, decisions, offer_id, context)
+    color = output_format == "text" and use_color(output)
+    width = max(60, shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns) if color else DEFAULT_WIDTH
+    sources = [STDIN_NAME if arg == STDIN else arg for arg in policies]
+    write_output(output, render(output_format, decisions, request, color=color, width=width, sources=sources))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

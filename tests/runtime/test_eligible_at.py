@@ -299,3 +299,32 @@ def test_time_window_at_the_end_of_the_calendar_still_gives_a_decision():
     p = policy("time_window", {"startHour": 8, "endHour": 20}, name="window")
     decision = decide_one([p], now="9999-12-31T23:59:59Z")
     assert decision["allowed"] is False
+
+
+# -- more than six fractional digits (.NET writes seven) -----------------------------------------
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine bug: fractions beyond microseconds are truncated, so eligibleAt comes out early",
+)
+def test_seven_fractional_digits_round_up():
+    # 13:30:00.0000001 + 1 h is after 14:30:00, so rounding up gives 14:30:01
+    p = policy("cooldown", {"cooldownHours": 1}, name="cool")
+    decision = decide_one([p], interactions=[impression("2026-03-20T13:30:00.0000001Z")])
+    assert_blocks(decision, "cool", "2026-03-20T14:30:01Z")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine bug: fractions beyond microseconds are truncated, moving an impression out of its window",
+)
+def test_seven_fractional_digits_inside_the_window():
+    # 0.1 µs less than a day before now: `now − W < timestamp`, so it counts
+    p = policy("frequency_cap", {"maxPerDay": 1}, name="cap")
+    decision = decide_one([p], interactions=[impression("2026-03-19T14:00:00.0000001Z")])
+    assert_blocks(decision, "cap", "2026-03-20T14:00:01Z")
+
+
+def test_nine_fractional_digits_are_accepted():
+    p = policy("cooldown", {"cooldownHours": 1}, name="cool")
+    decision = decide_one([p], interactions=[impression("2026-03-20T13:30:00.123456789Z")])
+    assert_blocks(decision, "cool", "2026-03-20T14:30:01Z")

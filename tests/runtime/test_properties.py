@@ -12,6 +12,8 @@ The hypothesis profile comes from tests/conftest.py.
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 import re
 from datetime import UTC, datetime, timedelta
@@ -19,6 +21,8 @@ from typing import Any
 
 from hypothesis import event, given
 from hypothesis import strategies as st
+
+from cpol.runtime import Engine
 
 from .helpers import engine, iso
 
@@ -338,8 +342,14 @@ def requests(draw: st.DrawFn, max_candidates: int = 6) -> dict[str, Any]:
 
 
 # -- helpers -------------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=64)
+def compiled(policies_json: str) -> Engine:
+    return engine(json.loads(policies_json))
+
+
 def explain(policies: list[dict[str, Any]], req: dict[str, Any]) -> list[dict[str, Any]]:
-    return [d.to_json() for d in engine(policies).decide_json(req, explain=True)]
+    eng = compiled(json.dumps(policies, sort_keys=True))
+    return [d.to_json() for d in eng.decide_json(req, explain=True)]
 
 
 def head(decision: dict[str, Any]) -> tuple[Any, ...]:

@@ -75,7 +75,22 @@ def instantiate(use: UseNode, policies: list[Lowered], report: Report) -> list[L
     imported = [_copy_at(use, lowered) for lowered in policies]
     for arg in use.args:
         _apply(arg, imported, str(use.module.value), report)
+    _check_hidden_scope(use, imported, report)
     return imported
+
+
+def _check_hidden_scope(use: UseNode, imported: list[Lowered], report: Report) -> None:
+    """`with scopeId "x"` on a policy that lists `scopes` would do nothing: say so."""
+    given = {str(arg.key.value): arg for arg in use.args}
+    single = [given[k] for k in ("scope", "scopeId") if k in given]
+    if not single or "scopes" in given:
+        return
+    if any(lowered.raw.get("scopes") for lowered in imported):
+        report(
+            f"`{single[0].key.value}` has no effect here: the imported policy lists its `scopes`",
+            single[0].key.span,
+            "add `scopes null` to the `use` so that scope/scopeId apply",
+        )
 
 
 def _copy_at(use: UseNode, lowered: Lowered) -> Lowered:
@@ -97,8 +112,9 @@ def _apply(arg: UseArg, imported: list[Lowered], module: str, report: Report) ->
         return
     targets = [lowered for lowered in imported if _accepts(lowered, key)]
     if not targets:
-        known = {k for lowered in imported for k in _config_keys(lowered)} | set(TOP_LEVEL_KEYS)
-        report(f"no policy in `{module}` has a parameter `{key}`", arg.key.span, did_you_mean(key, known))
+        known = sorted({k for lowered in imported for k in _config_keys(lowered)} | set(TOP_LEVEL_KEYS))
+        hint = did_you_mean(key, known) or "parameters: " + ", ".join(known)
+        report(f"no policy in `{module}` has a parameter `{key}`", arg.key.span, hint)
         return
     for lowered in targets:
         config = lowered.raw.setdefault("config", {})

@@ -1,0 +1,1 @@
+"""Tests of the standard library of policies (`src/cpol/stdlib_rules/`, `docs/stdlib.md`)."""
