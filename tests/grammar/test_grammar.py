@@ -1,0 +1,45 @@
+"""The grammar itself: conflict-free LALR, one cached parser, keywords that stay keywords."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from lark import Lark, Tree
+from lark.exceptions import UnexpectedInput
+
+from cpol.compiler.builder import AstBuilder
+from cpol.grammar.parser import STATEMENT_HEADS, get_parser, grammar_text, parse
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+
+
+def test_grammar_is_conflict_free_in_strict_mode() -> None:
+    # strict=True raises on shift/reduce conflicts and on colliding terminals
+    Lark(grammar_text(), parser="lalr", lexer="basic", keep_all_tokens=True, strict=True)
+
+
+def test_parser_is_built_once_per_builder() -> None:
+    assert get_parser(AstBuilder) is get_parser(AstBuilder)
+    assert get_parser(None) is not get_parser(AstBuilder)
+
+
+def test_bare_parser_gives_a_parse_tree_of_the_examples() -> None:
+    text = (EXAMPLES / "all_rule_types.cpol").read_text(encoding="utf-8")
+    tree = get_parser(None).parse(text)
+    assert isinstance(tree, Tree)
+    blocks = [line for line in text.splitlines() if line.startswith("policy ")]
+    assert sum(1 for _ in tree.find_data("policy")) == len(blocks)
+
+
+def test_every_statement_head_is_a_terminal_of_the_grammar() -> None:
+    names = {terminal.name for terminal in get_parser(AstBuilder).terminals}
+    assert names >= STATEMENT_HEADS
+
+
+@pytest.mark.parametrize("text", ['policy "a" { cap 3 per week', "policy", '"x"', "{}"])
+def test_bad_text_never_escapes_as_a_lark_exception(text: str) -> None:
+    outcome = parse(text, "t.cpol", AstBuilder)
+    assert outcome.diagnostics, text
+    with pytest.raises(UnexpectedInput):
+        get_parser(None).parse(text)
