@@ -69,6 +69,16 @@ def decide(
     return parsed, Engine(cpol.load_json(json.dumps(policies))).decide(parsed, explain=explain, raw=raw)
 
 
+def cooldown(name: str, hours: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "scope": "global",
+        "ruleType": "cooldown",
+        "config": {"cooldownHours": hours},
+        **extra,
+    }
+
+
 def request_of(*candidates: dict[str, Any], **fields: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"now": NOW, "customer": {"id": "c1"}, "candidates": list(candidates)}
     out.update(fields)
@@ -133,7 +143,7 @@ def test_json_is_exactly_the_decisions_array() -> None:
 
 
 def test_json_keeps_non_ascii_and_fast_mode_has_no_trace() -> None:
-    policies = [{"name": "Pause café ☕", "scope": "global", "ruleType": "cooldown", "config": {"cooldownHours": 4}}]
+    policies = [cooldown("Pause café ☕", 4)]
     request = request_of(
         {"offerId": "o1"},
         interactions=[{"timestamp": "2026-03-20T13:00:00Z", "outcome": "impression", "offerId": "o1"}],
@@ -211,7 +221,7 @@ def test_text_overridden_by_names_the_override_and_what_it_lifted() -> None:
 def test_text_override_with_an_id_shows_name_and_id() -> None:
     policies = [
         {"id": "cp_ov", "name": "VIP", "scope": "global", "ruleType": "allow_override", "config": {}},
-        {"id": "cp_cd", "name": "Cooldown", "scope": "global", "ruleType": "cooldown", "config": {"cooldownHours": 4}},
+        cooldown("Cooldown", 4, id="cp_cd"),
     ]
     history = [{"timestamp": "2026-03-20T13:00:00Z", "outcome": "impression"}]
     request, decisions = decide(policies, request_of({"offerId": "o1"}, interactions=history))
@@ -235,17 +245,15 @@ def test_text_escapes_control_characters_of_user_strings() -> None:
             "config": {"excludeSegments": ["s"]},
         }
     ]
-    request, decisions = decide(policies, request_of({"offerId": "o1"}, customer={"id": "c", "segments": ["s"]}))
+    customer = {"id": "c", "segments": ["s"]}
+    request, decisions = decide(policies, request_of({"offerId": "o1"}, customer=customer))
     text = render_text(decisions, request)
     assert "\x1b" not in text and "\u202e" not in text
     assert "Evil\\x1b[31m name\\u202e" in text
 
 
 def test_text_aligns_wide_characters() -> None:
-    policies = [
-        {"name": "日本語のポリシー", "scope": "global", "ruleType": "cooldown", "config": {"cooldownHours": 1}},
-        {"name": "ascii", "scope": "global", "ruleType": "cooldown", "config": {"cooldownHours": 2}},
-    ]
+    policies = [cooldown("日本語のポリシー", 1), cooldown("ascii", 2)]
     request, decisions = decide(policies, request_of({"offerId": "o1"}))
     rows = [line for line in render_text(decisions, request).splitlines() if "cooldown  " in line]
     assert len(rows) == 2
@@ -350,7 +358,7 @@ def test_html_is_standalone() -> None:
 
 def test_html_escapes_user_strings() -> None:
     evil = "<script>alert('x')</script> & \"co\""
-    policies = [{"name": evil, "scope": "global", "ruleType": "cooldown", "config": {"cooldownHours": 48}}]
+    policies = [cooldown(evil, 48)]
     history = [{"timestamp": "2026-03-20T13:00:00Z", "outcome": "<b>impression</b>", "offerId": "<i>o</i>"}]
     history.append({"timestamp": "2026-03-20T12:00:00Z", "outcome": "impression", "offerId": "o1"})
     request, decisions = decide(policies, request_of({"offerId": "<img src=x>"}, interactions=history))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import bisect
 import operator
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
@@ -27,50 +26,61 @@ IMPRESSION = "impression"
 
 
 class Event(NamedTuple):
-    """An interaction with its instant in epoch seconds (a tuple: one is made per interaction)."""
+    """An interaction with its instant in epoch seconds."""
 
     at: float
     interaction: Interaction
 
 
 class Series:
-    """Events sorted by time, with their instants kept apart for bisecting."""
+    """Interactions sorted by time, their instants kept in a list of their own for bisecting."""
 
-    __slots__ = ("events", "times")
+    __slots__ = ("items", "times")
 
-    def __init__(self, events: Sequence[Event]) -> None:
-        self.events = list(events)
-        self.times = [event.at for event in self.events]
+    def __init__(self, times: list[float], items: list[Interaction]) -> None:
+        self.times = times
+        self.items = items
+
+    def __bool__(self) -> bool:
+        return bool(self.times)
 
     def since(self, start: float) -> int:
         """Index of the first event strictly after `start` (a window is `start < t`)."""
         return bisect.bisect_right(self.times, start)
 
     def last(self) -> Event | None:
-        return self.events[-1] if self.events else None
+        return Event(self.times[-1], self.items[-1]) if self.times else None
 
     def where(self, keep: Callable[[Interaction], bool]) -> Series:
-        return Series([e for e in self.events if keep(e.interaction)])
+        kept = [(at, item) for at, item in zip(self.times, self.items, strict=True) if keep(item)]
+        return Series([at for at, _ in kept], [item for _, item in kept])
 
 
-EMPTY = Series(())
-_AT = operator.itemgetter(0)  # sort by instant only: ties keep the request's order
+EMPTY = Series([], [])
 
 
 class History:
     """Impressions and other outcomes up to `now`, indexed by outcome and field value.
 
-    The events are sorted once; the index of one (outcome, field) pair is built the first
-    time a policy asks for it, since most requests need only a few of them.
+    The interactions are sorted once; the index of one (outcome, field) pair is built the
+    first time a policy asks for it, since most requests need only a few of them.
     """
 
     def __init__(self, interactions: Sequence[Interaction], now: float) -> None:
-        by_outcome: dict[str, list[Event]] = defaultdict(list)
-        for event in sorted([Event(i.timestamp.timestamp(), i) for i in interactions], key=_AT):
-            if event.at <= now:  # the future is ignored everywhere
-                by_outcome[event.interaction.outcome].append(event)
+        instants = [i.timestamp.timestamp() for i in interactions]
+        by_outcome: dict[str, tuple[list[float], list[Interaction]]] = {}
+        for index in sorted(range(len(instants)), key=instants.__getitem__):
+            at = instants[index]
+            if at > now:  # the future is ignored everywhere
+                continue
+            interaction = interactions[index]
+            group = by_outcome.get(interaction.outcome)
+            if group is None:
+                group = by_outcome[interaction.outcome] = ([], [])
+            group[0].append(at)
+            group[1].append(interaction)
         self.now = now
-        self._by_outcome = {outcome: Series(events) for outcome, events in by_outcome.items()}
+        self._by_outcome = {outcome: Series(*group) for outcome, group in by_outcome.items()}
         self._by_field: dict[tuple[str, str], dict[str, Series]] = {}
 
     def series(self, outcome: str, field: str | None = None, value: str | None = None) -> Series:
@@ -85,12 +95,17 @@ class History:
         return index.get(value, EMPTY)
 
     def _index(self, outcome: str, field: str) -> dict[str, Series]:
-        groups: dict[str, list[Event]] = defaultdict(list)
-        for event in self._by_outcome.get(outcome, EMPTY).events:
-            value = getattr(event.interaction, field)
-            if value is not None:
-                groups[value].append(event)
-        return {value: Series(events) for value, events in groups.items()}
+        base = self._by_outcome.get(outcome, EMPTY)
+        groups: dict[str, Series] = {}
+        for at, item, value in zip(base.times, base.items, map(operator.attrgetter(field), base.items)):
+            if value is None:
+                continue
+            group = groups.get(value)
+            if group is None:
+                group = groups[value] = Series([], [])
+            group.times.append(at)
+            group.items.append(item)
+        return groups
 
     def impressions(self, field: str | None = None, value: str | None = None) -> Series:
         return self.series(IMPRESSION, field, value)

@@ -49,6 +49,8 @@ class Customer(_Model):
 
 
 class Interaction(_Model):
+    """One past contact or outcome."""
+
     id: str | None = None
     timestamp: Instant
     outcome: Id

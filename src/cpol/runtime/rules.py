@@ -152,7 +152,7 @@ def outcome_based(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[S
     days = config.suppressForDays if config.suppressForDays is not None else config.withinDays
     results: list[Verdict] = []
     for scope in scopes:
-        candidates = [(s.last(), name) for name in outcomes if (s := _scoped(ctx, cand, scope, name)).events]
+        candidates = [(s.last(), name) for name in outcomes if (s := _scoped(ctx, cand, scope, name))]
         details: dict[str, Any] = {
             "afterOutcome": configured,
             "suppressForDays": days,
