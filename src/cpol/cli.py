@@ -435,7 +435,7 @@ def context_option(command: F) -> F:
         "-c",
         required=True,
         metavar="REQUEST.json",
-        help="The evaluation request (SPEC §2): customer, history, candidates. `-` is stdin.",
+        help="The request to evaluate (JSON): the customer, their history, the candidates. `-` is stdin.",
     )(command)
 
 

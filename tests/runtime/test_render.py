@@ -120,6 +120,14 @@ def test_text_fits_in_100_columns(name: str) -> None:
         assert cell_width(line) <= 100, line
 
 
+@pytest.mark.parametrize("width", [80, 132])
+def test_text_follows_the_terminal_width(width: int) -> None:
+    request, decisions = run_case("all_rule_types")
+    text = render_text(decisions, request, width=width)
+    assert max(cell_width(line) for line in text.splitlines()) == width  # the tables fill it
+    assert ANSI.sub("", render_text(decisions, request, width=width, color=True)) == text
+
+
 def test_showcase_covers_every_verdict_shape() -> None:
     """The fixture is worth its golden files only if it shows what a reader can meet."""
     _, decisions = run_case("showcase")

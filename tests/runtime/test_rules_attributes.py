@@ -94,10 +94,6 @@ def test_budget_daily_spend_prefers_its_own_field_over_spend():
     assert_passes(decide_one([p], budgets={"off_1": {"daily_spend": 20, "spend": 5000}}), "budget")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: budgetField daily_spend falls back to the spend figure when daily_spend is absent",
-)
 def test_budget_daily_spend_missing_field_passes():
     # SPEC §2.1: "a missing entry or field does not block"; the field is budgetField.
     p = budget("daily_spend", 100)

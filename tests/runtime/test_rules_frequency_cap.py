@@ -204,10 +204,6 @@ def test_exclude_campaigns_drops_them_and_keeps_no_campaign():
     assert block["details"]["count"] == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: withinCampaignId makes the engine ignore excludeCampaignIds",
-)
 def test_within_and_exclude_campaign_both_apply():
     # SPEC: "withinCampaignId keeps only interactions of that campaign; excludeCampaignIds
     # drops those campaigns" - both filters apply, so excluding the kept campaign leaves

@@ -13,7 +13,7 @@ from typing import Any, TypeAlias
 
 from cpol.diagnostics import Span
 
-Scalar: TypeAlias = str | int | float | bool | None | list[Any]
+Scalar: TypeAlias = str | int | float | bool | list[Any] | None
 
 
 @dataclass(slots=True)

@@ -37,7 +37,9 @@ def _shape_hint(data: object) -> str:
     return f"the input is a JSON {_JSON_KINDS.get(type(data), 'value')}"
 
 
-_JSON_KINDS = {type(None): "null", bool: "boolean", int: "number", float: "number", str: "string", list: "array"}
+_JSON_KINDS = {
+    type(None): "null", bool: "boolean", int: "number", float: "number", str: "string", list: "array",
+}  # fmt: skip
 
 
 def _problem_diagnostic(problem: Problem, prefix: Loc, file: str) -> Diagnostic:

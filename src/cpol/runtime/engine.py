@@ -16,7 +16,7 @@ from typing import Any
 
 from cpol.plan import Policy, ScopeRef
 from cpol.plan.models import DEFAULT_PRIORITY
-from cpol.runtime.clock import format_instant, parse_instant, zone
+from cpol.runtime.clock import LAST_INSTANT, format_instant, parse_instant, zone
 from cpol.runtime.decision import Decision, Entry
 from cpol.runtime.history import SCOPE_FIELDS, History
 from cpol.runtime.request import Candidate, Request, Suppression, parse_request
@@ -64,8 +64,8 @@ def _key_fields(policy: Policy, scopes: Sequence[ScopeRef]) -> list[str] | None:
     if extra is None:
         return None
     fields = {SCOPE_FIELDS[s.scope] for s in scopes} | set(extra)
-    if policy.ruleType == "budget_exhausted":  # reads budgets[creativeId] or budgets[offerId]
-        fields.add("creativeId" if any(s.scope == "creative" for s in scopes) else "offerId")
+    if policy.ruleType == "budget_exhausted":  # creative scope reads budgets[creativeId]
+        fields.update("creativeId" if s.scope == "creative" else "offerId" for s in scopes)
     return sorted(name for name in fields if name is not None)
 
 
@@ -141,7 +141,9 @@ class CompiledPolicy:
             result=result,
             reason=verdict.reason if verdict is not None and not reason else reason,
             details=dict(verdict.details) if verdict is not None else {},
-            eligible_at=verdict.eligible_at if verdict is not None and result == "block" else None,
+            eligible_at=(
+                _representable(verdict.eligible_at) if verdict is not None and result == "block" else None
+            ),
         )
 
 
@@ -274,6 +276,11 @@ def _sent_candidates(request: Request, raw: Any) -> list[dict[str, Any]] | None:
     if isinstance(sent, list) and len(sent) == len(request.candidates):
         return [dict(item) for item in sent]
     return None
+
+
+def _representable(instant: float | None) -> float | None:
+    """A block lifting after year 9999 does not lift by time in any calendar we can write."""
+    return instant if instant is not None and instant <= LAST_INSTANT else None
 
 
 def _inactive_reason(policy: Policy) -> str:

@@ -97,7 +97,8 @@ class History:
     def _index(self, outcome: str, field: str) -> dict[str, Series]:
         base = self._by_outcome.get(outcome, EMPTY)
         groups: dict[str, Series] = {}
-        for at, item, value in zip(base.times, base.items, map(operator.attrgetter(field), base.items)):
+        values = map(operator.attrgetter(field), base.items)
+        for at, item, value in zip(base.times, base.items, values, strict=True):
             if value is None:
                 continue
             group = groups.get(value)

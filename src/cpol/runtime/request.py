@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from cpol.diagnostics import Diagnostic, Diagnostics, Span, json_path
 from cpol.runtime.clock import parse_instant
@@ -36,7 +36,17 @@ Id = Annotated[str, Field(strict=True)]
 
 
 class _Model(BaseModel):
+    """Unknown fields are ignored; an optional field sent as null counts as omitted."""
+
     model_config = ConfigDict(extra="ignore", frozen=True, strict=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_absent(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        optional = {name for name, info in cls.model_fields.items() if not info.is_required()}
+        return {key: value for key, value in data.items() if value is not None or key not in optional}
 
 
 class Customer(_Model):

@@ -69,13 +69,15 @@ def _first_block(results: list[Verdict], fallback: Verdict) -> Verdict:
 
 # -- frequency_cap ----------------------------------------------------------------------
 def _campaign_filter(config: Any) -> Callable[[Any], bool] | None:
-    if config.withinCampaignId is not None:
-        wanted = config.withinCampaignId
-        return lambda i: i.campaignId == wanted
-    if config.excludeCampaignIds is not None:
-        dropped = set(config.excludeCampaignIds)
-        return lambda i: i.campaignId is None or i.campaignId not in dropped
-    return None
+    """withinCampaignId keeps one campaign, excludeCampaignIds drops some (no campaign is
+    kept); with both, an interaction must pass both."""
+    wanted = config.withinCampaignId
+    dropped = set(config.excludeCampaignIds) if config.excludeCampaignIds is not None else None
+    if wanted is None and dropped is None:
+        return None
+    return lambda i: (wanted is None or i.campaignId == wanted) and (
+        dropped is None or i.campaignId is None or i.campaignId not in dropped
+    )
 
 
 def _frequency_caps(config: Any) -> list[tuple[str, float | None, float, str, str]]:
@@ -266,9 +268,7 @@ def budget_exhausted(policy: Any, ctx: Context, cand: Candidate, scopes: Sequenc
     for scope in scopes:
         key = cand.creativeId if scope.scope == "creative" else cand.offerId
         entry = ctx.request.budgets.get(key or "") or {}
-        actual = entry.get(config.budgetField)
-        if actual is None and config.budgetField == "daily_spend":
-            actual = entry.get("spend")  # the older name reads the spend figure when alone
+        actual = entry.get(config.budgetField)  # a missing figure does not block
         details = {"budgetField": config.budgetField, "threshold": config.threshold, "actual": actual}
         if actual is None:
             results.append(Verdict(False, f"no {config.budgetField} figure for {key}", details))
@@ -379,10 +379,12 @@ def next_opening(now: float, tz: ZoneInfo, config: Any) -> float | None:
     hour starts; converting a local time that a spring-forward gap skips lands on the
     first existing instant after it, which is what SPEC §2.1 asks for.
     """
-    local_now = datetime.fromtimestamp(now, tz)
-    start_day = local_now.date()
+    start_day = datetime.fromtimestamp(now, tz).date()
     for offset in range(16):
-        day = start_day + timedelta(days=offset)
+        try:
+            day = start_day + timedelta(days=offset)
+        except OverflowError:  # the calendar ends before the window opens
+            return None
         if config.daysOfWeek is not None and (day.isoweekday() % 7) not in config.daysOfWeek:
             continue
         for hour in range(24):

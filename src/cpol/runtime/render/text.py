@@ -218,7 +218,9 @@ PRIORITY_WIDTH = len("PRIO")
 NAME_MAX = 30
 NAME_MIN = 16
 RULE_MAX = 20
-REASON_MIN = 28
+RULE_MIN = 12
+REASON_MIN = 28  # what the policy column leaves to reasons when it can
+REASON_FLOOR = 16  # what reasons keep whatever the width
 
 
 def render_text(
@@ -297,15 +299,19 @@ def _wrap(text: str, width: int, first: str, rest: str) -> list[str]:
 def _table(trace: Sequence[Entry], paint: _Painter, width: int) -> list[str]:
     """RESULT  PRIO  POLICY  RULE TYPE  REASON, aligned; only the cells are cut, with `…`.
 
-    The policy column gives way (down to NAME_MIN) so that reasons keep REASON_MIN columns.
+    The policy column gives way (down to NAME_MIN) so that reasons keep REASON_MIN columns;
+    on a narrow terminal the rule type column gives way as well (down to RULE_MIN).
     """
     names = [clean(e.policy_name) for e in trace]
     rules = [clean(e.rule_type) for e in trace]
     rule_width = min(RULE_MAX, max([cell_width(r) for r in rules] + [len("RULE TYPE")]))
-    fixed = len(TABLE_INDENT) + RESULT_WIDTH + PRIORITY_WIDTH + rule_width + 4 * 2
+    base = len(TABLE_INDENT) + RESULT_WIDTH + PRIORITY_WIDTH + 4 * 2
     natural = min(NAME_MAX, max([cell_width(n) for n in names] + [len("POLICY")]))
-    name_width = max(min(natural, NAME_MIN), min(natural, width - fixed - REASON_MIN))
-    reason_width = max(REASON_MIN, width - fixed - name_width)
+    name_width = max(min(natural, NAME_MIN), min(natural, width - base - rule_width - REASON_MIN))
+    overflow = base + rule_width + name_width + REASON_MIN - width
+    if overflow > 0:  # a narrow terminal: the rule types give way too
+        rule_width = max(RULE_MIN, rule_width - overflow)
+    reason_width = max(REASON_FLOOR, width - base - rule_width - name_width)
     head = [
         pad("RESULT", RESULT_WIDTH),
         pad("PRIO", PRIORITY_WIDTH, right=True),
