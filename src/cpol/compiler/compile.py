@@ -15,7 +15,7 @@ from cpol.compiler.ast import Module, PolicyNode, UseNode
 from cpol.compiler.builder import AstBuilder, LeanAstBuilder
 from cpol.compiler.imports import instantiate, locate, module_hint
 from cpol.compiler.lower import Lowered, lower_policy
-from cpol.diagnostics import Diagnostic, Diagnostics, Span
+from cpol.diagnostics import Diagnostic, Diagnostics, Severity, Span
 from cpol.grammar.parser import parse
 from cpol.plan import Policy, PolicyInvalid, parse_policy
 from cpol.plan.validation import name_key
@@ -31,9 +31,11 @@ class Source:
     def __post_init__(self) -> None:
         self.lines = self.text.split("\n")
 
-    def diagnostic(self, message: str, span: Span, hint: str | None = None) -> Diagnostic:
+    def diagnostic(
+        self, message: str, span: Span, hint: str | None = None, severity: Severity = "error"
+    ) -> Diagnostic:
         line = self.lines[span.line - 1] if 0 < span.line <= len(self.lines) else ""
-        return Diagnostic(message, self.filename, span, hint=hint, source_line=line)
+        return Diagnostic(message, self.filename, span, hint=hint, source_line=line, severity=severity)
 
 
 @dataclass
@@ -143,17 +145,24 @@ def _report_duplicate_names(files: Sequence[LoweredFile]) -> None:
 
 def compile_sources(sources: Iterable[tuple[str, str]]) -> list[Policy]:
     """Compile several (text, filename) pairs together: names must be unique across all."""
+    return [policy for policy, _, _ in compile_located(sources)]
+
+
+def compile_located(sources: Iterable[tuple[str, str]]) -> list[tuple[Policy, Source, Lowered]]:
+    """Like `compile_sources`, each policy with its file and the spans of its JSON paths."""
     files = [lower_source(text, name) for text, name in sources]
     for file in files:
         _resolve_imports(file, (file.source.filename,))
-    policies: list[Policy | None] = []
+    located: list[tuple[Policy, Source, Lowered]] = []
     for file in files:
-        policies.extend(_validate(file))
+        for policy, lowered in zip(_validate(file), file.plan, strict=True):
+            if policy is not None:
+                located.append((policy, file.source, lowered))
     _report_duplicate_names(files)
     diagnostics = [d for file in files for d in sorted(file.diagnostics, key=_position)]
     if any(d.severity == "error" for d in diagnostics):
         raise Diagnostics(diagnostics)
-    return [p for p in policies if p is not None]
+    return located
 
 
 def _position(diagnostic: Diagnostic) -> tuple[int, int]:

@@ -69,6 +69,11 @@ def load_json(source: str | bytes | object, file: str = "<input>") -> list[Polic
 
     Raises Diagnostics listing every problem of every policy, plus duplicate names.
     """
+    return [policy for _, policy in load_json_located(source, file)]
+
+
+def load_json_located(source: str | bytes | object, file: str = "<input>") -> list[tuple[Loc, Policy]]:
+    """Like `load_json`, each policy with the JSON path of its object (`(3,)`, `("data", 3)`)."""
     diagnostics: list[Diagnostic] = []
     data = source
     if isinstance(source, str | bytes | bytearray):
@@ -87,7 +92,7 @@ def load_json(source: str | bytes | object, file: str = "<input>") -> list[Polic
     diagnostics += _duplicate_diagnostics(loaded, file)
     if diagnostics:
         raise Diagnostics(diagnostics)
-    return [policy for _, policy in loaded]
+    return loaded
 
 
 def to_json(policies: Iterable[PolicyBase]) -> list[dict[str, Any]]:
