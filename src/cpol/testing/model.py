@@ -247,7 +247,9 @@ def read_test_file(text: str, filename: str) -> TestFile:
     reader = _Reader(document)
     parsed = reader.file(document.root)
     if reader.problems or parsed is None:
-        raise Diagnostics(reader.problems)
+        # defaults at the top of the file are read once per test: say each problem once
+        unique = {(d.message, d.span, d.hint): d for d in reader.problems}
+        raise Diagnostics(sorted(unique.values(), key=lambda d: d.span.start if d.span else -1))
     return parsed
 
 
@@ -462,14 +464,15 @@ class _Reader:
     def expectation(self, node: Node, now: datetime | None) -> Expectation | None:
         if isinstance(node.value, str):
             return self.expectation_words(node)
+        if isinstance(node.value, bool):
+            self.error(
+                "`expect` must say `allowed`, `blocked` or `blocked by <policy name>`",
+                node.span,
+                "write `expect: allowed` or `expect: blocked` (not true/false)",
+            )
+            return None
         fields = self.fields(node, EXPECT_KEYS, "`expect`")
         if fields is None:
-            if isinstance(node.value, bool):
-                self.problems[-1] = self.document.diagnostic(
-                    "`expect` must say `allowed`, `blocked` or `blocked by <policy name>`",
-                    node.span,
-                    "write `expect: allowed` or `expect: blocked` (not true/false)",
-                )
             return None
         if not fields:
             self.error("this `expect` checks nothing", node.span, "give `allowed`, `blocked_by` or `eligible_at`")
