@@ -294,6 +294,21 @@ def test_request_that_is_not_json(work: Path) -> None:
     assert result.stderr.startswith("broken.json:3:1: error: invalid JSON")
 
 
+def test_lone_surrogates_in_a_request_are_input_errors(work: Path) -> None:
+    """JSON can spell text that is not Unicode; it is reported, not an internal error."""
+    (work / "odd.json").write_text(
+        '{"now": "2026-03-20T14:00:00Z", "customer": {"id": "c\\ud800"}, "candidates": [{"offerId": "o"}]}',
+        encoding="utf-8",
+    )
+    for command in ("eval", "explain"):
+        result = run(command, "seed.cpol", "--context", "odd.json")
+        assert (result.exit_code, result.stdout) == (1, "")
+        assert result.stderr.splitlines() == [
+            "odd.json:customer.id: error: contains \\ud800, which is not valid Unicode text",
+            "1 error in 1 file",
+        ]
+
+
 def test_unreadable_files_are_one_line_each(work: Path) -> None:
     result = run("eval", "missing.cpol", "--context", "nowhere.json")
     assert result.exit_code == 1

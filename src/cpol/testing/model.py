@@ -243,14 +243,24 @@ class TestFile:
 
 def read_test_file(text: str, filename: str) -> TestFile:
     """Parse a test file; raise `Diagnostics` with every problem found in it."""
-    document = YamlDocument(text, filename)
+    parsed, problems = read_test_file_partly(text, filename)
+    if problems or parsed is None:
+        raise Diagnostics(problems)
+    return parsed
+
+
+def read_test_file_partly(text: str, filename: str) -> tuple[TestFile | None, list[Diagnostic]]:
+    """What could be read of a test file, and its problems (the runner still compiles the
+    policies of a file whose tests have problems, to report everything at once)."""
+    try:
+        document = YamlDocument(text, filename)
+    except Diagnostics as problems:
+        return None, problems.items
     reader = _Reader(document)
     parsed = reader.file(document.root)
-    if reader.problems or parsed is None:
-        # defaults at the top of the file are read once per test: say each problem once
-        unique = {(d.message, d.span, d.hint): d for d in reader.problems}
-        raise Diagnostics(sorted(unique.values(), key=lambda d: d.span.start if d.span else -1))
-    return parsed
+    # defaults at the top of the file are read once per test: say each problem once
+    unique = {(d.message, d.span, d.hint): d for d in reader.problems}
+    return parsed, sorted(unique.values(), key=lambda d: d.span.start if d.span else -1)
 
 
 class _Reader:
@@ -279,7 +289,9 @@ class _Reader:
                 continue
             if canonical in out:
                 other = out[canonical][0]
-                self.error(f"`{key}` and `{other}` both set {canonical}", node.key_span(key), "keep one of them")
+                self.error(
+                    f"`{key}` and `{other}` both set {canonical}", node.key_span(key), "keep one of them"
+                )
                 continue
             out[canonical] = (key, value)
         return out
@@ -312,7 +324,11 @@ class _Reader:
         value = node.value
         if not isinstance(value, str):
             if isinstance(value, int | float) and not isinstance(value, bool):
-                self.error(f"{what} must be a time, not a number", node.span, "e.g. `3 days ago` or `2026-03-19T10:00Z`")
+                self.error(
+                    f"{what} must be a time, not a number",
+                    node.span,
+                    "e.g. `3 days ago` or `2026-03-19T10:00Z`",
+                )
             else:
                 self.error(f"{what} must be a time, not {node.kind()}", node.span)
             return None
@@ -384,7 +400,9 @@ class _Reader:
             if fields is None:
                 continue
             if "module" not in fields:
-                self.error("a `use` entry needs a `module`", item.span, 'e.g. module: "fatigue/email_weekly_cap"')
+                self.error(
+                    "a `use` entry needs a `module`", item.span, 'e.g. module: "fatigue/email_weekly_cap"'
+                )
                 continue
             module_node = fields["module"][1]
             module = self.text(module_node, "`module`", ids=False)
@@ -424,7 +442,9 @@ class _Reader:
         if "name" in fields:
             name = self.text(fields["name"][1], "a test's `name`", ids=False) or name
         else:
-            self.error("this test has no `name`", node.span, "add `name:` saying what it checks, in a sentence")
+            self.error(
+                "this test has no `name`", node.span, "add `name:` saying what it checks, in a sentence"
+            )
         merged = {**defaults, **{key: value for key, value in fields.items() if key in REQUEST_KEYS.values()}}
         builder = _RequestBuilder(self, node)
         now = builder.now(merged.get("now"))
@@ -439,10 +459,12 @@ class _Reader:
         shared = self.expectation(fields["expect"][1], now) if "expect" in fields else None
         candidates: list[CandidateCase] = []
         if "candidates" not in fields:
-            self.error("this test has no `candidates`", node.span, "add `candidates:` with the offers to decide")
+            self.error(
+                "this test has no `candidates`", node.span, "add `candidates:` with the offers to decide"
+            )
         else:
             candidates = builder.candidates(fields["candidates"][1], now, shared)
-            if candidates and all(c.expect is None for c in candidates):
+            if candidates and shared is None and "expect" not in fields and not builder.expectations:
                 self.error(
                     "this test checks nothing: no candidate has an `expect`",
                     fields["candidates"][1].span,
@@ -475,7 +497,9 @@ class _Reader:
         if fields is None:
             return None
         if not fields:
-            self.error("this `expect` checks nothing", node.span, "give `allowed`, `blocked_by` or `eligible_at`")
+            self.error(
+                "this `expect` checks nothing", node.span, "give `allowed`, `blocked_by` or `eligible_at`"
+            )
             return None
         ok = True
         allowed: bool | None = None
@@ -495,7 +519,9 @@ class _Reader:
             if names is None:
                 ok = False
             elif not names:
-                self.error("`blocked_by` lists no policy", value.span, "to expect no block, write `allowed: true`")
+                self.error(
+                    "`blocked_by` lists no policy", value.span, "to expect no block, write `allowed: true`"
+                )
                 ok = False
             items = value.elements() if value.is_list else [value]
             blocked_by = tuple(NameRef(n, item.span) for n, item in zip(names or [], items, strict=False))
@@ -523,7 +549,14 @@ class _Reader:
         if not ok:
             return None
         return Expectation(
-            node.span, allowed, blocked_by, all_blockers, check_eligible, eligible_at, check_override, overridden_by
+            node.span,
+            allowed,
+            blocked_by,
+            all_blockers,
+            check_eligible,
+            eligible_at,
+            check_override,
+            overridden_by,
         )
 
     def expectation_words(self, node: Node) -> Expectation | None:
@@ -565,6 +598,7 @@ class _RequestBuilder:
         self.request: dict[str, Any] = {}
         self.spans: dict[str, Span] = {"": test.span}
         self.ok = True
+        self.expectations = 0  # candidates with an `expect` of their own, valid or not
 
     def error(self, message: str, span: Span, hint: str | None = None) -> None:
         self.ok = False
@@ -587,7 +621,8 @@ class _RequestBuilder:
             self.error(
                 "this test has no `now`",
                 self.test.span,
-                "give the instant of the decision, in the test or at the top of the file: now: 2026-03-20T14:00Z",
+                "give the instant of the decision in the test, or for every test at the top of the file: "
+                "`now: 2026-03-20T14:00Z`",
             )
             return None
         node = given[1]
@@ -755,6 +790,7 @@ class _RequestBuilder:
             for key, (written, value) in fields.items():
                 self.at(("candidates", index, key), value)
                 if key == "expect":
+                    self.expectations += 1
                     expect = self.reader.expectation(value, now)
                     if expect is None:
                         self.ok = False

@@ -38,7 +38,9 @@ _AGO = re.compile(rf"^(?P<d>{_DURATION})\s+ago$")
 _IN = re.compile(rf"^in\s+(?P<d>{_DURATION})$")
 _FROM_NOW = re.compile(rf"^(?P<d>{_DURATION})\s+(?:from\s+now|later)$")
 _NOW_PLUS = re.compile(rf"^now\s*(?P<sign>[-+])\s*(?P<d>{_DURATION})$")
-_ZONED = re.compile(r"^(?P<local>\d{4}-\d{2}-\d{2}(?:[T ][0-9:.]+)?)\s+(?P<zone>[A-Za-z_]+(?:/[A-Za-z0-9_+-]+)*)$")
+_ZONED = re.compile(
+    r"^(?P<local>\d{4}-\d{2}-\d{2}(?:[T ][0-9:.]+)?)\s+(?P<zone>[A-Za-z_]+(?:/[A-Za-z0-9_+-]+)*)$"
+)
 
 EXAMPLES = "e.g. `3 days ago`, `in 2 hours`, `now`, `2026-03-19T10:00Z` or `2026-03-19T12:00+02:00`"
 
@@ -138,7 +140,9 @@ def _in_zone(local: str, name: str, text: str) -> datetime:
     try:
         wall = datetime.fromisoformat(local)
     except ValueError:
-        raise TimeError(f"`{local}` is not a local date and time", "e.g. `2026-03-20 07:59 America/New_York`") from None
+        raise TimeError(
+            f"`{local}` is not a local date and time", "e.g. `2026-03-20 07:59 America/New_York`"
+        ) from None
     if wall.tzinfo is not None:
         raise TimeError(f"`{text}` gives both an offset and a zone", "keep one of them")
     aware = wall.replace(tzinfo=zone)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from yaml.constructor import SafeConstructor
 
 from cpol.compiler.compile import Source
 from cpol.diagnostics import Diagnostic, Diagnostics, Span
@@ -134,7 +135,7 @@ _EMPTY_HINT = "a test file holds `policies:` or `use:`, then `tests:`; see docs/
 def _yaml_hint(error: yaml.MarkedYAMLError) -> str | None:
     problem = str(error.problem or "")
     if "mapping values are not allowed" in problem:
-        return "a value containing `: ` must be quoted, e.g. reason: \"note: …\""
+        return 'a value containing `: ` must be quoted, e.g. reason: "note: …"'
     if "found character '\\t'" in problem:
         return "YAML indents with spaces, not tabs"
     return None
@@ -146,7 +147,7 @@ class _Converter:
     def __init__(self, source: Source, problems: list[Diagnostic]) -> None:
         self.source = source
         self.problems = problems
-        self.constructor = yaml.SafeConstructor()
+        self.constructor = SafeConstructor()
         self.stack: list[int] = []
         self.done: dict[int, Node] = {}  # an alias is the node of its anchor, converted once
 

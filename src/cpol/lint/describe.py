@@ -1,0 +1,89 @@
+"""Short phrases for what a policy does, used in finding messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cpol.lint.model import View, number
+
+DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+OPERATOR_SIGNS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "="}
+
+
+def outcomes_of(config: Any) -> list[str]:
+    """outcome_based's outcomes: afterOutcome, else the older `outcome` (SPEC §2.1)."""
+    value = config.afterOutcome if config.afterOutcome is not None else config.outcome
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+def outcome_days(config: Any) -> float:
+    days = config.suppressForDays if config.suppressForDays is not None else config.withinDays
+    return float(days)
+
+
+def segments_of(config: Any) -> list[str]:
+    if config.excludeSegments is not None:
+        return list(config.excludeSegments)
+    return [config.segmentId] if config.segmentId is not None else []
+
+
+def days_text(days: list[int] | None) -> str:
+    if days is None:
+        return "every day"
+    if not days:
+        return "no day"
+    return ", ".join(DAY_NAMES[day] for day in sorted(set(days)))
+
+
+def hours_text(start: int | None, end: int | None) -> str:
+    if start is None and end is None:
+        return "all day"
+    return f"{start if start is not None else 0}:00–{end if end is not None else 24}:00"
+
+
+def rule_phrase(view: View) -> str:
+    """`cap 1 per day, 3 per week`, `cooldown 48 hours`, … (without the scope)."""
+    config: Any = view.config
+    rule = view.rule
+    if view.caps:
+        caps = ", ".join(cap.label for cap in view.caps)
+        if rule == "frequency_cap":
+            return f"cap {caps}"
+        if rule == "cross_channel_cap":
+            across = config.appliesAcross
+            return f"cross-channel cap {caps}" + (f" across {', '.join(across)}" if across else "")
+        if rule == "offer_category_cap":
+            return f"category cap {caps} for {config.targetCategory!r}"
+        return f"customer cap {caps}"
+    if rule == "cooldown":
+        return f"cooldown {number(config.cooldownHours)} hours"
+    if rule == "outcome_based":
+        return f"suppress {number(outcome_days(config))} days after {', '.join(outcomes_of(config))}"
+    if rule == "segment_exclusion":
+        return f"exclude segments {', '.join(segments_of(config))}"
+    if rule == "time_window":
+        zone = config.timezone or "the customer's time zone"
+        return f"only {hours_text(config.startHour, config.endHour)} on {days_text(config.daysOfWeek)} in {zone}"
+    if rule == "mutual_exclusion":
+        return f"mutually exclusive {', '.join(config.excludeOfferIds)}"
+    if rule == "budget_exhausted":
+        return f"stop when {config.budgetField} reach {number(config.threshold)}"
+    if rule == "category_suppression":
+        target = config.subCategoryId or config.categoryId or "the candidate's category"
+        return f"rest {target} for {number(config.suppressionDays)} days"
+    if rule == "do_not_contact":
+        return f"do not contact on list {config.dncSource}" if config.dncSource else "do not contact (any list)"
+    if rule == "metric_condition":
+        sign = OPERATOR_SIGNS[config.operator or "gte"]
+        threshold = config.threshold if config.threshold is not None else 0
+        return f"block when metric {config.metricId} {sign} {number(threshold)}"
+    if rule == "allow_override":
+        return "override"
+    return rule
+
+
+def summary(view: View) -> str:
+    """`"Email Weekly Cap" (cap 1 per day, 3 per week on channel ch_email)`."""
+    return f"{view.name} ({rule_phrase(view)} {view.where})"
