@@ -17,7 +17,7 @@ import json
 import os
 import shutil
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -464,54 +464,11 @@ def decide_or_exit(files: Sequence[str], context: str, *, explain: bool) -> tupl
 
 
 def parse_context(source: Source) -> tuple[tuple[Request, Any] | None, list[Diagnostic]]:
-    """The request and its JSON, or its problems (malformed JSON is located by the parser).
-
-    JSON may spell a lone surrogate (`"\\ud800"`), which is no Unicode text: it could not be
-    printed back, so it is reported here, at its JSON path, before anything else.
-    """
-    data: object
+    """The request and its JSON, or its problems, each at its JSON path."""
     try:
-        data = json.loads(source.text)
-    except ValueError:
-        data = source.text  # parse_request reports where the JSON is malformed
-    else:
-        found = [
-            Diagnostic(f"contains {escaped(text)}, which is not valid Unicode text", source.name, path=where)
-            for where, text in lone_surrogates(data)
-        ]
-        if found:
-            return None, found
-    try:
-        return parse_request(data, source.name), []
+        return parse_request(source.text, source.name), []
     except Diagnostics as problems:
         return None, problems.items
-
-
-def escaped(text: str) -> str:
-    """`\\ud800` for the first lone surrogate of a string."""
-    char = next(c for c in text if "\ud800" <= c <= "\udfff")
-    return f"\\u{ord(char):04x}"
-
-
-def lone_surrogates(value: object, loc: tuple[str | int, ...] = ()) -> Iterator[tuple[str, str]]:
-    """(JSON path, string) of every key or string value holding a lone surrogate."""
-
-    def bad(text: str) -> bool:
-        return any("\ud800" <= c <= "\udfff" for c in text)
-
-    def safe(part: str | int) -> str | int:
-        return part.encode("utf-8", "backslashreplace").decode("utf-8") if isinstance(part, str) else part
-
-    if isinstance(value, str) and bad(value):
-        yield json_path([safe(part) for part in loc]) or "(root)", value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            if bad(key):
-                yield json_path([safe(part) for part in (*loc, key)]), key
-            yield from lone_surrogates(item, (*loc, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from lone_surrogates(item, (*loc, index))
 
 
 def only_offer(request: Request, decisions: list[Decision], offer_id: str, context: str) -> list[Decision]:

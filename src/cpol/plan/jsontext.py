@@ -92,6 +92,9 @@ def decode_json(source: str | bytes, file: str) -> tuple[object, list[Diagnostic
         raise Diagnostics([_syntax_error(exc, text, file)]) from None
     except RecursionError:
         raise Diagnostics([Diagnostic("JSON is nested too deeply", file=file)]) from None
+    broken = unpaired_surrogates(value, file)
+    if broken:
+        raise Diagnostics(broken)
     duplicates = [
         Diagnostic(
             f"duplicate key `{path[-1]}`",
@@ -102,3 +105,34 @@ def decode_json(source: str | bytes, file: str) -> tuple[object, list[Diagnostic
         for path in (_repeated_key_paths(value) if marked else [])
     ]
     return value, duplicates
+
+
+def _has_surrogate(text: str) -> bool:
+    return any("\ud800" <= c <= "\udfff" for c in text)
+
+
+def _printable(part: str | int) -> str | int:
+    return part.encode("utf-8", "backslashreplace").decode("utf-8") if isinstance(part, str) else part
+
+
+def unpaired_surrogates(value: object, file: str) -> list[Diagnostic]:
+    """JSON may spell a lone surrogate (`"\\ud800"`), which is no Unicode text: nothing could
+    store or print it, so it is reported at its path before anything else reads the value.
+    (Iterative: a deeply nested value must not overflow the stack.)"""
+    found: list[Diagnostic] = []
+    stack: list[tuple[object, tuple[str | int, ...]]] = [(value, ())]
+    while stack:
+        item, loc = stack.pop()
+        if isinstance(item, str) and _has_surrogate(item):
+            char = next(c for c in item if "\ud800" <= c <= "\udfff")
+            path = json_path([_printable(p) for p in loc]) or "(root)"
+            message = f"contains \\u{ord(char):04x}, which is not valid Unicode text"
+            found.append(Diagnostic(message, file, path=path))
+        elif isinstance(item, dict):
+            for key, child in reversed(item.items()):
+                stack.append((child, (*loc, key)))
+                if isinstance(key, str) and _has_surrogate(key):
+                    stack.append((key, (*loc, key)))
+        elif isinstance(item, list):
+            stack.extend(((child, (*loc, index)) for index, child in reversed(list(enumerate(item)))))
+    return found

@@ -12,7 +12,7 @@ from typing import Any
 
 from cpol.diagnostics import Diagnostic, Diagnostics, json_path
 from cpol.plan.base import Loc
-from cpol.plan.jsontext import decode_json
+from cpol.plan.jsontext import decode_json, unpaired_surrogates
 from cpol.plan.models import Policy, PolicyBase
 from cpol.plan.validation import PolicyInvalid, Problem, duplicate_names, parse_policy
 
@@ -79,6 +79,8 @@ def load_json_located(source: str | bytes | object, file: str = "<input>") -> li
     if isinstance(source, str | bytes | bytearray):
         text = bytes(source) if isinstance(source, bytearray) else source
         data, diagnostics = decode_json(text, file)
+    elif broken := unpaired_surrogates(data, file):
+        raise Diagnostics(broken)
     try:
         entries = _entries(data, file)
     except Diagnostics as exc:

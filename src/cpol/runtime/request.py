@@ -7,14 +7,14 @@ timestamp`, and never as a traceback.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-from cpol.diagnostics import Diagnostic, Diagnostics, Span, json_path
+from cpol.diagnostics import Diagnostic, Diagnostics, json_path
+from cpol.plan.jsontext import decode_json, unpaired_surrogates
 from cpol.runtime.clock import parse_instant
 
 
@@ -134,7 +134,14 @@ def _location(loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
 
 def parse_request(source: str | bytes | object, file: str = "<request>") -> tuple[Request, Any]:
     """The request model and the decoded JSON (candidates are echoed back as given)."""
-    data = _decode(source, file) if isinstance(source, str | bytes) else source
+    if isinstance(source, str | bytes):
+        data, repeated = decode_json(source, file)
+        if repeated:
+            raise Diagnostics(repeated)
+    else:
+        data = source
+        if broken := unpaired_surrogates(data, file):
+            raise Diagnostics(broken)
     try:
         return Request.model_validate(data), data
     except ValidationError as invalid:
@@ -143,15 +150,3 @@ def parse_request(source: str | bytes | object, file: str = "<request>") -> tupl
             for e in invalid.errors()
         ]
         raise Diagnostics(items) from None
-
-
-def _decode(source: str | bytes, file: str) -> Any:
-    try:
-        return json.loads(source)
-    except json.JSONDecodeError as error:
-        lines = error.doc.split("\n")
-        span = Span(error.pos, error.pos + 1, error.lineno, error.colno, error.lineno, error.colno + 1)
-        line = lines[error.lineno - 1] if error.lineno <= len(lines) else ""
-        raise Diagnostics([Diagnostic(f"invalid JSON: {error.msg}", file, span, source_line=line)]) from None
-    except UnicodeDecodeError:
-        raise Diagnostics([Diagnostic("the request is not UTF-8 text", file)]) from None
