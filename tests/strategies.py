@@ -42,12 +42,13 @@ TIMEZONES: tuple[str, ...] = (
 
 #: Characters that have broken string handling somewhere before: quoting, escapes, the
 #: comment sign, braces, every kind of line break, control characters, BOM, zero-width
-#: space, lone surrogates (a JSON `"\udc80"` decodes to one), astral-plane emoji.
+#: space, astral-plane emoji. (Lone surrogates are not here: they are not Unicode text, and
+#: cpol rejects them with a diagnostic; tests/compiler/test_fuzz.py feeds them as bad input.)
 SPECIAL_CHARACTERS: tuple[str, ...] = (
     '"', "\\", "/", "'", "#", "{", "}", "[", "]", ",", ":", ".", " ", "\t", "\n", "\r",
     "\x00", "\x01", "\x08", "\x0b", "\x0c", "\x1b", "\x1f", "\x7f", "\x85", "\xa0",
     "\u2028", "\u2029", "\u200b", "\ufeff", "\ufffd", "é", "ß", "İ", "日", "ﷺ", "😀",
-    "\U0001f3f3", "\ud800", "\udbff", "\udc00", "\udfff",
+    "\U0001f3f3",
 )  # fmt: skip
 
 ABSENT: Any = object()
@@ -66,7 +67,7 @@ def _json_representable(text: str) -> str:
 
 def characters() -> st.SearchStrategy[str]:
     """Any UTF-8 encodable character, with the troublemakers above drawn often."""
-    return st.one_of(st.characters(codec="utf-8"), st.sampled_from(SPECIAL_CHARACTERS))
+    return st.one_of(st.characters(codec="utf-8", exclude_categories=["Cs"]), st.sampled_from(SPECIAL_CHARACTERS))
 
 
 def texts(*, min_size: int = 0, max_size: int | None = 40) -> st.SearchStrategy[str]:
