@@ -48,22 +48,18 @@ def evaluation_order(policies: Sequence[Policy]) -> list[Policy]:
     return [policy for _, policy in indexed]
 
 
-#: Candidate fields each rule reads besides those of its scopes (None: not cacheable,
-#: the verdict depends on earlier decisions of the same request).
-RULE_FIELDS: dict[str, tuple[str, ...] | None] = {
+#: Candidate fields each rule reads besides those of its scopes.
+RULE_FIELDS: dict[str, tuple[str, ...]] = {
     "cross_channel_cap": ("offerId",),
     "offer_category_cap": ("offerCategory",),
     "category_suppression": ("categoryId", "subCategoryId"),
-    "mutual_exclusion": None,
+    "mutual_exclusion": ("offerId",),
 }
 
 
-def _key_fields(policy: Policy, scopes: Sequence[ScopeRef]) -> list[str] | None:
+def _key_fields(policy: Policy, scopes: Sequence[ScopeRef]) -> list[str]:
     """What a verdict depends on, so candidates that agree on it share one evaluation."""
-    extra = RULE_FIELDS.get(policy.ruleType, ())
-    if extra is None:
-        return None
-    fields = {SCOPE_FIELDS[s.scope] for s in scopes} | set(extra)
+    fields = {SCOPE_FIELDS[s.scope] for s in scopes} | set(RULE_FIELDS.get(policy.ruleType, ()))
     if policy.ruleType == "budget_exhausted":  # creative scope reads budgets[creativeId]
         fields.update("creativeId" if s.scope == "creative" else "offerId" for s in scopes)
     return sorted(name for name in fields if name is not None)
@@ -74,8 +70,9 @@ class CompiledPolicy:
     """A policy with what every decision needs precomputed.
 
     `constant_key` is set when the verdict is the same for every candidate of a request;
-    otherwise `key_of` reads the candidate fields the verdict depends on; both None when
-    it cannot be shared at all (mutual exclusion).
+    otherwise `key_of` reads the candidate fields the verdict depends on. `volatile` are
+    the offers whose verdict also depends on the decisions before them (a mutual-exclusion
+    group): theirs is evaluated afresh every time.
     """
 
     index: int
@@ -88,6 +85,8 @@ class CompiledPolicy:
     priority: int
     constant_key: tuple[int, object] | None
     key_of: Callable[[Candidate], object] | None
+    key_fields: tuple[str, ...]
+    volatile: frozenset[str]
 
     @classmethod
     def of(cls, index: int, policy: Policy) -> CompiledPolicy:
@@ -103,8 +102,12 @@ class CompiledPolicy:
             bypassable=bypassable,
             mandatory_skips=bypassable and policy.ruleType not in MANDATORY_RULES,
             priority=policy.priority if policy.priority is not None else DEFAULT_PRIORITY,
-            constant_key=(index, ()) if fields == [] else None,
+            constant_key=(index, ()) if not fields else None,
             key_of=operator.attrgetter(*fields) if fields else None,
+            key_fields=tuple(fields),
+            volatile=frozenset(policy.config.excludeOfferIds or ())
+            if policy.ruleType == "mutual_exclusion"
+            else frozenset(),
         )
 
     def matched_scopes(self, candidate: Candidate) -> list[ScopeRef]:
@@ -119,8 +122,7 @@ class CompiledPolicy:
         """`[matched scopes, verdict or None]`, shared by candidates with the same key."""
         key = self.constant_key
         if key is None:
-            if self.key_of is None:
-                return [self.matched_scopes(candidate), None]
+            assert self.key_of is not None
             key = (self.index, self.key_of(candidate))
         found = cache.get(key)
         if found is None:
@@ -128,6 +130,8 @@ class CompiledPolicy:
         return found
 
     def verdict(self, ctx: Context, candidate: Candidate, slot: list[Any]) -> Verdict:
+        if self.volatile and candidate.offerId in self.volatile:
+            return self.evaluate(self.policy, ctx, candidate, slot[0])
         if slot[1] is None:
             slot[1] = self.evaluate(self.policy, ctx, candidate, slot[0])
         return slot[1]  # type: ignore[no-any-return]
@@ -174,6 +178,9 @@ class Engine:
         self.policies = [CompiledPolicy.of(i, p) for i, p in enumerate(evaluation_order(policies))]
         self.active = [p for p in self.policies if p.active]
         self.overrides = [p for p in self.active if p.policy.ruleType == "allow_override"]
+        self.volatile = frozenset().union(*(p.volatile for p in self.active))
+        read = {name for p in self.active for name in p.key_fields}
+        self.decision_fields = read | {"channelType", "isMandatory"}  # + what gates read
 
     def decide(self, request: Request, *, explain: bool = False, raw: Any = None) -> list[Decision]:
         """One decision per candidate, in order (earlier allowed offers feed mutual exclusion)."""
@@ -182,11 +189,19 @@ class Engine:
         ctx = Context(request, now, history, zone(request.customer.timezone), [], {})
         gates = _Gates(request, now)
         sent = _sent_candidates(request, raw)
+        signature = operator.attrgetter(*sorted(self.decision_fields | gates.fields))
+        runs: dict[object, _Run] = {}  # candidates that agree on every field read share a run
         decisions = []
         for index, candidate in enumerate(request.candidates):
-            run = _Run(explain)
-            if not gates.check(candidate, run):
-                self._policies(ctx, candidate, run)
+            shared = candidate.offerId not in self.volatile
+            key = signature(candidate) if shared else None
+            run = runs.get(key) if shared else None
+            if run is None:
+                run = _Run(explain)
+                if not gates.check(candidate, run):
+                    self._policies(ctx, candidate, run)
+                if shared:
+                    runs[key] = run
             decision = self._decision(ctx, candidate, sent[index] if sent else None, run)
             if decision.allowed:
                 ctx.allowed_offers.append(candidate.offerId)
@@ -219,10 +234,10 @@ class Engine:
             if not compiled.active:
                 run.note(compiled.entry("skipped", reason=_inactive_reason(compiled.policy)))
                 continue
-            key: tuple[int, object] | None = compiled.constant_key  # inlined `slot`: the hot path
-            if key is None and compiled.key_of is not None:
-                key = (compiled.index, compiled.key_of(cand))
-            slot = cache.get(key) if key is not None else None
+            key = compiled.constant_key  # inlined `slot`: the hot path
+            if key is None:
+                key = (compiled.index, compiled.key_of(cand))  # type: ignore[misc]
+            slot = cache.get(key)
             if slot is None:
                 slot = compiled.slot(cache, cand)
             if not slot[0]:
@@ -236,7 +251,7 @@ class Engine:
             if mandatory and compiled.mandatory_skips:
                 run.note(compiled.entry("skipped", reason="skipped for a mandatory offer"))
                 continue
-            verdict = slot[1] if slot[1] is not None else compiled.verdict(ctx, cand, slot)
+            verdict = compiled.verdict(ctx, cand, slot)
             if not verdict.blocked:
                 if explain:
                     run.note(compiled.entry("pass", verdict))
@@ -258,6 +273,7 @@ class _Gates:
         self.suppressions = [
             (record, _suppression_entry(record)) for record in request.suppressions if _active(record, now)
         ]
+        self.fields = {name for r, _ in self.suppressions if (name := SCOPE_FIELDS[r.scope]) is not None}
 
     def check(self, cand: Candidate, run: _Run) -> bool:
         """Record the gates' blocks; True when fast mode may stop already."""
