@@ -55,24 +55,27 @@ ABSENT: Any = object()
 """Sentinel drawn for a key that is left out of the object."""
 
 
-def _json_representable(text: str) -> str:
-    """Break up a high surrogate followed by a low one: JSON text cannot keep such a pair
-    apart (`"\\ud83d\\ude00"` decodes to one emoji), so a file could never hold it."""
-    chars = list(text)
-    for index in range(1, len(chars)):
-        if "\ud800" <= chars[index - 1] <= "\udbff" and "\udc00" <= chars[index] <= "\udfff":
-            chars[index] = "x"
-    return "".join(chars)
+SURROGATES: tuple[str, ...] = ("\ud800", "\udbff", "\udc00", "\udfff")
+"""Lone surrogates: what a JSON `"\\ud800"` decodes to. Not Unicode text, so not valid in
+a policy (cpol rejects them with a diagnostic); only the fuzzers draw them."""
 
 
 def characters() -> st.SearchStrategy[str]:
-    """Any UTF-8 encodable character, with the troublemakers above drawn often."""
-    return st.one_of(st.characters(codec="utf-8", exclude_categories=["Cs"]), st.sampled_from(SPECIAL_CHARACTERS))
+    """Any Unicode character (no lone surrogates), the troublemakers above drawn often."""
+    return st.one_of(
+        st.characters(codec="utf-8", exclude_categories=["Cs"]), st.sampled_from(SPECIAL_CHARACTERS)
+    )
 
 
 def texts(*, min_size: int = 0, max_size: int | None = 40) -> st.SearchStrategy[str]:
     """Any string a JSON file can hold (`st.text()` plus the special characters)."""
-    return st.text(characters(), min_size=min_size, max_size=max_size).map(_json_representable)
+    return st.text(characters(), min_size=min_size, max_size=max_size)
+
+
+def fuzz_texts(*, min_size: int = 0, max_size: int | None = 40) -> st.SearchStrategy[str]:
+    """Like `texts()`, plus lone surrogates: strings that only bad input holds."""
+    alphabet = st.one_of(characters(), st.sampled_from(SURROGATES))
+    return st.text(alphabet, min_size=min_size, max_size=max_size)
 
 
 def _non_space_characters() -> st.SearchStrategy[str]:
@@ -83,7 +86,7 @@ def non_blank_texts(*, max_size: int = 40) -> st.SearchStrategy[str]:
     """A string with at least one non-whitespace character, at most `max_size` long."""
     side = max(0, (max_size - 1) // 2)
     return st.builds(
-        lambda before, core, after: _json_representable(before + core + after),
+        lambda before, core, after: before + core + after,
         texts(max_size=side),
         _non_space_characters(),
         texts(max_size=side),
@@ -401,7 +404,7 @@ def json_scalars() -> st.SearchStrategy[Any]:
         st.booleans(),
         st.integers(),
         st.floats(allow_nan=True, allow_infinity=True),
-        texts(),
+        fuzz_texts(),
         st.sampled_from(["", "global", "active", "frequency_cap", "2026-03-10T12:00:00Z", "UTC"]),
     )
 
@@ -412,7 +415,7 @@ def json_values(*, max_leaves: int = 30) -> st.SearchStrategy[Any]:
         json_scalars(),
         lambda children: st.one_of(
             st.lists(children, max_size=5),
-            st.dictionaries(texts(max_size=12), children, max_size=5),
+            st.dictionaries(fuzz_texts(max_size=12), children, max_size=5),
         ),
         max_leaves=max_leaves,
     )
@@ -528,8 +531,8 @@ def _respell_one(kind: str, text: str, rnd: Random) -> Token:
         return (kind, text.upper())
     if kind == "NUMBER" and "." in text:
         return (kind, f"{text}0")
-    if kind == "HOURS":
-        return ("HOUR", "hour")
+    if kind in ("HOURS", "HOUR"):  # only in `cooldown N hours`
+        return ("HOUR", "hour") if kind == "HOURS" else ("HOURS", "hours")
     if kind in ("REACH", "REACHES"):
         return ("REACHES", "reaches") if kind == "REACH" else ("REACH", "reach")
     if kind == "OPERATOR" and text == "=":
@@ -538,8 +541,8 @@ def _respell_one(kind: str, text: str, rnd: Random) -> Token:
 
 
 def _respell(tokens: list[Token], rnd: Random) -> list[Token]:
-    """Non-canonical spellings that mean the same: `8` / `08:00` for `8:00`, `hour`,
-    `reaches`/`reach`, `==`, bracketed lists, `010` / `2.50` / `1E-07`, `MON, Tue, wed`
+    """Non-canonical spellings that mean the same: `8` / `08:00` for `8:00`, `hour(s)`,
+    `day(s)`, `reaches`/`reach`, `==`, bracketed lists, `010` / `2.50` / `1E-07`, `MON, Tue, wed`
     for `mon..wed`, `from 8:00 until 9:00` for `between 8:00 and 9:00`."""
     tokens = _between_as_from_until(tokens, rnd)
     out: list[Token] = []
@@ -566,6 +569,8 @@ def _respell(tokens: list[Token], rnd: Random) -> list[Token]:
             else:
                 out += items
             index = end
+        elif kind in ("DAYS", "DAY") and index and tokens[index - 1][0] == "NUMBER" and flip:
+            out.append(("DAY", "day") if kind == "DAYS" else ("DAYS", "days"))  # `N days`
         else:
             out.append(_respell_one(kind, text, rnd) if flip else (kind, text))
         index += 1

@@ -31,8 +31,8 @@ class PolicyUse:
 
     @property
     def label(self) -> str:
-        inactive = "" if self.status == "active" else f"; {self.status}, so never evaluated"
-        return f"{self.name} ({self.rule_type}, {self.source}{inactive})"
+        state = "" if self.status == "active" else f", {self.status}"
+        return f"{self.name} ({self.rule_type}{state}, {self.source})"
 
     @property
     def is_override(self) -> bool:
@@ -73,21 +73,25 @@ def coverage(runs: Sequence[FileRun]) -> list[PolicyUse]:
 
 
 def render_coverage(uses: Sequence[PolicyUse], files: int) -> str:
-    policies = [use for use in uses if not use.is_override]
-    overrides = [use for use in uses if use.is_override]
+    """The gaps: active policies never seen blocking, never seen passing, overrides that
+    never lifted a block, and the inactive policies (which no test can exercise)."""
+    active = [use for use in uses if use.status == "active"]
+    inactive = [use for use in uses if use.status != "active"]
+    policies = [use for use in active if not use.is_override]
     never_blocked = [use for use in policies if not use.blocked]
     never_passed = [use for use in policies if not use.passed]
-    never_lifted = [use for use in overrides if not use.lifted]
+    never_lifted = [use for use in active if use.is_override and not use.lifted]
     plural = "y" if len(uses) == 1 else "ies"
     lines = [f"coverage: {len(uses)} polic{plural} in {files} test file{'' if files == 1 else 's'}"]
+    if not (never_blocked or never_passed or never_lifted):
+        lines.append("  every active policy blocked and passed at least once, every override lifted a block")
     for title, items in (
         ("never blocked in any test", never_blocked),
         ("never passed in any test", never_passed),
         ("overrides that never lifted a block", never_lifted),
+        ("not active, so never evaluated", inactive),
     ):
         if items:
             lines.append(f"  {title} ({len(items)}):")
             lines.extend(f"    {use.label}" for use in items)
-    if not (never_blocked or never_passed or never_lifted):
-        lines.append("  every policy blocked and passed at least once, every override lifted a block")
     return "\n".join(lines) + "\n"

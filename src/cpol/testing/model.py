@@ -359,6 +359,8 @@ class _Reader:
                 "add `policies: [my_policies.cpol]` (relative to this file) or `use: [module]`",
             )
         defaults = {key: value for key, value in fields.items() if key in REQUEST_KEYS.values()}
+        if "now" in defaults:  # read here too, in case every test has its own
+            self.time(defaults["now"][1], None, "`now`")
         if "tests" not in fields:
             self.error("the test file has no `tests:`", root.span, "add `tests:` with a list of tests")
             return parsed
@@ -445,7 +447,12 @@ class _Reader:
             self.error(
                 "this test has no `name`", node.span, "add `name:` saying what it checks, in a sentence"
             )
-        merged = {**defaults, **{key: value for key, value in fields.items() if key in REQUEST_KEYS.values()}}
+        own = {key: value for key, value in fields.items() if key in REQUEST_KEYS.values()}
+        inherited = dict(defaults)
+        if "served_offers" in own or "session" in own:  # two spellings of one thing
+            inherited.pop("served_offers", None)
+            inherited.pop("session", None)
+        merged = {**inherited, **own}
         builder = _RequestBuilder(self, node)
         now = builder.now(merged.get("now"))
         builder.customer(defaults.get("customer"), fields.get("customer"))

@@ -77,6 +77,7 @@ def failure_lines(
         f"    {mismatch.candidate.label}",
         f"      expected: {mismatch.expected}",
         f"      actual:   {_paint(mismatch.actual, color, fg='red')}",
+        *(f"      differs:  {difference}" for difference in mismatch.differences),
         "      trace:",
     ]
     trace = render_text(

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -57,6 +58,7 @@ class Mismatch:
     decision: Decision
     expected: str
     actual: str
+    differences: tuple[str, ...] = ()
 
 
 @dataclass
@@ -123,8 +125,8 @@ def _walk(folder: str) -> list[str]:
     out: list[str] = []
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIPPED_FOLDERS)
-        out.extend(os.path.join(root, name) for name in sorted(files) if name.endswith(TEST_SUFFIXES))
-    return out
+        out.extend(os.path.join(root, name) for name in files if name.endswith(TEST_SUFFIXES))
+    return sorted(out)
 
 
 # Loading -------------------------------------------------------------------------------------
@@ -219,6 +221,13 @@ def load_policies(test_file: TestFile) -> PolicySet:
 
 def _from_use(diagnostic: Diagnostic, uses: _UseSource, test_file: TestFile) -> Diagnostic:
     if diagnostic.file != uses.filename:
+        if diagnostic.hint and uses.filename in diagnostic.hint:  # "first defined at <the uses>:2:1"
+            hint = re.sub(
+                re.escape(uses.filename) + r":(\d+):\d+",
+                lambda found: _use_location(uses, int(found.group(1)), test_file),
+                diagnostic.hint,
+            )
+            return replace(diagnostic, hint=hint)
         return diagnostic
     span = uses.span_for(diagnostic) or (test_file.uses[0].span if test_file.uses else None)
     if span is None:
@@ -234,6 +243,11 @@ def _from_use(diagnostic: Diagnostic, uses: _UseSource, test_file: TestFile) -> 
         severity=diagnostic.severity,
         source_line=found.source_line,
     )
+
+
+def _use_location(uses: _UseSource, line: int, test_file: TestFile) -> str:
+    span = uses.entries[line - 1].span if 0 < line <= len(uses.entries) else None
+    return f"{test_file.path}:{span.line}:{span.column}" if span is not None else test_file.path
 
 
 def check_names(test_file: TestFile, policies: PolicySet) -> list[Diagnostic]:
@@ -331,15 +345,12 @@ def run_test(case: TestCase, policies: PolicySet) -> TestResult:
     for candidate, decision in zip(case.candidates, decisions, strict=True):
         if candidate.expect is None:
             continue
-        if not matches(candidate.expect, decision, ids):
+        found = differences(candidate.expect, decision, ids)
+        if found:
             now = case.parsed.now
+            expected = describe_expected(candidate.expect, now)
             mismatches.append(
-                Mismatch(
-                    candidate,
-                    decision,
-                    describe_expected(candidate.expect, now),
-                    describe_actual(decision, now),
-                )
+                Mismatch(candidate, decision, expected, describe_actual(decision, now), tuple(found))
             )
     return TestResult(case, decisions, mismatches, time.perf_counter() - started)
 
@@ -352,33 +363,51 @@ def _entry_is(entry: Entry, name: str) -> bool:
 
 def matches(expect: Expectation, decision: Decision, ids: dict[str, str | None]) -> bool:
     """Whether the decision is what the expectation says."""
+    return not differences(expect, decision, ids)
+
+
+def _at(moment: float | None) -> str:
+    return format_instant(moment) if moment is not None else "never"
+
+
+def differences(expect: Expectation, decision: Decision, ids: dict[str, str | None]) -> list[str]:
+    """What differs between the decision and the expectation, in words; empty when it holds."""
     if expect.allowed is not None and decision.allowed != expect.allowed:
-        return False
-    if expect.blocked_by:
-        blocks = decision.blocked_by
-        if expect.all_blockers:
-            wanted = [ref.name for ref in expect.blocked_by]
-            if len(wanted) != len(blocks):
-                return False
-            remaining = list(blocks)
-            for name in wanted:
-                found = next((entry for entry in remaining if _entry_is(entry, name)), None)
-                if found is None:
-                    return False
-                remaining.remove(found)
-        elif not blocks or not _entry_is(blocks[0], expect.blocked_by[0].name):
-            return False
+        return ["it is allowed" if decision.allowed else "it is blocked"]
+    out: list[str] = []
+    blocks = decision.blocked_by
+    names = ", ".join(entry.policy_name for entry in blocks) or "none"
+    if expect.blocked_by and expect.all_blockers:
+        remaining = list(blocks)
+        found_all = True
+        for ref in expect.blocked_by:
+            found = next((entry for entry in remaining if _entry_is(entry, ref.name)), None)
+            if found is None:
+                found_all = False
+                break
+            remaining.remove(found)
+        if not found_all or remaining:
+            wanted = ", ".join(ref.name for ref in expect.blocked_by)
+            out.append(f"the blocks are {names}, not {wanted}")
+    elif expect.blocked_by and not _entry_is(blocks[0], expect.blocked_by[0].name):
+        out.append(f"the first block is {blocks[0].policy_name}, not {expect.blocked_by[0].name}")
     if expect.check_eligible:
-        wanted_at = format_instant(expect.eligible_at.timestamp()) if expect.eligible_at is not None else None
-        actual_at = format_instant(decision.eligible_at) if decision.eligible_at is not None else None
+        wanted_at = _at(expect.eligible_at.timestamp() if expect.eligible_at is not None else None)
+        actual_at = _at(decision.eligible_at)
         if wanted_at != actual_at:
-            return False
+            out.append(f"it is eligible at {actual_at}, not {wanted_at}")
     if expect.check_override:
+        actual = decision.overridden_by
         if expect.overridden_by is None:
-            return decision.overridden_by is None
-        name = expect.overridden_by.name
-        return decision.overridden_by is not None and decision.overridden_by in (name, ids.get(name))
-    return True
+            if actual is not None:
+                out.append(f"{actual} lifted a block, and no override was expected to")
+        else:
+            name = expect.overridden_by.name
+            if actual is None:
+                out.append(f"no override lifted a block, not {name}")
+            elif actual not in (name, ids.get(name)):
+                out.append(f"the override is {actual}, not {name}")
+    return out
 
 
 def _when(moment: float | None, now: datetime) -> str:

@@ -39,7 +39,7 @@ _IN = re.compile(rf"^in\s+(?P<d>{_DURATION})$")
 _FROM_NOW = re.compile(rf"^(?P<d>{_DURATION})\s+(?:from\s+now|later)$")
 _NOW_PLUS = re.compile(rf"^now\s*(?P<sign>[-+])\s*(?P<d>{_DURATION})$")
 _ZONED = re.compile(
-    r"^(?P<local>\d{4}-\d{2}-\d{2}(?:[T ][0-9:.]+)?)\s+(?P<zone>[A-Za-z_]+(?:/[A-Za-z0-9_+-]+)*)$"
+    r"^(?P<local>\d{4}-\d{2}-\d{2}(?:[T ][0-9:.+-]+Z?)?)\s+(?P<zone>[A-Za-z_]+(?:/[A-Za-z0-9_+-]+)*)$"
 )
 
 EXAMPLES = "e.g. `3 days ago`, `in 2 hours`, `now`, `2026-03-19T10:00Z` or `2026-03-19T12:00+02:00`"
@@ -103,7 +103,8 @@ def parse_duration(text: str) -> timedelta:
 
 def _duration(text: str) -> timedelta:
     seconds = 0.0
-    for amount, unit in _PART.findall(text):
+    words = re.sub(r"\band\b|,", " ", text)  # or `an` + `d` would read as a day
+    for amount, unit in _PART.findall(words):
         if unit in _AMBIGUOUS:
             raise TimeError(
                 f"`{unit}` is not a fixed length of time",
