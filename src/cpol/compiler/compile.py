@@ -15,7 +15,7 @@ from cpol.compiler.ast import Module, PolicyNode, UseNode
 from cpol.compiler.builder import AstBuilder, LeanAstBuilder
 from cpol.compiler.imports import instantiate, locate, module_hint
 from cpol.compiler.lower import Lowered, lower_policy
-from cpol.diagnostics import Diagnostic, Diagnostics, Severity, Span
+from cpol.diagnostics import Diagnostic, Diagnostics, Severity, Span, json_path
 from cpol.grammar.parser import parse
 from cpol.plan import Policy, PolicyInvalid, parse_policy
 from cpol.plan.validation import name_key
@@ -114,9 +114,14 @@ def _validate(file: LoweredFile) -> list[Policy | None]:
             results.append(None)
             for problem in invalid.problems:
                 span = lowered.span_for(tuple(problem.loc))
+                message = problem.message
+                if lowered.imported_from is not None:  # the `use` line: name what it is about
+                    where = json_path(tuple(problem.loc)) or "policy"
+                    name = lowered.raw.get("name")
+                    message = f"{message} ({where} of `{name}` from {lowered.imported_from})"
                 if span not in already:
                     already.add(span)
-                    file.diagnostics.append(file.source.diagnostic(problem.message, span, problem.hint))
+                    file.diagnostics.append(file.source.diagnostic(message, span, problem.hint))
     return results
 
 

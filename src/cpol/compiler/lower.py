@@ -55,6 +55,7 @@ class Lowered:
     node: PolicyNode
     raw: Raw
     spans: dict[Loc, Span] = field(default_factory=dict)
+    imported_from: str | None = None  # the module of a `use`, whose line the spans point at
 
     def span_for(self, loc: Loc) -> Span:
         """The most precise span known for a JSON path (falls back to its parents)."""
