@@ -27,10 +27,12 @@ import click
 import cpol
 from cpol.compiler.compile import compile_sources
 from cpol.diagnostics import Diagnostic, Diagnostics, json_path
+from cpol.lint.command import lint
 from cpol.plan import Policy, duplicate_names
 from cpol.runtime import Decision, Engine, Request, parse_request
 from cpol.runtime.render import FORMATS, render, render_json
 from cpol.runtime.render.text import DEFAULT_WIDTH
+from cpol.testing.command import test
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"
@@ -536,6 +538,10 @@ def explain(
     width = max(60, shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns) if color else DEFAULT_WIDTH
     sources = [STDIN_NAME if arg == STDIN else arg for arg in policies]
     write_output(output, render(output_format, decisions, request, color=color, width=width, sources=sources))
+
+
+cli.add_command(test)
+cli.add_command(lint)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

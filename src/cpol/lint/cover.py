@@ -9,11 +9,11 @@ Caps are compared cap by cap in `checks/redundancy.py` with the counters of `mod
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
-from cpol.lint.describe import outcome_days, outcomes_of, segments_of
-from cpol.lint.model import ScopeKey, View, covers_scope, lifts_no_more
+from cpol.lint.model import ScopeKey, View, covers_scope, lifts_no_more, outcome_days
 
 HOURS = range(24)
 
@@ -31,9 +31,14 @@ def open_hours(start: int | None, end: int | None) -> frozenset[int]:
 
 def open_cells(config: Any) -> frozenset[tuple[int, int]]:
     """(day of week, hour) pairs when the window is open; days are tested independently."""
-    days = range(7) if config.daysOfWeek is None else sorted(set(config.daysOfWeek))
-    hours = open_hours(config.startHour, config.endHour)
-    return frozenset((day, hour) for day in days for hour in hours)
+    days = None if config.daysOfWeek is None else tuple(sorted(set(config.daysOfWeek)))
+    return _cells(config.startHour, config.endHour, days)
+
+
+@functools.lru_cache(maxsize=1024)
+def _cells(start: int | None, end: int | None, days: tuple[int, ...] | None) -> frozenset[tuple[int, int]]:
+    hours = open_hours(start, end)
+    return frozenset((day, hour) for day in (range(7) if days is None else days) for hour in hours)
 
 
 Interval = tuple[float, bool, float, bool]
@@ -82,22 +87,23 @@ def _budget(a: View, b: View, key: ScopeKey) -> bool:
     return key in a.scopes or (a.is_global and key[0] != "creative")
 
 
-ConfigCheck = Callable[[Any, Any], bool]
+ViewCheck = Callable[[View, View], bool]
 
-CONFIG_DOMINANCE: dict[str, ConfigCheck] = {
-    "cooldown": lambda a, b: a.cooldownHours >= b.cooldownHours,
-    "outcome_based": lambda a, b: (
-        set(outcomes_of(a)) >= set(outcomes_of(b)) and outcome_days(a) >= outcome_days(b)
-    ),
-    "segment_exclusion": lambda a, b: set(segments_of(a)) >= set(segments_of(b)),
-    "do_not_contact": lambda a, b: a.dncSource is None or a.dncSource == b.dncSource,
+CONFIG_DOMINANCE: dict[str, ViewCheck] = {
+    "cooldown": lambda a, b: a.config.cooldownHours >= b.config.cooldownHours,
+    "outcome_based": lambda a, b: a.members >= b.members and outcome_days(a.config) >= outcome_days(b.config),
+    "segment_exclusion": lambda a, b: a.members >= b.members,
+    "do_not_contact": lambda a, b: a.config.dncSource is None or a.config.dncSource == b.config.dncSource,
     "metric_condition": lambda a, b: (
-        a.metricId == b.metricId and interval_contains(metric_region(a), metric_region(b))
+        a.config.metricId == b.config.metricId
+        and interval_contains(metric_region(a.config), metric_region(b.config))
     ),
-    "time_window": lambda a, b: a.timezone == b.timezone and open_cells(a) <= open_cells(b),
-    "mutual_exclusion": lambda a, b: set(a.excludeOfferIds) >= set(b.excludeOfferIds),
+    "time_window": lambda a, b: (
+        a.config.timezone == b.config.timezone and open_cells(a.config) <= open_cells(b.config)
+    ),
+    "mutual_exclusion": lambda a, b: a.members >= b.members,
     "category_suppression": lambda a, b: (
-        _category_contains(a, b) and a.suppressionDays >= b.suppressionDays
+        _category_contains(a.config, b.config) and a.config.suppressionDays >= b.config.suppressionDays
     ),
     "allow_override": lambda a, b: True,
 }
@@ -111,10 +117,9 @@ def dominates(a: View, b: View, key: ScopeKey) -> bool:
     if a.rule == "budget_exhausted":
         return _budget(a, b, key)
     check = CONFIG_DOMINANCE.get(a.rule)
-    return check is not None and covers_scope(a, key) and check(a.config, b.config)
+    return check is not None and covers_scope(a, key) and check(a, b)
 
 
 def equivalent(a: View, b: View) -> bool:
     """Each makes the other redundant everywhere: the same thing said twice."""
     return all(dominates(a, b, key) for key in b.scopes) and all(dominates(b, a, key) for key in a.scopes)
-

@@ -4,43 +4,48 @@ from __future__ import annotations
 
 from typing import Any
 
-from cpol.lint.model import View, number
+from cpol.lint.model import View, number, outcome_days, outcomes_of, segments_of
 
 DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 OPERATOR_SIGNS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "="}
 
 
-def outcomes_of(config: Any) -> list[str]:
-    """outcome_based's outcomes: afterOutcome, else the older `outcome` (SPEC §2.1)."""
-    value = config.afterOutcome if config.afterOutcome is not None else config.outcome
-    if value is None:
-        return []
-    return [value] if isinstance(value, str) else list(value)
-
-
-def outcome_days(config: Any) -> float:
-    days = config.suppressForDays if config.suppressForDays is not None else config.withinDays
-    return float(days)
-
-
-def segments_of(config: Any) -> list[str]:
-    if config.excludeSegments is not None:
-        return list(config.excludeSegments)
-    return [config.segmentId] if config.segmentId is not None else []
-
-
 def days_text(days: list[int] | None) -> str:
+    """`mon..fri`, `sat, sun`, `every day`, `no day` (runs of three or more days as ranges)."""
     if days is None:
         return "every day"
     if not days:
         return "no day"
-    return ", ".join(DAY_NAMES[day] for day in sorted(set(days)))
+    ordered = sorted(set(days))
+    runs: list[list[int]] = []
+    for day in ordered:
+        if runs and day == runs[-1][-1] + 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    parts = []
+    for run in runs:
+        if len(run) >= 3:
+            parts.append(f"{DAY_NAMES[run[0]]}..{DAY_NAMES[run[-1]]}")
+        else:
+            parts.extend(DAY_NAMES[day] for day in run)
+    return ", ".join(parts)
 
 
 def hours_text(start: int | None, end: int | None) -> str:
     if start is None and end is None:
         return "all day"
     return f"{start if start is not None else 0}:00–{end if end is not None else 24}:00"
+
+
+def window_phrase(config: Any) -> str:
+    """`9:00–17:00 on mon..fri`, `on sat, sun`, `8:00–21:00` (what is open, no time zone)."""
+    parts = []
+    if config.startHour is not None or config.endHour is not None:
+        parts.append(hours_text(config.startHour, config.endHour))
+    if config.daysOfWeek is not None:
+        parts.append(f"on {days_text(config.daysOfWeek)}")
+    return " ".join(parts) or "at any time"
 
 
 def rule_phrase(view: View) -> str:
@@ -65,7 +70,7 @@ def rule_phrase(view: View) -> str:
         return f"exclude segments {', '.join(segments_of(config))}"
     if rule == "time_window":
         zone = config.timezone or "the customer's time zone"
-        return f"only {hours_text(config.startHour, config.endHour)} on {days_text(config.daysOfWeek)} in {zone}"
+        return f"only {window_phrase(config)} in {zone}"
     if rule == "mutual_exclusion":
         return f"mutually exclusive {', '.join(config.excludeOfferIds)}"
     if rule == "budget_exhausted":
@@ -74,7 +79,8 @@ def rule_phrase(view: View) -> str:
         target = config.subCategoryId or config.categoryId or "the candidate's category"
         return f"rest {target} for {number(config.suppressionDays)} days"
     if rule == "do_not_contact":
-        return f"do not contact on list {config.dncSource}" if config.dncSource else "do not contact (any list)"
+        source = config.dncSource
+        return f"do not contact on list {source}" if source else "do not contact (any list)"
     if rule == "metric_condition":
         sign = OPERATOR_SIGNS[config.operator or "gte"]
         threshold = config.threshold if config.threshold is not None else 0

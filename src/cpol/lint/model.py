@@ -9,10 +9,12 @@ global scope has a bucket of its own that every lookup includes.
 
 from __future__ import annotations
 
+import heapq
+import json
 import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from fractions import Fraction
+from functools import cached_property
 from typing import Any, NamedTuple
 
 from cpol.plan import Policy
@@ -21,20 +23,23 @@ from cpol.plan.models import DEFAULT_PRIORITY
 from cpol.policyset import Located
 from cpol.runtime.engine import MANDATORY_RULES
 
-DAY = Fraction(86400)
+DAY = 86400.0
 
 ScopeKey = tuple[str, str | None]
 """`("global", None)` or `(kind, scopeId)`."""
 GLOBAL: ScopeKey = ("global", None)
 
-CAP_RULES = frozenset({"frequency_cap", "cross_channel_cap", "customer_total_cap", "offer_category_cap"})
-PERIODS: dict[str, tuple[Fraction | None, str]] = {
+PERIODS: dict[str, tuple[float | None, str]] = {
     "daily": (DAY, "per day"),
     "weekly": (7 * DAY, "per week"),
     "monthly": (30 * DAY, "per month"),
     "alltime": (None, "in total"),
 }
-DEFAULT_PERIOD = {"cross_channel_cap": "weekly", "customer_total_cap": "weekly", "offer_category_cap": "monthly"}
+DEFAULT_PERIOD = {
+    "cross_channel_cap": "weekly",
+    "customer_total_cap": "weekly",
+    "offer_category_cap": "monthly",
+}
 FREQUENCY_KEYS: tuple[tuple[str, str], ...] = (
     ("maxPerDay", "daily"),
     ("maxPerWeek", "weekly"),
@@ -62,7 +67,7 @@ class Cap(NamedTuple):
     key: str
     value: float
     limit: int
-    window: Fraction | None
+    window: float | None
     label: str
 
     @property
@@ -99,8 +104,8 @@ def _frequency_caps(config: Any) -> list[Cap]:
     if config.maxContacts is not None and config.windowDays is not None:
         days = config.windowDays
         value = config.maxContacts
-        label = f"{number(value)} per {number(days)} days"
-        caps.append(Cap("maxContacts", value, math.ceil(value), Fraction(days) * DAY, label))
+        label = f"{number(value)} per {number(days)} day{'' if days == 1 else 's'}"
+        caps.append(Cap("maxContacts", value, math.ceil(value), days * DAY, label))
     return caps
 
 
@@ -115,6 +120,25 @@ def caps_of(policy: Policy) -> tuple[Cap, ...]:
         value = config.maxTotal
         return (Cap("maxTotal", value, math.ceil(value), window, f"{number(value)} {per}"),)
     return ()
+
+
+def outcomes_of(config: Any) -> list[str]:
+    """outcome_based's outcomes: afterOutcome, else the older `outcome` (SPEC §2.1)."""
+    value = config.afterOutcome if config.afterOutcome is not None else config.outcome
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+def outcome_days(config: Any) -> float:
+    days = config.suppressForDays if config.suppressForDays is not None else config.withinDays
+    return float(days)
+
+
+def segments_of(config: Any) -> list[str]:
+    if config.excludeSegments is not None:
+        return list(config.excludeSegments)
+    return [config.segmentId] if config.segmentId is not None else []
 
 
 def scope_key(scope: str, scope_id: str | None) -> ScopeKey:
@@ -137,8 +161,10 @@ class View:
     priority: int
     scopes: tuple[ScopeKey, ...]
     caps: tuple[Cap, ...]
-    contradictory: bool = False
-    """Set by the contradiction checks: such a policy takes no part in pairwise checks."""
+    tenant: str | None
+    broken: bool = False
+    """Already reported as blocking everything (a contradiction) or nothing (a duration of 0,
+    a scope that misses its rule): such a policy takes no part in the pairwise checks."""
 
     @classmethod
     def of(cls, index: int, located: Located) -> View:
@@ -154,6 +180,7 @@ class View:
             priority=policy.priority if policy.priority is not None else DEFAULT_PRIORITY,
             scopes=scopes,
             caps=caps_of(policy),
+            tenant=policy.tenantId,
         )
 
     @property
@@ -183,8 +210,8 @@ class View:
 
     @property
     def usable(self) -> bool:
-        """Takes part in pairwise checks: active and not already reported as contradictory."""
-        return self.active and not self.contradictory
+        """Takes part in pairwise checks: active and not already reported as broken."""
+        return self.active and not self.broken
 
     @property
     def where(self) -> str:
@@ -203,6 +230,37 @@ class View:
             return ("scopes",)
         return ("scope",) if key == GLOBAL else ("scopeId",)
 
+    @cached_property
+    def members(self) -> frozenset[str]:
+        """The names a rule lists: outcomes, segments, or the offers of an exclusion group."""
+        if self.rule == "outcome_based":
+            return frozenset(outcomes_of(self.config))
+        if self.rule == "segment_exclusion":
+            return frozenset(segments_of(self.config))
+        if self.rule == "mutual_exclusion":
+            return frozenset(self.config.excludeOfferIds)
+        return frozenset()
+
+    def counters(self, key: ScopeKey) -> list[Counter]:
+        """What this policy's caps count for every candidate of scope `key` (memoised)."""
+        found = self._counters.get(key)
+        if found is None:
+            found = self._counters[key] = counters(self, key)
+        return found
+
+    @cached_property
+    def _counters(self) -> dict[ScopeKey, list[Counter]]:
+        return {}
+
+    @cached_property
+    def signature(self) -> str:
+        """Equal for policies that behave the same everywhere: same rule, config, scopes,
+        tenant and lifting (names, priorities, descriptions and ids aside)."""
+        config = self.config.model_dump()
+        config.pop("bypassable", None)
+        facts = [self.rule, sorted(self.scope_set, key=str), self.bypassable, self.policy.tenantId, config]
+        return json.dumps(facts, sort_keys=True, default=str)
+
     def campaign_filter(self) -> CampaignFilter | None:
         if self.rule != "frequency_cap":
             return None
@@ -215,7 +273,7 @@ class View:
 
 def compatible(a: View, b: View) -> bool:
     """Policies of different tenants never meet the same customer."""
-    ta, tb = a.policy.tenantId, b.policy.tenantId
+    ta, tb = a.tenant, b.tenant
     return ta is None or tb is None or ta == tb
 
 
@@ -228,16 +286,11 @@ def covers_scopes(outer: View, inner: View) -> bool:
     return all(covers_scope(outer, key) for key in inner.scopes)
 
 
-def surely_meet(a: View, b: View) -> bool:
-    """Some candidate is certainly in scope of both: a shared scope, or one of them global."""
-    return a.is_global or b.is_global or not a.scope_set.isdisjoint(b.scope_set)
-
-
 def may_meet(a: View, b: View) -> bool:
     """Some candidate may be in scope of both (two ids of the same kind never meet)."""
     for x in a.scopes:
         for y in b.scopes:
-            if x == GLOBAL or y == GLOBAL or x[0] != y[0] or x == y:
+            if GLOBAL in (x, y) or x[0] != y[0] or x == y:
                 return True
     return False
 
@@ -264,7 +317,7 @@ def own_counter(view: View, key: ScopeKey) -> Counter:
 def counters(view: View, key: ScopeKey) -> list[Counter]:
     """What `view`'s caps count for every candidate of scope `key` (empty: not all of them)."""
     if view.rule == "frequency_cap":
-        return [own_counter(view, own) for own in view.scopes if own == GLOBAL or own == key]
+        return [own_counter(view, own) for own in view.scopes if own in (GLOBAL, key)]
     return [own_counter(view, key)] if covers_scope(view, key) else []
 
 
@@ -291,7 +344,7 @@ def counter_contains(outer: Counter, inner: Counter) -> bool:
     return False
 
 
-def window_covers(outer: Fraction | None, inner: Fraction | None) -> bool:
+def window_covers(outer: float | None, inner: float | None) -> bool:
     return outer is None or (inner is not None and outer >= inner)
 
 
@@ -301,32 +354,61 @@ class Index:
     def __init__(self, views: Iterable[View]) -> None:
         self.buckets: dict[tuple[str, ScopeKey], list[View]] = {}
         self.by_rule: dict[str, list[View]] = {}
+        self.by_member: dict[tuple[str, str], list[View]] = {}
         for view in views:
             if not view.usable:
                 continue
             self.by_rule.setdefault(view.rule, []).append(view)
             for key in view.scope_set:
                 self.buckets.setdefault((view.rule, key), []).append(view)
+            for member in view.members:
+                self.by_member.setdefault((view.rule, member), []).append(view)
+
+    def listing_all(self, view: View) -> list[View]:
+        """Usable policies of `view`'s rule whose members (outcomes, segments, offers of a
+        group) include all of `view`'s, found from its rarest member."""
+        pools = [self.by_member.get((view.rule, member), []) for member in view.members]
+        if not pools:
+            return []
+        rarest = min(pools, key=len)
+        return [
+            other
+            for other in rarest
+            if other is not view and other.members >= view.members and compatible(view, other)
+        ]
 
     def rule(self, rule: str) -> list[View]:
         return self.by_rule.get(rule, [])
 
     def around(self, view: View, rules: Sequence[str]) -> Iterator[View]:
-        """Usable policies of `rules` sharing a scope with `view` or global, in set order."""
-        keys = {GLOBAL} if view.is_global else {GLOBAL, *view.scopes}
-        found: dict[int, View] = {}
-        for rule in rules:
-            for key in keys:
-                for other in self.buckets.get((rule, key), ()):
-                    if other is not view and compatible(view, other):
-                        found[other.index] = other
-        return iter(sorted(found.values(), key=lambda other: other.index))
+        """Usable policies of `rules` that can apply to some candidate of `view`'s scopes:
+        those sharing one of its scopes, or global (all of them when `view` is global)."""
+        if view.is_global:
+            return self._merged(view, [self.by_rule.get(rule, []) for rule in rules])
+        keys = (GLOBAL, *view.scopes)
+        return self._merged(view, [self.buckets.get((rule, key), []) for rule in rules for key in keys])
 
     def covering(self, view: View, rules: Sequence[str]) -> Iterator[View]:
-        """Usable policies of `rules` whose scopes contain all of `view`'s (candidates only).
+        """Usable policies of `rules` that may contain every scope of `view`: those sharing
+        one of its scopes, or global (only global ones when `view` is global)."""
+        keys = (GLOBAL,) if view.is_global else (GLOBAL, *view.scopes)
+        return self._merged(view, [self.buckets.get((rule, key), []) for rule in rules for key in keys])
 
-        A global `view` is covered only by global policies, so it looks in the global bucket.
-        """
-        for other in self.around(view, rules):
-            if covers_scopes(other, view):
+    @staticmethod
+    def _merged(view: View, buckets: list[list[View]]) -> Iterator[View]:
+        """The policies of the buckets (each in set order) in set order, once each, lazily,
+        without `view` and without other tenants' policies."""
+        pools = [bucket for bucket in buckets if bucket]
+        merged: Iterable[View] = pools[0] if len(pools) == 1 else heapq.merge(*pools, key=_position)
+        tenant = view.tenant
+        last = -1
+        for other in merged:
+            if other.index == last or other is view:
+                continue
+            last = other.index
+            if tenant is None or other.tenant is None or other.tenant == tenant:
                 yield other
+
+
+def _position(view: View) -> int:
+    return view.index

@@ -9,7 +9,7 @@ from __future__ import annotations
 from cpol.lint.codes import DISJOINT_TIME_WINDOWS, EMPTY_TIME_WINDOW, ZERO_CAP
 from cpol.lint.context import Context
 from cpol.lint.cover import open_cells
-from cpol.lint.describe import days_text, hours_text, rule_phrase
+from cpol.lint.describe import hours_text, rule_phrase, window_phrase
 from cpol.lint.finding import Finding, Place
 from cpol.lint.model import View, covers_scopes
 
@@ -41,12 +41,15 @@ def _empty_window(view: View) -> Finding | None:
     if view.rule != "time_window" or open_cells(config):
         return None
     if config.daysOfWeek is not None and not config.daysOfWeek:
-        why, loc, fix = "it allows no day (daysOfWeek is empty)", ("config", "daysOfWeek"), "list the allowed days"
+        why, loc = "it allows no day (daysOfWeek is empty)", ("config", "daysOfWeek")
+        fix = "list the allowed days"
     else:
         hours = hours_text(config.startHour, config.endHour)
         why, loc = f"its hours ({hours}) are empty", ("config", "startHour")
         fix = "set startHour and endHour to different hours (startHour > endHour wraps past midnight)"
-    message = f"{view.name} is never open: {why}, so it blocks every candidate {view.where}{_unless_override(view)}"
+    message = (
+        f"{view.name} is never open: {why}, so it blocks every candidate {view.where}{_unless_override(view)}"
+    )
     return Finding(EMPTY_TIME_WINDOW, message, fix, Place(view.located, loc))
 
 
@@ -73,10 +76,10 @@ def _disjoint_windows(context: Context) -> list[Finding]:
             f"{view.name} and {other.name} are never open at the same time: together they block "
             f"every candidate {narrow.where} at all times"
         )
+        also = window_phrase(other.config)
         fix = (
-            f"make the windows overlap (e.g. widen {view.name} to meet "
-            f"{hours_text(other.config.startHour, other.config.endHour)} on "
-            f"{days_text(other.config.daysOfWeek)}), or scope them to different candidates"
+            f"make the windows overlap (widen {view.name} so that it is also open {also}), "
+            "or scope them to different candidates"
         )
         related = tuple(Place(o.located, ("config",), rule_phrase(o)) for o in earlier)
         findings.append(
@@ -90,7 +93,7 @@ def check(context: Context) -> list[Finding]:
     for view in context.active:
         found = _zero_cap(view) or _empty_window(view)
         if found is not None:
-            view.contradictory = True
+            view.broken = True
             findings.append(found)
     context.reindex()
     findings.extend(_disjoint_windows(context))
