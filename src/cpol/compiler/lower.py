@@ -324,17 +324,21 @@ def lower_policy(node: PolicyNode, *, partial: bool = False) -> tuple[Lowered, l
     _check_once(metas, "meta", sink)
     for meta in metas[:1]:
         _lower_meta(meta, out, sink)
-    _check_finite(out.raw, (), out, sink)
+    _check_values(out.raw, (), out, sink)
     return out, sink.problems
 
 
-def _check_finite(value: object, loc: Loc, out: Lowered, sink: _Sink) -> None:
-    """JSON has no infinity: a number too large for a float is an error, not `inf`."""
+def _check_values(value: object, loc: Loc, out: Lowered, sink: _Sink) -> None:
+    """What JSON cannot hold: infinity (a number too large for a float), and strings with
+    a lone surrogate (`"\\ud800"` decodes to one, but it is not Unicode text)."""
     if isinstance(value, float) and not math.isfinite(value):
         sink.error("this number is too large", out.span_for(loc), "JSON numbers must be finite")
+    elif isinstance(value, str) and any("\ud800" <= ch <= "\udfff" for ch in value):
+        char = next(ch for ch in value if "\ud800" <= ch <= "\udfff")
+        sink.error(f"contains \\u{ord(char):04x}, which is not valid Unicode text", out.span_for(loc))
     elif isinstance(value, dict):
         for key, item in value.items():
-            _check_finite(item, (*loc, key), out, sink)
+            _check_values(item, (*loc, key), out, sink)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            _check_finite(item, (*loc, index), out, sink)
+            _check_values(item, (*loc, index), out, sink)
