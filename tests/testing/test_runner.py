@@ -258,7 +258,8 @@ def test_use_problems_point_at_the_yaml(tmp_path: Path) -> None:
         "(did you mean `maxPerWeek`?)"
     )
     assert found[2] == (
-        "std.test.yaml:4:37: must be ≥ 0 (config.maxPerDay of `Email frequency cap` from fatigue/email_weekly_cap)"
+        "std.test.yaml:4:37: must be ≥ 0 "
+        "(config.maxPerDay of `Email frequency cap` from fatigue/email_weekly_cap)"
     )
     assert len(found) == 3
 
