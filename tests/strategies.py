@@ -1,15 +1,20 @@
 """Hypothesis strategies for cpol: valid policy JSON built by construction from SPEC §1.
 
-Nothing here calls the library: every value is valid because of how it is drawn, so the
-tests can check that `cpol.plan.parse_policy` accepts all of it (instead of filtering out
-whatever the library happens to reject). Reusable by the runtime tests:
+The policy strategies never call the library: every value is valid because of how it is
+drawn, so the tests can check that `cpol.plan.parse_policy` accepts all of it (instead of
+filtering out whatever the library happens to reject). Reusable by the runtime tests:
 
     valid_policies()            one policy object (a JSON dict)
     valid_policies(rule_types=("cooldown",))
     policy_sets()               a list of policies with unique names
     configs(rule_type)          the `config` object of one rule type
-    json_values()               any JSON value (for fuzzing)
+    scope_fields(form)          scope/scopeId/scopes in one of SCOPE_FORMS
     texts() / non_blank_texts() strings with Unicode, quotes, escapes and control characters
+    fuzz_texts(), json_values() bad input for fuzzing (lone surrogates, any JSON)
+
+The `.cpol` source strategies at the end do use the library (the decompiler prints the
+canonical text, the grammar's lexer splits it): `canonical_sources()` and
+`perturbed_sources()` (the same text as a person might have typed it, with comments).
 """
 
 from __future__ import annotations
@@ -43,7 +48,7 @@ TIMEZONES: tuple[str, ...] = (
 #: Characters that have broken string handling somewhere before: quoting, escapes, the
 #: comment sign, braces, every kind of line break, control characters, BOM, zero-width
 #: space, astral-plane emoji. (Lone surrogates are not here: they are not Unicode text, and
-#: cpol rejects them with a diagnostic; tests/compiler/test_fuzz.py feeds them as bad input.)
+#: cpol rejects them with a diagnostic; the fuzzers feed them as bad input, see SURROGATES.)
 SPECIAL_CHARACTERS: tuple[str, ...] = (
     '"', "\\", "/", "'", "#", "{", "}", "[", "]", ",", ":", ".", " ", "\t", "\n", "\r",
     "\x00", "\x01", "\x08", "\x0b", "\x0c", "\x1b", "\x1f", "\x7f", "\x85", "\xa0",
@@ -51,13 +56,13 @@ SPECIAL_CHARACTERS: tuple[str, ...] = (
     "\U0001f3f3",
 )  # fmt: skip
 
-ABSENT: Any = object()
-"""Sentinel drawn for a key that is left out of the object."""
-
-
 SURROGATES: tuple[str, ...] = ("\ud800", "\udbff", "\udc00", "\udfff")
 """Lone surrogates: what a JSON `"\\ud800"` decodes to. Not Unicode text, so not valid in
 a policy (cpol rejects them with a diagnostic); only the fuzzers draw them."""
+
+
+ABSENT: Any = object()
+"""Sentinel drawn for a key that is left out of the object."""
 
 
 def characters() -> st.SearchStrategy[str]:
@@ -72,10 +77,20 @@ def texts(*, min_size: int = 0, max_size: int | None = 40) -> st.SearchStrategy[
     return st.text(characters(), min_size=min_size, max_size=max_size)
 
 
-def fuzz_texts(*, min_size: int = 0, max_size: int | None = 40) -> st.SearchStrategy[str]:
-    """Like `texts()`, plus lone surrogates: strings that only bad input holds."""
+def fuzz_texts(*, min_size: int = 0, max_size: int = 40) -> st.SearchStrategy[str]:
+    """Like `texts()`, and half the time with lone surrogates in it: strings that only bad
+    input holds."""
     alphabet = st.one_of(characters(), st.sampled_from(SURROGATES))
-    return st.text(alphabet, min_size=min_size, max_size=max_size)
+    side = max(0, max_size // 2 - 1)
+    return st.one_of(
+        texts(min_size=min_size, max_size=max_size),
+        st.builds(
+            lambda before, surrogate, after: before + surrogate + after,
+            st.text(alphabet, max_size=side),
+            st.sampled_from(SURROGATES),
+            st.text(alphabet, max_size=side),
+        ),
+    )
 
 
 def _non_space_characters() -> st.SearchStrategy[str]:
@@ -118,12 +133,8 @@ def numbers() -> st.SearchStrategy[int | float]:
 
 def timestamps() -> st.SearchStrategy[str]:
     """Valid ISO 8601 instants, in the API's `...000Z` spelling and other common ones."""
-    zones = st.sampled_from(
-        [UTC, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8))]
-    )
-    moments = st.datetimes(
-        min_value=datetime(1970, 1, 1), max_value=datetime(2100, 12, 31), timezones=zones
-    )
+    zones = st.sampled_from([UTC, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8))])
+    moments = st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(2100, 12, 31), timezones=zones)
     formats = st.sampled_from(["api", "iso", "seconds", "z"])
 
     def spell(moment: datetime, style: str) -> str:
@@ -237,9 +248,7 @@ def _rule_configs() -> dict[str, st.SearchStrategy[dict[str, Any]]]:
     return {
         "frequency_cap": _frequency_cap(),
         "cooldown": fixed({"cooldownHours": numbers()}),
-        "budget_exhausted": fixed(
-            {"budgetField": st.sampled_from(BUDGET_FIELDS), "threshold": numbers()}
-        ),
+        "budget_exhausted": fixed({"budgetField": st.sampled_from(BUDGET_FIELDS), "threshold": numbers()}),
         "outcome_based": _outcome_based(),
         "segment_exclusion": _segment_exclusion(),
         "time_window": fixed(
@@ -514,9 +523,7 @@ def _between_as_from_until(tokens: list[Token], rnd: Random) -> list[Token]:
 def _string_run(tokens: list[Token], start: int) -> int:
     """Index of the last STRING of the `"a", "b", ...` run starting at `start`."""
     end = start
-    while (
-        end + 2 < len(tokens) and tokens[end + 1][0] == "COMMA" and tokens[end + 2][0] == "STRING"
-    ):
+    while end + 2 < len(tokens) and tokens[end + 1][0] == "COMMA" and tokens[end + 2][0] == "STRING":
         end += 2
     return end
 
@@ -594,9 +601,7 @@ def _reorder_clauses(tokens: list[Token], rnd: Random) -> list[Token]:
         rnd.shuffle(clauses)
         return [tokens[0], *(token for clause in clauses for token in clause)]
     if first == "CAP":  # frequency_cap: cap items, then campaign filters
-        cut = next(
-            (i for i, t in enumerate(tokens) if t[0] in ("WITHIN", "EXCLUDING")), len(tokens)
-        )
+        cut = next((i for i, t in enumerate(tokens) if t[0] in ("WITHIN", "EXCLUDING")), len(tokens))
         parts = _split_at(tokens[1:cut], {"COMMA"})
         items = [part[1:] if part[0][0] == "COMMA" else part for part in parts]
         filters = _split_at(tokens[cut:], {"WITHIN", "EXCLUDING"})

@@ -23,9 +23,9 @@ import cpol
 from cpol.diagnostics import Diagnostic
 from strategies import (
     canonical_sources,
+    fuzz_texts,
     json_values,
     perturbed_sources,
-    texts,
     valid_policies,
 )
 
@@ -81,7 +81,8 @@ KEYWORDS = (
     "with", "global", "offer", "creative", "active", "draft", "impressions", "spend", "mon",
     "sun..sat", "fri..mon", "{", "}", "[", "]", ",", "..", ">", ">=", "<", "<=", "=", "==",
     "8:30", "24:00", "25", "-1", "1e999", "1.5", "0", '""', '" "', '"x"', '"\\q"', '"\\u12"',
-    '"UTC"', '"Mars/Olympus"', "#", "# note\n", "\n", "\t", "\\", "'x'", "“x”", "//", "\x00",
+    '"\\ud800"', '"a\\udfffb"', '"\\ud83d\\ude00"', '"UTC"',
+    '"Mars/Olympus"', "#", "# note\n", "\n", "\t", "\\", "'x'", "“x”", "//", "\x00",
     "\u2028", "\ufeff",
 )  # fmt: skip
 
@@ -97,20 +98,30 @@ def pieces(text: str) -> list[tuple[int, int]]:
 
 
 @st.composite
+def restring(draw: st.DrawFn, text: str) -> str:
+    """New contents for one string literal (any string, lone surrogates included), escaped
+    the JSON way or written raw."""
+    strings = [span for span in pieces(text) if text[span[0]] == '"']
+    start, end = draw(st.sampled_from(strings)) if strings else (len(text), len(text))
+    literal = json.dumps(draw(fuzz_texts(max_size=12)), ensure_ascii=draw(st.booleans()))
+    return text[:start] + literal + text[end:]
+
+
+@st.composite
 def mutate_text(draw: st.DrawFn, text: str) -> str:
     """One random damage to `text`."""
     spans = pieces(text)
     kind = draw(
         st.sampled_from(
             ["delete", "duplicate", "swap", "insert text", "insert keyword", "replace",
-             "truncate", "quote", "brace"]
+             "truncate", "quote", "brace", "restring"]
         )
     )  # fmt: skip
     offset = draw(st.integers(0, len(text)))
     if kind == "truncate":
         return text[:offset]
     if kind == "insert text":
-        return text[:offset] + draw(texts(min_size=1, max_size=8)) + text[offset:]
+        return text[:offset] + draw(fuzz_texts(min_size=1, max_size=8)) + text[offset:]
     if kind == "quote":
         quotes = [i for i, ch in enumerate(text) if ch == '"'] or [offset]
         at = draw(st.sampled_from(quotes))
@@ -121,6 +132,8 @@ def mutate_text(draw: st.DrawFn, text: str) -> str:
         at = draw(st.sampled_from(braces))
         new = draw(st.sampled_from(["", "{", "}", "{}", "}}", "{{"]))
         return text[:at] + new + text[at + 1 :] if at < len(text) else text + new
+    if kind == "restring":
+        return draw(restring(text))
     if not spans:
         return draw(st.sampled_from(KEYWORDS)) + text
     start, end = draw(st.sampled_from(spans))
@@ -156,7 +169,7 @@ def mutated_sources(draw: st.DrawFn) -> str:
 
 cpol_texts = st.one_of(
     st.text(),
-    texts(max_size=200),
+    fuzz_texts(max_size=200),
     st.lists(st.sampled_from(KEYWORDS), max_size=40).map(" ".join),
 )
 
@@ -181,9 +194,16 @@ def test_format_mutated_source_gives_only_diagnostics(text: str) -> None:
     outcome(lambda: cpol.format_source(text), text)
 
 
-@given(mutated_sources())
+@st.composite
+def restrung_sources(draw: st.DrawFn) -> str:
+    """A valid `.cpol` file with one string literal given random contents."""
+    return draw(restring(draw(canonical_sources()).text))
+
+
+@given(st.one_of(mutated_sources(), restrung_sources()))
 def test_whatever_compiles_formats_and_decompiles(text: str) -> None:
-    """A damaged file that still compiles is a valid file: fmt and decompile must hold."""
+    """A damaged file that still compiles is a valid file: fmt, decompile and the JSON
+    file it compiles to must all hold."""
     policies = outcome(lambda: cpol.compile_source(text), text)
     if policies is None:
         return
@@ -192,6 +212,9 @@ def test_whatever_compiles_formats_and_decompiles(text: str) -> None:
     assert same_json(cpol.to_json(cpol.compile_source(formatted)), plan)
     decompiled = cpol.to_cpol(policies)
     assert same_json(cpol.to_json(cpol.compile_source(decompiled)), plan)
+    # what `cpol compile` writes, `cpol decompile` and every JSON consumer must read back
+    as_file = json.dumps(plan, ensure_ascii=False)
+    assert same_json(cpol.to_json(cpol.load_json(as_file)), plan)
 
 
 # --- JSON: random and mutated -----------------------------------------------------------
@@ -213,7 +236,7 @@ def test_load_json_random_json_text_gives_only_diagnostics(value: object) -> Non
     outcome(lambda: cpol.load_json(text), text)
 
 
-@given(st.one_of(st.text(), texts(max_size=200)))
+@given(st.one_of(st.text(), fuzz_texts(max_size=200)))
 def test_load_json_random_text_gives_only_diagnostics(text: str) -> None:
     outcome(lambda: cpol.load_json(text), text)
 
@@ -272,7 +295,7 @@ def mutate_policy(draw: st.DrawFn, policy: dict[str, Any]) -> None:
     elif kind == "add":
         target = parent[key] if isinstance(parent[key], dict) else parent
         if isinstance(target, dict):
-            new_key = draw(st.one_of(st.sampled_from(KNOWN_KEYS), texts(max_size=10)))
+            new_key = draw(st.one_of(st.sampled_from(KNOWN_KEYS), fuzz_texts(max_size=10)))
             target[new_key] = draw(json_values(max_leaves=8))
         else:
             target.append(draw(json_values(max_leaves=8)))
@@ -281,7 +304,7 @@ def mutate_policy(draw: st.DrawFn, policy: dict[str, Any]) -> None:
             st.one_of(
                 st.sampled_from(KNOWN_KEYS),
                 st.sampled_from([key.lower(), key.upper(), key + "s", key[:-1], f" {key}"]),
-                texts(max_size=10),
+                fuzz_texts(max_size=10),
             )
         )
         parent[new_key] = parent.pop(key)
