@@ -35,6 +35,9 @@ Instant = Annotated[datetime, BeforeValidator(_instant)]
 Id = Annotated[str, Field(strict=True)]
 
 
+_OPTIONAL: dict[type, set[str]] = {}  # per model: its fields that may be omitted
+
+
 class _Model(BaseModel):
     """Unknown fields are ignored; an optional field sent as null counts as omitted."""
 
@@ -45,7 +48,11 @@ class _Model(BaseModel):
     def _null_is_absent(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
-        optional = {name for name, info in cls.model_fields.items() if not info.is_required()}
+        if None not in data.values():
+            return data
+        optional = _OPTIONAL.get(cls)
+        if optional is None:
+            optional = _OPTIONAL[cls] = {n for n, info in cls.model_fields.items() if not info.is_required()}
         return {key: value for key, value in data.items() if value is not None or key not in optional}
 
 
