@@ -45,7 +45,6 @@ class LoweredFile:
     source: Source
     policies: list[Lowered]
     diagnostics: list[Diagnostic]
-    syntax_ok: bool
     uses: tuple[UseNode, ...] = ()
     imported: list[Lowered] = field(default_factory=list)
 
@@ -80,7 +79,7 @@ def lower_source(text: str, filename: str = "<input>", *, positions: bool = True
             lowered.append(policy)
     diagnostics.sort(key=lambda d: (d.span.start if d.span else 0))
     uses = tuple(u for u in module.uses if not _contains_error(u, outcome.error_offsets))
-    return LoweredFile(source, lowered, diagnostics, not outcome.diagnostics, uses)
+    return LoweredFile(source, lowered, diagnostics, uses)
 
 
 def _resolve_imports(file: LoweredFile, chain: tuple[str, ...]) -> None:

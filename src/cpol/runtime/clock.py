@@ -39,9 +39,6 @@ def parse_instant(text: str) -> datetime:
         raise ValueError("the instant is outside the years 1 to 9999 once in UTC") from None
 
 
-def to_epoch(value: datetime) -> float:
-    return value.timestamp()
-
 
 #: The last instant a timestamp can name (9999-12-31T23:59:59Z).
 LAST_INSTANT = 253402300799.0
@@ -53,9 +50,6 @@ def format_instant(epoch: float) -> str:
     whole = min(math.ceil(round(epoch, 6)), LAST_INSTANT)
     return datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
-
-def from_epoch(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, UTC)
 
 
 @functools.lru_cache(maxsize=512)

@@ -79,7 +79,6 @@ class History:
                 group = by_outcome[interaction.outcome] = ([], [])
             group[0].append(at)
             group[1].append(interaction)
-        self.now = now
         self._by_outcome = {outcome: Series(*group) for outcome, group in by_outcome.items()}
         self._by_field: dict[tuple[str, str], dict[str, Series]] = {}
 
