@@ -108,7 +108,22 @@ def decode_json(source: str | bytes, file: str) -> tuple[object, list[Diagnostic
 
 
 def _has_surrogate(text: str) -> bool:
-    return any("\ud800" <= c <= "\udfff" for c in text)
+    """UTF-8 cannot encode a lone surrogate, and only a lone one: a C-speed test."""
+    if text.isascii():
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _may_hold_surrogate(value: object) -> bool:
+    """One C-speed pass over the whole value; only a value that fails it is walked for paths."""
+    try:
+        return _has_surrogate(json.dumps(value, ensure_ascii=False))
+    except (TypeError, ValueError, RecursionError):  # not plain JSON data: let the walk decide
+        return True
 
 
 def _printable(part: str | int) -> str | int:
@@ -120,6 +135,8 @@ def unpaired_surrogates(value: object, file: str) -> list[Diagnostic]:
     store or print it, so it is reported at its path before anything else reads the value.
     (Iterative: a deeply nested value must not overflow the stack.)"""
     found: list[Diagnostic] = []
+    if not _may_hold_surrogate(value):
+        return found
     stack: list[tuple[object, tuple[str | int, ...]]] = [(value, ())]
     while stack:
         item, loc = stack.pop()

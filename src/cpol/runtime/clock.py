@@ -39,7 +39,6 @@ def parse_instant(text: str) -> datetime:
         raise ValueError("the instant is outside the years 1 to 9999 once in UTC") from None
 
 
-
 #: The last instant a timestamp can name (9999-12-31T23:59:59Z).
 LAST_INSTANT = 253402300799.0
 
@@ -49,7 +48,6 @@ def format_instant(epoch: float) -> str:
     instant past `LAST_INSTANT`: a block that lifts later than that never lifts)."""
     whole = min(math.ceil(round(epoch, 6)), LAST_INSTANT)
     return datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
 
 
 @functools.lru_cache(maxsize=512)

@@ -80,6 +80,7 @@ class CompiledPolicy:
     evaluate: Evaluator
     scopes: tuple[ScopeRef, ...]
     active: bool
+    overrides: bool
     bypassable: bool
     mandatory_skips: bool
     priority: int
@@ -99,6 +100,7 @@ class CompiledPolicy:
             evaluate=evaluator_for(policy),
             scopes=scopes,
             active=(policy.status or "active") == "active" and policy.deletedAt is None,
+            overrides=policy.ruleType == "allow_override",
             bypassable=bypassable,
             mandatory_skips=bypassable and policy.ruleType not in MANDATORY_RULES,
             priority=policy.priority if policy.priority is not None else DEFAULT_PRIORITY,
@@ -119,15 +121,24 @@ class CompiledPolicy:
         return out
 
     def slot(self, cache: dict[tuple[int, object], list[Any]], candidate: Candidate) -> list[Any]:
-        """`[matched scopes, verdict or None]`, shared by candidates with the same key."""
+        """`[matched scopes, verdict or None, block entry or None]`, shared by candidates
+        with the same key."""
         key = self.constant_key
         if key is None:
             assert self.key_of is not None
             key = (self.index, self.key_of(candidate))
         found = cache.get(key)
         if found is None:
-            found = cache[key] = [self.matched_scopes(candidate), None]
+            found = cache[key] = [self.matched_scopes(candidate), None, None]
         return found
+
+    def block_entry(self, candidate: Candidate, verdict: Verdict, slot: list[Any]) -> Entry:
+        """The block's entry, made once per shared verdict."""
+        if self.volatile and candidate.offerId in self.volatile:
+            return self.entry("block", verdict)
+        if slot[2] is None:
+            slot[2] = self.entry("block", verdict)
+        return slot[2]  # type: ignore[no-any-return]
 
     def verdict(self, ctx: Context, candidate: Candidate, slot: list[Any]) -> Verdict:
         if self.volatile and candidate.offerId in self.volatile:
@@ -159,6 +170,8 @@ class _Run:
     blocks: list[Entry] = field(default_factory=list)
     trace: list[Entry] = field(default_factory=list)
     lifted: bool = False
+    #: (allowed, blockedBy, overriddenBy, eligibleAt, trace), once the run is over
+    outcome: tuple[bool, list[Entry], str | None, float | None, list[Entry] | None] | None = None
 
     def note(self, entry: Entry) -> None:
         if self.explain:
@@ -177,7 +190,7 @@ class Engine:
     def __init__(self, policies: Sequence[Policy]) -> None:
         self.policies = [CompiledPolicy.of(i, p) for i, p in enumerate(evaluation_order(policies))]
         self.active = [p for p in self.policies if p.active]
-        self.overrides = [p for p in self.active if p.policy.ruleType == "allow_override"]
+        self.overrides = [p for p in self.active if p.overrides]
         self.volatile = frozenset().union(*(p.volatile for p in self.active))
         read = {name for p in self.active for name in p.key_fields}
         self.decision_fields = read | {"channelType", "isMandatory"}  # + what gates read
@@ -185,27 +198,30 @@ class Engine:
     def decide(self, request: Request, *, explain: bool = False, raw: Any = None) -> list[Decision]:
         """One decision per candidate, in order (earlier allowed offers feed mutual exclusion)."""
         now = request.now.timestamp()
-        history = History(request.interactions, now)
+        history = History(request.interactions, request.instants, now)
         ctx = Context(request, now, history, zone(request.customer.timezone), [], {})
         gates = _Gates(request, now)
         sent = _sent_candidates(request, raw)
         signature = operator.attrgetter(*sorted(self.decision_fields | gates.fields))
+        plan = self.policies if explain else self._fast_plan(ctx, request.candidates)
         runs: dict[object, _Run] = {}  # candidates that agree on every field read share a run
         decisions = []
+        volatile = self.volatile
         for index, candidate in enumerate(request.candidates):
-            shared = candidate.offerId not in self.volatile
+            shared = candidate.offerId not in volatile
             key = signature(candidate) if shared else None
             run = runs.get(key) if shared else None
             if run is None:
                 run = _Run(explain)
                 if not gates.check(candidate, run):
-                    self._policies(ctx, candidate, run)
+                    self._policies(ctx, candidate, run, plan)
+                run.outcome = self._outcome(ctx, candidate, run)
                 if shared:
                     runs[key] = run
-            decision = self._decision(ctx, candidate, sent[index] if sent else None, run)
-            if decision.allowed:
+            assert run.outcome is not None
+            decisions.append(Decision(candidate, sent[index] if sent else None, *run.outcome))
+            if run.outcome[0]:
                 ctx.allowed_offers.append(candidate.offerId)
-            decisions.append(decision)
         return decisions
 
     def decide_json(
@@ -215,22 +231,41 @@ class Engine:
         request, raw = parse_request(source, file)
         return self.decide(request, explain=explain, raw=raw)
 
-    def _decision(self, ctx: Context, cand: Candidate, sent: dict[str, Any] | None, run: _Run) -> Decision:
+    def _outcome(
+        self, ctx: Context, cand: Candidate, run: _Run
+    ) -> tuple[bool, list[Entry], str | None, float | None, list[Entry] | None]:
+        """What every candidate sharing the run is told (Decision's fields after `sent`)."""
         overridden = None
         if run.lifted:
             first = next(p for p in self.overrides if p.slot(ctx.cache, cand)[0])
             overridden = first.policy.id if first.policy.id is not None else first.policy.name
         eligible = latest(e.eligible_at for e in run.blocks) if run.blocks else None
-        trace = run.trace if run.explain else None
-        return Decision(cand, sent, not run.blocks, run.blocks, overridden, eligible, trace)
+        return not run.blocks, run.blocks, overridden, eligible, run.trace if run.explain else None
 
-    def _policies(self, ctx: Context, cand: Candidate, run: _Run) -> None:
-        """Every policy in order; fast mode skips the inactive ones and builds no trace."""
+    def _fast_plan(self, ctx: Context, candidates: Sequence[Candidate]) -> list[CompiledPolicy]:
+        """The active policies that may block someone in this request: one whose verdict is
+        the same for every candidate (it reads no candidate field) and passes is left out,
+        since fast mode keeps no trace of passes."""
+        if not candidates:
+            return []
+        plan = []
+        for compiled in self.active:
+            if compiled.overrides:  # fast mode only needs `self.overrides`
+                continue
+            if compiled.constant_key is not None:
+                slot = compiled.slot(ctx.cache, candidates[0])
+                if not compiled.verdict(ctx, candidates[0], slot).blocked:
+                    continue
+            plan.append(compiled)
+        return plan
+
+    def _policies(self, ctx: Context, cand: Candidate, run: _Run, plan: list[CompiledPolicy]) -> None:
+        """The policies in order (explain mode: all of them, with a trace entry each)."""
         explain = run.explain
         cache = ctx.cache
         overrides = [p for p in self.overrides if p.slot(cache, cand)[0]] if self.overrides else []
         mandatory = cand.isMandatory
-        for compiled in self.policies if explain else self.active:
+        for compiled in plan:
             if not compiled.active:
                 run.note(compiled.entry("skipped", reason=_inactive_reason(compiled.policy)))
                 continue
@@ -244,14 +279,15 @@ class Engine:
                 if explain:
                     run.note(compiled.entry("not_in_scope", reason="the candidate is outside its scopes"))
                 continue
-            if compiled.policy.ruleType == "allow_override":
-                if explain:
-                    run.note(compiled.entry("override", compiled.verdict(ctx, cand, slot)))
+            if compiled.overrides:
+                run.note(compiled.entry("override", compiled.verdict(ctx, cand, slot)))
                 continue
             if mandatory and compiled.mandatory_skips:
                 run.note(compiled.entry("skipped", reason="skipped for a mandatory offer"))
                 continue
-            verdict = compiled.verdict(ctx, cand, slot)
+            verdict = slot[1]
+            if verdict is None or compiled.volatile:
+                verdict = compiled.verdict(ctx, cand, slot)
             if not verdict.blocked:
                 if explain:
                     run.note(compiled.entry("pass", verdict))
@@ -261,7 +297,7 @@ class Engine:
                 run.note(
                     compiled.entry("skipped", verdict, reason=f"bypassed by override {by}: {verdict.reason}")
                 )
-            elif run.block(compiled.entry("block", verdict)):
+            elif run.block(compiled.block_entry(cand, verdict, slot)):
                 return
 
 
@@ -271,9 +307,11 @@ class _Gates:
     def __init__(self, request: Request, now: float) -> None:
         self.consent = request.customer.consent
         self.suppressions = [
-            (record, _suppression_entry(record)) for record in request.suppressions if _active(record, now)
+            (SCOPE_FIELDS[record.scope], record.scopeId, _suppression_entry(record))
+            for record in request.suppressions
+            if _active(record, now)
         ]
-        self.fields = {name for r, _ in self.suppressions if (name := SCOPE_FIELDS[r.scope]) is not None}
+        self.fields = {name for name, _, _ in self.suppressions if name is not None}
 
     def check(self, cand: Candidate, run: _Run) -> bool:
         """Record the gates' blocks; True when fast mode may stop already."""
@@ -283,7 +321,10 @@ class _Gates:
             reason = f"the customer opted out of {channel_type}"
             if run.block(_gate_entry("consent", "consent", reason, details, None)):
                 return True
-        return any(_in_scope(record, cand) and run.block(entry) for record, entry in self.suppressions)
+        for field_name, scope_id, entry in self.suppressions:
+            if (field_name is None or getattr(cand, field_name) == scope_id) and run.block(entry):
+                return True
+        return False
 
 
 def _sent_candidates(request: Request, raw: Any) -> list[dict[str, Any]] | None:
@@ -316,11 +357,6 @@ def _active(record: Suppression, now: float) -> bool:
     if record.isActive is False or record.scope not in SCOPE_FIELDS:
         return False
     return record.expiresAt is None or record.expiresAt.timestamp() > now
-
-
-def _in_scope(record: Suppression, cand: Candidate) -> bool:
-    field_name = SCOPE_FIELDS[record.scope]
-    return field_name is None or getattr(cand, field_name) == record.scopeId
 
 
 def _suppression_entry(record: Suppression) -> Entry:

@@ -11,7 +11,15 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    model_validator,
+)
 
 from cpol.diagnostics import Diagnostic, Diagnostics, json_path
 from cpol.plan.jsontext import decode_json, unpaired_surrogates
@@ -114,6 +122,16 @@ class Request(_Model):
     suppressions: list[Suppression] = []
     session: Session = Session()
     candidates: list[Candidate]
+    _instants: list[float] = PrivateAttr(default_factory=list)
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Epoch seconds of every interaction, computed once with the parsing."""
+        self._instants = [interaction.timestamp.timestamp() for interaction in self.interactions]
+
+    @property
+    def instants(self) -> list[float]:
+        """`interactions[i].timestamp` in epoch seconds."""
+        return self._instants
 
 
 _MESSAGES = {

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from cpol.plan import Policy, ScopeRef
 from cpol.runtime.clock import DAY, HOUR, UTC_ZONE, format_instant, zone
-from cpol.runtime.history import SCOPE_FIELDS, History, Series
+from cpol.runtime.history import SCOPE_FIELDS, History, Only, Series, only
 from cpol.runtime.request import Candidate, Request
 from cpol.runtime.verdict import Verdict, WindowCount, count_window, latest, plural
 
@@ -49,12 +49,14 @@ def _where(scope: ScopeRef) -> str:
     return "" if scope.scope == "global" else f" on {scope.scope} {scope.scopeId}"
 
 
-def _scoped(ctx: Context, cand: Candidate, scope: ScopeRef, outcome: str) -> Series:
+def _scoped(
+    ctx: Context, cand: Candidate, scope: ScopeRef, outcome: str, filters: tuple[Only, ...] = ()
+) -> Series:
     """Interactions with an outcome, narrowed to the matched scope (global: all of them)."""
     field = SCOPE_FIELDS[scope.scope]
     if field is None:
-        return ctx.history.series(outcome)
-    return ctx.history.series(outcome, field, getattr(cand, field))
+        return ctx.history.series(outcome, filters=filters)
+    return ctx.history.series(outcome, field, getattr(cand, field), filters)
 
 
 def _first_block(results: list[Verdict], fallback: Verdict) -> Verdict:
@@ -68,16 +70,15 @@ def _first_block(results: list[Verdict], fallback: Verdict) -> Verdict:
 
 
 # -- frequency_cap ----------------------------------------------------------------------
-def _campaign_filter(config: Any) -> Callable[[Any], bool] | None:
+def _campaign_filters(config: Any) -> tuple[Only, ...]:
     """withinCampaignId keeps one campaign, excludeCampaignIds drops some (no campaign is
     kept); with both, an interaction must pass both."""
-    wanted = config.withinCampaignId
-    dropped = set(config.excludeCampaignIds) if config.excludeCampaignIds is not None else None
-    if wanted is None and dropped is None:
-        return None
-    return lambda i: (wanted is None or i.campaignId == wanted) and (
-        dropped is None or i.campaignId is None or i.campaignId not in dropped
-    )
+    filters = []
+    if config.withinCampaignId is not None:
+        filters.append(only("campaignId", (config.withinCampaignId,)))
+    if config.excludeCampaignIds is not None:
+        filters.append(only("campaignId", tuple(config.excludeCampaignIds), exclude=True))
+    return tuple(filters)
 
 
 def _frequency_caps(config: Any) -> list[tuple[str, float | None, float, str, str]]:
@@ -106,12 +107,10 @@ def _frequency_caps(config: Any) -> list[tuple[str, float | None, float, str, st
 
 def frequency_cap(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
     config = policy.config
-    keep = _campaign_filter(config)
+    filters = _campaign_filters(config)
     results: list[Verdict] = []
     for scope in scopes:
-        series = _scoped(ctx, cand, scope, "impression")
-        if keep is not None:
-            series = series.where(keep)
+        series = _scoped(ctx, cand, scope, "impression", filters)
         for window, seconds, maximum, last, per in _frequency_caps(config):
             counted = count_window(series, ctx.now, seconds, maximum)
             reason = f"{plural(counted.count, 'impression')}{_where(scope)} {last}; cap is {maximum:g} {per}"
@@ -190,10 +189,8 @@ def _category_series(ctx: Context, cand: Candidate, config: Any) -> tuple[Series
         return None
     if sub is None:
         return ctx.history.impressions("categoryId", category), f"category {category}"
-    series = ctx.history.impressions("subCategoryId", sub)
-    if category is not None:
-        series = series.where(lambda i: i.categoryId == category)
-    return series, f"sub-category {sub}"
+    filters = (only("categoryId", (category,)),) if category is not None else ()
+    return ctx.history.series("impression", "subCategoryId", sub, filters), f"sub-category {sub}"
 
 
 def category_suppression(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
@@ -233,12 +230,12 @@ def _period_cap(series: Series, ctx: Context, period: str, maximum: float, what:
 
 def cross_channel_cap(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
     config = policy.config
-    series = ctx.history.impressions("offerId", cand.offerId)
     where = "on all channels"
+    filters: tuple[Only, ...] = ()
     if config.appliesAcross is not None:
-        channels = set(config.appliesAcross)
-        series = series.where(lambda i: i.channelId in channels)
+        filters = (only("channelId", tuple(config.appliesAcross)),)
         where = "on " + ", ".join(config.appliesAcross)
+    series = ctx.history.series("impression", "offerId", cand.offerId, filters)
     what = f"of offer {cand.offerId} {where}"
     return _period_cap(series, ctx, config.periodType or "weekly", config.maxTotal, what)
 
