@@ -263,7 +263,8 @@ class Engine:
         """The policies in order (explain mode: all of them, with a trace entry each)."""
         explain = run.explain
         cache = ctx.cache
-        overrides = [p for p in self.overrides if p.slot(cache, cand)[0]] if self.overrides else []
+        overrides = self.overrides  # narrowed to those in scope at the first bypassable block
+        narrowed = False
         mandatory = cand.isMandatory
         for compiled in plan:
             if not compiled.active:
@@ -283,7 +284,8 @@ class Engine:
                 run.note(compiled.entry("override", compiled.verdict(ctx, cand, slot)))
                 continue
             if mandatory and compiled.mandatory_skips:
-                run.note(compiled.entry("skipped", reason="skipped for a mandatory offer"))
+                if explain:
+                    run.note(compiled.entry("skipped", reason="skipped for a mandatory offer"))
                 continue
             verdict = slot[1]
             if verdict is None or compiled.volatile:
@@ -291,12 +293,15 @@ class Engine:
             if not verdict.blocked:
                 if explain:
                     run.note(compiled.entry("pass", verdict))
-            elif compiled.bypassable and overrides:
+                continue
+            if compiled.bypassable and overrides and not narrowed:
+                overrides = [p for p in overrides if p.slot(cache, cand)[0]]
+                narrowed = True
+            if compiled.bypassable and overrides:
                 run.lifted = True
-                by = overrides[0].policy.name
-                run.note(
-                    compiled.entry("skipped", verdict, reason=f"bypassed by override {by}: {verdict.reason}")
-                )
+                if explain:
+                    reason = f"bypassed by override {overrides[0].policy.name}: {verdict.reason}"
+                    run.note(compiled.entry("skipped", verdict, reason=reason))
             elif run.block(compiled.block_entry(cand, verdict, slot)):
                 return
 

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from cpol.plan import Policy, ScopeRef
 from cpol.runtime.clock import DAY, HOUR, UTC_ZONE, format_instant, zone
-from cpol.runtime.history import SCOPE_FIELDS, History, Only, Series, only
+from cpol.runtime.history import SCOPE_FIELDS, Event, Events, History, Only, only
 from cpol.runtime.request import Candidate, Request
 from cpol.runtime.verdict import Verdict, WindowCount, count_window, latest, plural
 
@@ -51,7 +51,7 @@ def _where(scope: ScopeRef) -> str:
 
 def _scoped(
     ctx: Context, cand: Candidate, scope: ScopeRef, outcome: str, filters: tuple[Only, ...] = ()
-) -> Series:
+) -> Events:
     """Interactions with an outcome, narrowed to the matched scope (global: all of them)."""
     field = SCOPE_FIELDS[scope.scope]
     if field is None:
@@ -111,12 +111,20 @@ def frequency_cap(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[S
     results: list[Verdict] = []
     for scope in scopes:
         series = _scoped(ctx, cand, scope, "impression", filters)
-        for window, seconds, maximum, last, per in _frequency_caps(config):
-            counted = count_window(series, ctx.now, seconds, maximum)
-            reason = f"{plural(counted.count, 'impression')}{_where(scope)} {last}; cap is {maximum:g} {per}"
-            details = {"window": window, "count": counted.count, "max": maximum}
-            results.append(Verdict(counted.blocked, reason, details, counted.eligible_at))
+        for cap in _frequency_caps(config):
+            counted = count_window(series, ctx.now, cap[1], cap[2])
+            results.append(
+                Verdict.said(counted.blocked, counted.eligible_at, _cap_words, counted.count, scope, cap)
+            )
     return _first_block(results, Verdict(False, "no cap applies"))
+
+
+def _cap_words(
+    count: int, scope: ScopeRef, cap: tuple[str, float | None, float, str, str]
+) -> tuple[str, dict[str, Any]]:
+    window, _, maximum, last, per = cap
+    reason = f"{plural(count, 'impression')}{_where(scope)} {last}; cap is {maximum:g} {per}"
+    return reason, {"window": window, "count": count, "max": maximum}
 
 
 # -- recency rules: cooldown, outcome_based, category_suppression ---------------------------
@@ -130,16 +138,22 @@ def cooldown(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeR
     for scope in scopes:
         last = _scoped(ctx, cand, scope, "impression").last()
         if last is None:
-            details = {"cooldownHours": hours, "hoursSinceLast": None}
-            results.append(Verdict(False, f"no impression{_where(scope)} yet", details))
+            results.append(Verdict.said(False, None, _cooldown_words, hours, scope, None))
             continue
         since = ctx.now - last.at
-        details = {"cooldownHours": hours, "hoursSinceLast": round(since / HOUR, 3)}
-        reason = (
-            f"last impression{_where(scope)} was {_ago(since, HOUR, 'hours')}; cooldown is {hours:g} hours"
-        )
-        results.append(Verdict(since < hours * HOUR, reason, details, last.at + hours * HOUR))
+        blocked = since < hours * HOUR
+        results.append(Verdict.said(blocked, last.at + hours * HOUR, _cooldown_words, hours, scope, since))
     return _first_block(results, Verdict(False, "no impression yet"))
+
+
+def _cooldown_words(hours: float, scope: ScopeRef, since: float | None) -> tuple[str, dict[str, Any]]:
+    if since is None:
+        return f"no impression{_where(scope)} yet", {"cooldownHours": hours, "hoursSinceLast": None}
+    details = {"cooldownHours": hours, "hoursSinceLast": round(since / HOUR, 3)}
+    return (
+        f"last impression{_where(scope)} was {_ago(since, HOUR, 'hours')}; cooldown is {hours:g} hours",
+        details,
+    )
 
 
 def _outcome_list(value: str | list[str]) -> list[str]:
@@ -176,7 +190,7 @@ def outcome_based(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[S
     return _first_block(results, Verdict(False, "no such outcome"))
 
 
-def _category_series(ctx: Context, cand: Candidate, config: Any) -> tuple[Series, str] | None:
+def _category_series(ctx: Context, cand: Candidate, config: Any) -> tuple[Events, str] | None:
     """The impressions of the candidate's category that count, or None if it does not apply."""
     category, sub = config.categoryId, config.subCategoryId
     if category is None and sub is None:
@@ -196,47 +210,68 @@ def _category_series(ctx: Context, cand: Candidate, config: Any) -> tuple[Series
 def category_suppression(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
     config = policy.config
     days = config.suppressionDays
-    details: dict[str, Any] = {
-        "categoryId": config.categoryId,
-        "subCategoryId": config.subCategoryId,
-        "suppressionDays": days,
-        "daysSince": None,
-        "triggeringOfferId": None,
-    }
     found = _category_series(ctx, cand, config)
     if found is None:
-        return Verdict(False, "the candidate is not in the suppressed category", details)
+        return Verdict.said(False, None, _rest_words, config, None, None, None)
     series, what = found
     last = series.last()
     if last is None:
-        return Verdict(False, f"no offer of {what} shown yet", details)
+        return Verdict.said(False, None, _rest_words, config, what, None, None)
     since = ctx.now - last.at
+    return Verdict.said(since < days * DAY, last.at + days * DAY, _rest_words, config, what, since, last)
+
+
+def _rest_words(
+    config: Any, what: str | None, since: float | None, last: Event | None
+) -> tuple[str, dict[str, Any]]:
+    details: dict[str, Any] = {
+        "categoryId": config.categoryId,
+        "subCategoryId": config.subCategoryId,
+        "suppressionDays": config.suppressionDays,
+        "daysSince": None,
+        "triggeringOfferId": None,
+    }
+    if what is None:
+        return "the candidate is not in the suppressed category", details
+    if since is None or last is None:
+        return f"no offer of {what} shown yet", details
     details.update(daysSince=round(since / DAY, 3), triggeringOfferId=last.interaction.offerId)
     reason = (
         f"an offer of {what} ({last.interaction.offerId}) was shown {_ago(since, DAY, 'days')}; "
-        f"the category rests {days:g} days"
+        f"the category rests {config.suppressionDays:g} days"
     )
-    return Verdict(since < days * DAY, reason, details, last.at + days * DAY)
+    return reason, details
 
 
 # -- period caps: cross_channel_cap, customer_total_cap, offer_category_cap ----------------
-def _period_cap(series: Series, ctx: Context, period: str, maximum: float, what: str) -> Verdict:
-    seconds, last, per = PERIODS[period]
-    counted: WindowCount = count_window(series, ctx.now, seconds, maximum)
-    details = {"periodType": period, "count": counted.count, "max": maximum}
-    reason = f"{plural(counted.count, 'impression')} {what} {last}; cap is {maximum:g} {per}"
-    return Verdict(counted.blocked, reason, details, counted.eligible_at)
+def _period_cap(
+    series: Events, ctx: Context, period: str, maximum: float, what: Callable[[], str]
+) -> Verdict:
+    counted: WindowCount = count_window(series, ctx.now, PERIODS[period][0], maximum)
+    return Verdict.said(
+        counted.blocked, counted.eligible_at, _period_words, period, counted.count, maximum, what
+    )
+
+
+def _period_words(
+    period: str, count: int, maximum: float, what: Callable[[], str]
+) -> tuple[str, dict[str, Any]]:
+    _, last, per = PERIODS[period]
+    reason = f"{plural(count, 'impression')} {what()} {last}; cap is {maximum:g} {per}"
+    return reason, {"periodType": period, "count": count, "max": maximum}
 
 
 def cross_channel_cap(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
     config = policy.config
-    where = "on all channels"
-    filters: tuple[Only, ...] = ()
-    if config.appliesAcross is not None:
-        filters = (only("channelId", tuple(config.appliesAcross)),)
-        where = "on " + ", ".join(config.appliesAcross)
+    across = config.appliesAcross
+    filters = (only("channelId", tuple(across)),) if across is not None else ()
     series = ctx.history.series("impression", "offerId", cand.offerId, filters)
-    what = f"of offer {cand.offerId} {where}"
+
+    def what() -> str:
+        return f"of offer {cand.offerId} " + (
+            "on " + ", ".join(across) if across is not None else "on all channels"
+        )
+
     return _period_cap(series, ctx, config.periodType or "weekly", config.maxTotal, what)
 
 
@@ -244,7 +279,7 @@ def customer_total_cap(policy: Any, ctx: Context, cand: Candidate, scopes: Seque
     config = policy.config
     series = ctx.history.impressions()
     return _period_cap(
-        series, ctx, config.periodType or "weekly", config.maxTotal, "across every offer and channel"
+        series, ctx, config.periodType or "weekly", config.maxTotal, lambda: "across every offer and channel"
     )
 
 
@@ -252,10 +287,14 @@ def offer_category_cap(policy: Any, ctx: Context, cand: Candidate, scopes: Seque
     config = policy.config
     period = config.periodType or "monthly"
     if cand.offerCategory != config.targetCategory:
-        details = {"periodType": period, "count": None, "max": config.maxTotal}
-        return Verdict(False, f"the candidate is not in category {config.targetCategory}", details)
+        return Verdict.said(False, None, _outside_category_words, period, config)
     series = ctx.history.impressions("offerCategory", config.targetCategory)
-    return _period_cap(series, ctx, period, config.maxTotal, f"in category {config.targetCategory}")
+    return _period_cap(series, ctx, period, config.maxTotal, lambda: f"in category {config.targetCategory}")
+
+
+def _outside_category_words(period: str, config: Any) -> tuple[str, dict[str, Any]]:
+    details = {"periodType": period, "count": None, "max": config.maxTotal}
+    return f"the candidate is not in category {config.targetCategory}", details
 
 
 # -- attribute rules: budget, segments, DNC, metric, mutual exclusion --------------------
@@ -266,13 +305,16 @@ def budget_exhausted(policy: Any, ctx: Context, cand: Candidate, scopes: Sequenc
         key = cand.creativeId if scope.scope == "creative" else cand.offerId
         entry = ctx.request.budgets.get(key or "") or {}
         actual = entry.get(config.budgetField)  # a missing figure does not block
-        details = {"budgetField": config.budgetField, "threshold": config.threshold, "actual": actual}
-        if actual is None:
-            results.append(Verdict(False, f"no {config.budgetField} figure for {key}", details))
-            continue
-        reason = f"{key} has used {actual:g} {config.budgetField}; the budget is {config.threshold:g}"
-        results.append(Verdict(actual >= config.threshold, reason, details))
+        blocked = actual is not None and actual >= config.threshold
+        results.append(Verdict.said(blocked, None, _budget_words, config, key, actual))
     return _first_block(results, Verdict(False, "no budget figure"))
+
+
+def _budget_words(config: Any, key: str | None, actual: float | None) -> tuple[str, dict[str, Any]]:
+    details = {"budgetField": config.budgetField, "threshold": config.threshold, "actual": actual}
+    if actual is None:
+        return f"no {config.budgetField} figure for {key}", details
+    return f"{key} has used {actual:g} {config.budgetField}; the budget is {config.threshold:g}", details
 
 
 def segment_exclusion(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
@@ -332,20 +374,28 @@ def metric_condition(policy: Any, ctx: Context, cand: Candidate, scopes: Sequenc
 
 
 def mutual_exclusion(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
-    group = list(policy.config.excludeOfferIds)
-    details: dict[str, Any] = {"offerGroup": group, "conflictingOfferId": None}
+    group = policy.config.excludeOfferIds
     if cand.offerId not in group:
-        return Verdict(False, f"offer {cand.offerId} is not in the group", details)
-    members = set(group)
+        return Verdict.said(False, None, _exclusion_words, group, cand.offerId, None, None)
     for source, offers in (
         ("was served in this session", ctx.request.session.servedOfferIds),
         ("was allowed earlier in this request", ctx.allowed_offers),
     ):
-        conflict = next((o for o in offers if o in members and o != cand.offerId), None)
+        conflict = next((o for o in offers if o in group and o != cand.offerId), None)
         if conflict is not None:
-            details["conflictingOfferId"] = conflict
-            return Verdict(True, f"offer {conflict} of the same exclusive group {source}", details)
-    return Verdict(False, "no other offer of the group was served or allowed", details)
+            return Verdict.said(True, None, _exclusion_words, group, cand.offerId, conflict, source)
+    return Verdict.said(False, None, _exclusion_words, group, cand.offerId, None, "")
+
+
+def _exclusion_words(
+    group: list[str], offer: str, conflict: str | None, source: str | None
+) -> tuple[str, dict[str, Any]]:
+    details: dict[str, Any] = {"offerGroup": list(group), "conflictingOfferId": conflict}
+    if source is None:
+        return f"offer {offer} is not in the group", details
+    if conflict is None:
+        return "no other offer of the group was served or allowed", details
+    return f"offer {conflict} of the same exclusive group {source}", details
 
 
 def allow_override(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:

@@ -3,21 +3,57 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from cpol.runtime.history import Series
+from cpol.runtime.history import Events
+
+Words = Callable[..., tuple[str, dict[str, Any]]]
 
 
-@dataclass(slots=True)
 class Verdict:
-    """`eligible_at` is epoch seconds, or None when time alone never lifts a block."""
+    """`eligible_at` is epoch seconds, or None when time alone never lifts a block.
 
-    blocked: bool
-    reason: str
-    details: dict[str, Any] = field(default_factory=dict)
-    eligible_at: float | None = None
+    The reason and details are either given, or computed on first use by `say(*args)`:
+    fast mode never reads them for a pass, and a sentence costs more than the check."""
+
+    __slots__ = ("_args", "_details", "_reason", "_say", "blocked", "eligible_at")
+
+    def __init__(
+        self,
+        blocked: bool,
+        reason: str = "",
+        details: dict[str, Any] | None = None,
+        eligible_at: float | None = None,
+    ) -> None:
+        self.blocked = blocked
+        self._reason = reason
+        self._details = details if details is not None else {}
+        self.eligible_at = eligible_at
+        self._say: Words | None = None
+        self._args: tuple[Any, ...] = ()
+
+    @classmethod
+    def said(cls, blocked: bool, eligible_at: float | None, say: Words, *args: Any) -> Verdict:
+        verdict = cls(blocked, eligible_at=eligible_at)
+        verdict._say, verdict._args = say, args
+        return verdict
+
+    def _words(self) -> None:
+        if self._say is not None:
+            self._reason, self._details = self._say(*self._args)
+            self._say = None
+
+    @property
+    def reason(self) -> str:
+        self._words()
+        return self._reason
+
+    @property
+    def details(self) -> dict[str, Any]:
+        self._words()
+        return self._details
 
 
 def latest(instants: Iterable[float | None]) -> float | None:
@@ -43,19 +79,19 @@ class WindowCount:
         return self.count >= self.maximum
 
 
-def count_window(series: Series, now: float, seconds: float | None, maximum: float) -> WindowCount:
+def count_window(series: Events, now: float, seconds: float | None, maximum: float) -> WindowCount:
     """Count events with `now - seconds < t <= now` (all of them when seconds is None).
 
     When the count reaches the maximum, the block lifts once enough of the oldest events
     in the window have slid out of it: the k-th oldest leaves at `t_k + seconds`. A cap of
     zero, or one without a window, never lifts by time.
     """
-    first = 0 if seconds is None else series.since(now - seconds)
-    count = len(series.times) - first
+    start = -math.inf if seconds is None else now - seconds
+    count = series.count_since(start)
     eligible: float | None = None
     if count >= maximum and seconds is not None and maximum > 0:
         must_leave = math.floor(count - maximum) + 1
-        eligible = series.times[first + must_leave - 1] + seconds
+        eligible = series.times_since(start)[must_leave - 1] + seconds
     return WindowCount(count, maximum, eligible)
 
 
