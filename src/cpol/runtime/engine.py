@@ -88,6 +88,7 @@ class CompiledPolicy:
     key_of: Callable[[Candidate], object] | None
     key_fields: tuple[str, ...]
     volatile: frozenset[str]
+    fixed: dict[tuple[str, str], Entry] = field(default_factory=dict, compare=False)
 
     @classmethod
     def of(cls, index: int, policy: Policy) -> CompiledPolicy:
@@ -121,8 +122,8 @@ class CompiledPolicy:
         return out
 
     def slot(self, cache: dict[tuple[int, object], list[Any]], candidate: Candidate) -> list[Any]:
-        """`[matched scopes, verdict or None, block entry or None]`, shared by candidates
-        with the same key."""
+        """`[matched scopes, verdict or None, entries by result or None]`, shared by
+        candidates with the same key."""
         key = self.constant_key
         if key is None:
             assert self.key_of is not None
@@ -132,13 +133,24 @@ class CompiledPolicy:
             found = cache[key] = [self.matched_scopes(candidate), None, None]
         return found
 
-    def block_entry(self, candidate: Candidate, verdict: Verdict, slot: list[Any]) -> Entry:
-        """The block's entry, made once per shared verdict."""
+    def shared_entry(self, candidate: Candidate, result: str, verdict: Verdict, slot: list[Any]) -> Entry:
+        """The entry of a verdict, made once for all the candidates that share it."""
         if self.volatile and candidate.offerId in self.volatile:
-            return self.entry("block", verdict)
-        if slot[2] is None:
-            slot[2] = self.entry("block", verdict)
-        return slot[2]  # type: ignore[no-any-return]
+            return self.entry(result, verdict)
+        entries = slot[2]
+        if entries is None:
+            entries = slot[2] = {}
+        found = entries.get(result)
+        if found is None:
+            found = entries[result] = self.entry(result, verdict)
+        return found  # type: ignore[no-any-return]
+
+    def fixed_entry(self, result: str, reason: str) -> Entry:
+        """An entry that says the same for every candidate (outside the scopes, skipped)."""
+        found = self.fixed.get((result, reason))
+        if found is None:
+            found = self.fixed[(result, reason)] = self.entry(result, reason=reason)
+        return found
 
     def verdict(self, ctx: Context, candidate: Candidate, slot: list[Any]) -> Verdict:
         if self.volatile and candidate.offerId in self.volatile:
@@ -162,7 +174,7 @@ class CompiledPolicy:
         )
 
 
-@dataclass
+@dataclass(slots=True)
 class _Run:
     """The evaluation of one candidate: its blocks, its trace, what the override lifted."""
 
@@ -268,7 +280,7 @@ class Engine:
         mandatory = cand.isMandatory
         for compiled in plan:
             if not compiled.active:
-                run.note(compiled.entry("skipped", reason=_inactive_reason(compiled.policy)))
+                run.note(compiled.fixed_entry("skipped", _inactive_reason(compiled.policy)))
                 continue
             key = compiled.constant_key  # inlined `slot`: the hot path
             if key is None:
@@ -278,21 +290,21 @@ class Engine:
                 slot = compiled.slot(cache, cand)
             if not slot[0]:
                 if explain:
-                    run.note(compiled.entry("not_in_scope", reason="the candidate is outside its scopes"))
+                    run.note(compiled.fixed_entry("not_in_scope", "the candidate is outside its scopes"))
                 continue
             if compiled.overrides:
-                run.note(compiled.entry("override", compiled.verdict(ctx, cand, slot)))
+                run.note(compiled.shared_entry(cand, "override", compiled.verdict(ctx, cand, slot), slot))
                 continue
             if mandatory and compiled.mandatory_skips:
                 if explain:
-                    run.note(compiled.entry("skipped", reason="skipped for a mandatory offer"))
+                    run.note(compiled.fixed_entry("skipped", "skipped for a mandatory offer"))
                 continue
             verdict = slot[1]
             if verdict is None or compiled.volatile:
                 verdict = compiled.verdict(ctx, cand, slot)
             if not verdict.blocked:
                 if explain:
-                    run.note(compiled.entry("pass", verdict))
+                    run.note(compiled.shared_entry(cand, "pass", verdict, slot))
                 continue
             if compiled.bypassable and overrides and not narrowed:
                 overrides = [p for p in overrides if p.slot(cache, cand)[0]]
@@ -302,7 +314,7 @@ class Engine:
                 if explain:
                     reason = f"bypassed by override {overrides[0].policy.name}: {verdict.reason}"
                     run.note(compiled.entry("skipped", verdict, reason=reason))
-            elif run.block(compiled.block_entry(cand, verdict, slot)):
+            elif run.block(compiled.shared_entry(cand, "block", verdict, slot)):
                 return
 
 
