@@ -14,20 +14,20 @@ $(STAMP): pyproject.toml
 
 DEMO_OUT := build/demo
 
-# The main job on the bundled examples: check and compile the .cpol files, decompile the
-# API's JSON back to .cpol (and compile it again: the round trip is lossless), then explain
-# the decisions for a sample customer.
+# The main job on the bundled examples: check, lint and compile the .cpol files, decompile
+# the compiled JSON back to .cpol (and compile it again: the round trip is lossless), then
+# explain the decisions for a sample customer.
 demo: $(STAMP)
 	@mkdir -p $(DEMO_OUT)
 	$(BIN)/cpol check examples/all_rule_types.cpol
-	$(BIN)/cpol check examples/seed.cpol
+	$(BIN)/cpol lint examples/
 	$(BIN)/cpol compile examples/all_rule_types.cpol -o $(DEMO_OUT)/all_rule_types.json
-	$(BIN)/cpol decompile examples/seed-policies.json -o $(DEMO_OUT)/seed.cpol
-	$(BIN)/cpol compile $(DEMO_OUT)/seed.cpol -o $(DEMO_OUT)/seed.json
-	$(BIN)/python -c "import json, sys; a = json.load(open('$(DEMO_OUT)/seed.json')); \
-	b = json.load(open('examples/seed-policies.json'))['data']; \
-	sys.exit(0 if a == b else 'seed round trip differs')"
-	@echo "round trip: examples/seed-policies.json -> $(DEMO_OUT)/seed.cpol -> $(DEMO_OUT)/seed.json is identical"
+	$(BIN)/cpol decompile examples/all_rule_types.json -o $(DEMO_OUT)/all_rule_types.cpol
+	$(BIN)/cpol compile $(DEMO_OUT)/all_rule_types.cpol -o $(DEMO_OUT)/round_trip.json
+	$(BIN)/python -c "import json, sys; a = json.load(open('$(DEMO_OUT)/round_trip.json')); \
+	b = json.load(open('examples/all_rule_types.json')); \
+	sys.exit(0 if a == b else 'all_rule_types round trip differs')"
+	@echo "round trip: examples/all_rule_types.json -> $(DEMO_OUT)/all_rule_types.cpol -> $(DEMO_OUT)/round_trip.json is identical"
 	$(BIN)/cpol explain examples/all_rule_types.cpol --context examples/demo-request.json --format text
 	$(BIN)/cpol explain examples/all_rule_types.cpol --context examples/demo-request.json --format html -o $(DEMO_OUT)/report.html
 	@echo "HTML report: $(DEMO_OUT)/report.html"

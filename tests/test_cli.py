@@ -19,12 +19,13 @@ import cpol
 from cpol.cli import cli
 
 FIXTURES = Path(__file__).parent / "fixtures" / "cli"
+SEED = Path(__file__).parent / "fixtures" / "seed" / "seed-policies.json"
 
 
 @pytest.fixture
 def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A scratch directory holding copies of the fixtures, used as the working directory."""
-    for fixture in FIXTURES.iterdir():
+    for fixture in [*FIXTURES.iterdir(), SEED]:
         shutil.copy(fixture, tmp_path / fixture.name)
     monkeypatch.chdir(tmp_path)
     return tmp_path
@@ -47,7 +48,7 @@ def run_process(*args: str, cwd: Path, input: str | None = None) -> subprocess.C
 
 
 def seed_data() -> list[object]:
-    data = json.loads((FIXTURES / "seed-policies.json").read_text(encoding="utf-8"))["data"]
+    data = json.loads(SEED.read_text(encoding="utf-8"))["data"]
     assert isinstance(data, list)
     return data
 

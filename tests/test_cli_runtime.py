@@ -24,8 +24,8 @@ from cpol.cli import cli
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "runtime" / "golden_explain"
 INPUTS = [
-    ROOT / "examples" / "seed.cpol",
-    ROOT / "examples" / "seed-policies.json",
+    ROOT / "tests" / "fixtures" / "seed" / "seed.cpol",
+    ROOT / "tests" / "fixtures" / "seed" / "seed-policies.json",
     ROOT / "examples" / "all_rule_types.cpol",
     ROOT / "examples" / "request.json",
     GOLDEN / "showcase.cpol",

@@ -3,8 +3,9 @@
 Checked here:
 
 - every `examples/*.cpol` compiles, and equals `examples/<same stem>.json` exactly;
-- `examples/seed.json` is the `data` of `examples/seed-policies.json`, and
-  `examples/seed.cpol` is exactly what the decompiler prints for it;
+- the seed fixture (`tests/fixtures/seed/`, the seed platform's own data, kept for
+  compatibility): `seed.json` is the `data` of `seed-policies.json`, `seed.cpol` is exactly
+  what the decompiler prints for it, and compiles to `seed.json`;
 - every example is already in canonical form (`cpol fmt` would leave it unchanged);
 - the fenced code blocks of `docs/language.md`, by this convention:
 
@@ -43,6 +44,8 @@ import cpol
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+SEED = ROOT / "tests" / "fixtures" / "seed"
+SHARED = Path("/work/shared/examples")
 LANGUAGE_DOC = ROOT / "docs" / "language.md"
 ERROR_FILENAME = "example.cpol"
 RULE_TYPES = (
@@ -161,17 +164,31 @@ def one_or_all(block: Block, values: list[Any]) -> object:
     return values
 
 
-# -- examples/ ---------------------------------------------------------------------------
-EXAMPLE_SOURCES = sorted(EXAMPLES.glob("*.cpol"))
+# -- examples/ and the seed fixture ------------------------------------------------------
+EXAMPLE_SOURCES = [*sorted(EXAMPLES.glob("*.cpol")), SEED / "seed.cpol"]
 
 
 def test_examples_exist() -> None:
     names = {path.name for path in EXAMPLES.iterdir()}
     expected = {
-        "README.md", "all_rule_types.cpol", "all_rule_types.json", "seed.cpol", "seed.json",
-        "seed-policies.json", "request.json",
-    }  # fmt: skip
+        "README.md",
+        "all_rule_types.cpol",
+        "all_rule_types.json",
+        "request.json",
+        "demo-request.json",
+    }
     assert expected <= names
+    assert {path.name for path in SEED.iterdir()} == {"seed.cpol", "seed.json", "seed-policies.json"}
+
+
+def test_every_example_is_in_the_readme() -> None:
+    readme = (EXAMPLES / "README.md").read_text(encoding="utf-8")
+    missing = [
+        path.name
+        for path in EXAMPLES.iterdir()
+        if f"`{path.name}`" not in readme and path.name != "README.md"
+    ]
+    assert not missing, f"examples/README.md does not describe {missing}"
 
 
 @pytest.mark.parametrize("source", EXAMPLE_SOURCES, ids=lambda p: p.name)
@@ -196,14 +213,14 @@ def test_example_json_loads_back(source: Path) -> None:
 
 def test_seed_json_is_the_seed_data() -> None:
     """Same keys and values (3 vs 3.0 included); the key order is normalised to SPEC §1."""
-    seed = json.loads((EXAMPLES / "seed-policies.json").read_text(encoding="utf-8"))
-    compiled = json.loads((EXAMPLES / "seed.json").read_text(encoding="utf-8"))
+    seed = json.loads((SEED / "seed-policies.json").read_text(encoding="utf-8"))
+    compiled = json.loads((SEED / "seed.json").read_text(encoding="utf-8"))
     assert sorted_keys(compiled) == sorted_keys(seed["data"])
 
 
 def test_seed_cpol_is_the_decompiled_seed() -> None:
-    seed = cpol.load_json((EXAMPLES / "seed-policies.json").read_text(encoding="utf-8"))
-    assert (EXAMPLES / "seed.cpol").read_text(encoding="utf-8") == cpol.to_cpol(seed)
+    seed = cpol.load_json((SEED / "seed-policies.json").read_text(encoding="utf-8"))
+    assert (SEED / "seed.cpol").read_text(encoding="utf-8") == cpol.to_cpol(seed)
 
 
 def test_all_rule_types_uses_every_rule_type() -> None:
@@ -211,9 +228,12 @@ def test_all_rule_types_uses_every_rule_type() -> None:
     assert {policy["ruleType"] for policy in compiled} == set(RULE_TYPES)
 
 
-@pytest.mark.parametrize("name", ["seed-policies.json", "request.json"])
-def test_shared_inputs_are_json(name: str) -> None:
-    json.loads((EXAMPLES / name).read_text(encoding="utf-8"))
+@pytest.mark.parametrize(
+    "path", [SEED / "seed-policies.json", EXAMPLES / "request.json"], ids=lambda p: p.name
+)
+def test_shared_inputs_are_the_shared_files(path: Path) -> None:
+    """The copies of the seed platform's files stay exact copies."""
+    assert path.read_bytes() == (SHARED / path.name).read_bytes()
 
 
 # -- docs/language.md --------------------------------------------------------------------

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cpol.compiler.compile import Source, compile_located
+from cpol.compiler.compile import compile_located
 from cpol.compiler.lower import Lowered
+from cpol.compiler.source import Source
 from cpol.diagnostics import Diagnostic, Diagnostics, Severity, json_path
 from cpol.plan import Policy
 from cpol.plan.base import Loc

@@ -1,8 +1,9 @@
 """`docs/lint.md` never drifts: every code has its section, every example prints what it says.
 
 Convention (fenced code blocks, in document order): a ```cpol block is an example's policy set,
-written to `example.cpol`; a ```json catalog block before it is its `--catalog`; the next
-```text lint block is exactly what `cpol lint example.cpol` prints.
+written to `example.cpol`; a ```json catalog block before it is its `--catalog`; each ```text lint
+block after it is exactly what `cpol lint example.cpol` prints, with the options written after
+`text lint` (```text lint --show-suppressed).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class Example:
     policies: str
     catalog: str | None
     output: str
+    options: list[str]
 
 
 def blocks(text: str) -> list[tuple[str, str, int]]:
@@ -49,17 +51,18 @@ def blocks(text: str) -> list[tuple[str, str, int]]:
 
 def examples() -> list[Example]:
     found: list[Example] = []
-    policies: tuple[str, int] | None = None
+    policies: tuple[str, int, str | None] | None = None
     catalog: str | None = None
     for info, body, line in blocks(DOC.read_text(encoding="utf-8")):
+        words = info.split()
         if info == "json catalog":
             catalog = body
         elif info == "cpol":
-            policies = (body, line)
-        elif info == "text lint":
+            policies, catalog = (body, line, catalog), None
+        elif words[:2] == ["text", "lint"]:
             assert policies is not None, f"line {line}: a text lint block needs a cpol block above it"
-            found.append(Example(policies[1], policies[0] + "\n", catalog, body + "\n" if body else ""))
-            policies, catalog = None, None
+            text, start, known = policies
+            found.append(Example(start, text + "\n", known, body + "\n" if body else "", words[2:]))
     return found
 
 
@@ -68,14 +71,16 @@ EXAMPLES = examples()
 
 def lint_output(example: Example, tmp_path: Path) -> str:
     (tmp_path / "example.cpol").write_text(example.policies, encoding="utf-8")
-    args = ["lint", "example.cpol"]
+    args = ["lint", "example.cpol", *example.options]
     if example.catalog is not None:
         (tmp_path / "catalog.json").write_text(example.catalog, encoding="utf-8")
         args += ["--catalog", "catalog.json"]
     return CliRunner().invoke(cli, args).stdout
 
 
-@pytest.mark.parametrize("example", EXAMPLES, ids=lambda example: f"line {example.line}")
+@pytest.mark.parametrize(
+    "example", EXAMPLES, ids=lambda example: " ".join([f"line {example.line}", *example.options])
+)
 def test_example_output(example: Example, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     assert lint_output(example, tmp_path) == example.output

@@ -70,9 +70,17 @@ def test_summary_line() -> None:
 def test_json_format() -> None:
     findings, count = cpol_findings()
     data = json.loads(render_json(findings, count, 1, {"set.cpol": CPOL}))
-    assert data["summary"] == {"files": 1, "policies": 4, "error": 1, "warning": 1, "info": 1}
+    assert data["summary"] == {
+        "files": 1,
+        "policies": 4,
+        "error": 1,
+        "warning": 1,
+        "info": 1,
+        "suppressed": 0,
+    }
     first = data["findings"][0]
-    assert set(first) == {"code", "kind", "severity", "message", "fix", "policy", "location", "related"}
+    keys = {"code", "kind", "severity", "message", "fix", "policy", "location", "related", "suppressed"}
+    assert set(first) == keys and first["suppressed"] is False
     assert (first["code"], first["kind"], first["severity"], first["policy"]) == (
         "CPL101",
         "dead_rule",
@@ -134,3 +142,68 @@ def test_json_positions() -> None:
     assert positions.position(("data", 1, "missing")) == (2, 3)
     assert positions.position(("n",)) == (2, 24)
     assert JsonPositions("[1, 2").position((1,)) == (1, 5)  # broken text: what was found
+
+
+# -- suppressed findings -----------------------------------------------------------------------
+
+SUPPRESSED = CPOL.replace(
+    'policy "Email"', '# lint: ignore CPL101 the email team owns this cap\npolicy "Email"'
+).replace('policy "Zero"', '# lint: ignore CPL201 the fax channel is closed\npolicy "Zero"')
+
+
+def suppressed_findings() -> tuple[list[Finding], int]:
+    located = load_policy_set([(SUPPRESSED, "set.cpol")])
+    return lint(located), len(located)
+
+
+def test_text_counts_suppressed_findings_and_leaves_them_out() -> None:
+    findings, count = suppressed_findings()
+    assert [f.code.code for f in findings] == ["CPL101", "CPL201", "CPL103"]
+    text = render_text(findings, count, 1)
+    assert text.startswith("set.cpol:18:10: info[CPL103] dead_rule: ")
+    assert "CPL101" not in text and "CPL201" not in text
+    assert text.splitlines()[-2:] == [
+        "1 info in 1 file (4 policies)",
+        "2 findings suppressed by lint directives; --show-suppressed lists them",
+    ]
+
+
+def test_text_shows_suppressed_findings_on_request() -> None:
+    findings, count = suppressed_findings()
+    blocks = render_text(findings, count, 1, show_suppressed=True).split("\n\n")
+    assert blocks[0].splitlines()[0].startswith("set.cpol:6:1: suppressed warning[CPL101] dead_rule: ")
+    assert blocks[0].splitlines()[-1] == "  suppressed: set.cpol:5:1: the email team owns this cap"
+    assert blocks[1].startswith("set.cpol:14:7: suppressed error[CPL201] contradiction: ")
+    assert blocks[-1] == "1 info in 1 file (4 policies)\n2 findings suppressed by lint directives\n"
+
+
+def test_json_lists_suppressed_findings_with_their_justification() -> None:
+    findings, count = suppressed_findings()
+    data = json.loads(render_json(findings, count, 1, {"set.cpol": SUPPRESSED}))
+    assert data["summary"] == {
+        "files": 1,
+        "policies": 4,
+        "error": 0,
+        "warning": 0,
+        "info": 1,
+        "suppressed": 2,
+    }
+    first = data["findings"][0]
+    assert (first["code"], first["suppressed"], first["justification"]) == (
+        "CPL101",
+        True,
+        "the email team owns this cap",
+    )
+    assert first["directive"] == {"file": "set.cpol", "line": 5, "column": 1, "endLine": 5, "endColumn": 51}
+    assert [f["suppressed"] for f in data["findings"]] == [True, True, False]
+    assert "justification" not in data["findings"][2]
+
+
+def test_sarif_marks_suppressed_results_in_source() -> None:
+    findings, _ = suppressed_findings()
+    results = json.loads(render_sarif(findings, {"set.cpol": SUPPRESSED}))["runs"][0]["results"]
+    assert [r["ruleId"] for r in results] == ["CPL101", "CPL201", "CPL103"]
+    [suppression] = results[0]["suppressions"]
+    assert (suppression["kind"], suppression["justification"]) == ("inSource", "the email team owns this cap")
+    assert suppression["location"]["physicalLocation"]["region"]["startLine"] == 5
+    assert "suppressions" not in results[2]

@@ -174,9 +174,7 @@ def test_invalid_utf8_is_reported() -> None:
                 ("scopeId", "scopeId is required unless scope is global")]),
     ],
 )  # fmt: skip
-def test_garbage_gets_clear_diagnostics(
-    source: str, expected: list[tuple[str | None, str]]
-) -> None:
+def test_garbage_gets_clear_diagnostics(source: str, expected: list[tuple[str | None, str]]) -> None:
     assert where(diagnostics(source)) == expected
 
 

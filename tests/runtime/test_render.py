@@ -35,7 +35,7 @@ NOW = "2026-03-20T14:00:00Z"
 
 #: name: (policy files, request file), relative to the repository root.
 CASES: dict[str, tuple[tuple[str, ...], str]] = {
-    "seed": (("examples/seed.cpol",), "examples/request.json"),
+    "seed": (("tests/fixtures/seed/seed.cpol",), "examples/request.json"),
     "all_rule_types": (("examples/all_rule_types.cpol",), "examples/request.json"),
     "showcase": (
         ("tests/runtime/golden_explain/showcase.cpol",),
@@ -340,7 +340,7 @@ def parse_html(text: str) -> Report:
 
 def test_html_has_a_summary_row_per_candidate_and_every_trace() -> None:
     request, decisions = run_case("seed")
-    report = parse_html(render_html(decisions, request, sources=["examples/seed.cpol"]))
+    report = parse_html(render_html(decisions, request, sources=["tests/fixtures/seed/seed.cpol"]))
     [summary] = report.rows("summary")
     assert [row[1] for row in summary] == [c.offerId for c in request.candidates]
     assert [row[3] for row in summary] == ["blocked"] * 6
@@ -350,7 +350,7 @@ def test_html_has_a_summary_row_per_candidate_and_every_trace() -> None:
     traces = report.rows("trace")
     assert [len(rows) for rows in traces] == [len(d.trace or []) for d in decisions]
     assert traces[0][0][:4] == ["pass", "100", "Adverse Outcomes", "outcome_based"]
-    assert "examples/seed.cpol" in "".join(report.text)
+    assert "tests/fixtures/seed/seed.cpol" in "".join(report.text)
 
 
 def test_html_is_standalone() -> None:

@@ -234,7 +234,7 @@ def test_every_module_can_be_used_in_one_file() -> None:
 
 def test_the_library_can_be_used_next_to_the_seed_policies() -> None:
     """No stdlib name clashes with a seed policy, so a tenant can add the library as is."""
-    seed = (ROOT / "examples" / "seed.cpol").read_text(encoding="utf-8")
+    seed = (ROOT / "tests" / "fixtures" / "seed" / "seed.cpol").read_text(encoding="utf-8")
     uses = "".join(f'use "{module}"\n' for module in MODULES)
     assert len(compile_json(uses + "\n" + seed)) == len(MODULES) + len(compile_json(seed))
 

@@ -116,9 +116,7 @@ class AstBuilder(Transformer[Token, Any]):
     def _clause(self, kind: str, children: Sequence[Child]) -> Clause:
         return Clause(kind, tuple(self._values(children)), self.cover(children))
 
-    def _rule_stmt(
-        self, rule_type: str, children: Sequence[Child], clauses: Sequence[Clause]
-    ) -> RuleStmt:
+    def _rule_stmt(self, rule_type: str, children: Sequence[Child], clauses: Sequence[Clause]) -> RuleStmt:
         return RuleStmt(rule_type, tuple(clauses), self.cover(children))
 
     # -- file and policy ---------------------------------------------------------------
@@ -152,9 +150,7 @@ class AstBuilder(Transformer[Token, Any]):
     def policy(self, children: list[Child]) -> PolicyNode:
         keyword, name = children[0], children[1]
         statements = tuple(c for c in children[2:] if not isinstance(c, Token))
-        return PolicyNode(
-            self.literal(name), statements, self.cover([keyword, name]), self.cover(children)
-        )
+        return PolicyNode(self.literal(name), statements, self.cover([keyword, name]), self.cover(children))
 
     def description(self, c: list[Child]) -> FieldStmt:
         return FieldStmt("description", self.literal(c[1]), self.cover(c))
@@ -166,9 +162,7 @@ class AstBuilder(Transformer[Token, Any]):
         return FieldStmt("priority", self.literal(c[1]), self.cover(c))
 
     def bypass(self, c: list[Child]) -> FieldStmt:
-        return FieldStmt(
-            "bypassable", Literal(str(c[0]) == "can", self.token_span(c[0])), self.cover(c)
-        )
+        return FieldStmt("bypassable", Literal(str(c[0]) == "can", self.token_span(c[0])), self.cover(c))
 
     # -- scopes ------------------------------------------------------------------------
     def applies(self, c: list[Child]) -> ScopeStmt:
@@ -204,9 +198,7 @@ class AstBuilder(Transformer[Token, Any]):
 
     # -- shared pieces -----------------------------------------------------------------
     def bare_strings(self, c: list[Child]) -> StringList:
-        return StringList(
-            tuple(self.literal(t) for t in c if t.type == "STRING"), False, self.cover(c)
-        )
+        return StringList(tuple(self.literal(t) for t in c if t.type == "STRING"), False, self.cover(c))
 
     def bracket_strings(self, c: list[Child]) -> StringList:
         items = tuple(self.literal(t) for t in c if isinstance(t, Token) and t.type == "STRING")

@@ -14,28 +14,12 @@ from pathlib import Path
 from cpol.compiler.ast import Module, PolicyNode, UseNode
 from cpol.compiler.builder import AstBuilder, LeanAstBuilder
 from cpol.compiler.imports import instantiate, locate, module_hint
-from cpol.compiler.lower import Lowered, lower_policy
-from cpol.diagnostics import Diagnostic, Diagnostics, Severity, Span, json_path
+from cpol.compiler.lower import Lowered, Written, lower_policy
+from cpol.compiler.source import Source
+from cpol.diagnostics import Diagnostic, Diagnostics, Span, json_path
 from cpol.grammar.parser import parse
 from cpol.plan import Policy, PolicyInvalid, parse_policy
 from cpol.plan.validation import name_key
-
-
-@dataclass
-class Source:
-    """A `.cpol` text with its name, and the means to quote its lines in diagnostics."""
-
-    text: str
-    filename: str = "<input>"
-
-    def __post_init__(self) -> None:
-        self.lines = self.text.split("\n")
-
-    def diagnostic(
-        self, message: str, span: Span, hint: str | None = None, severity: Severity = "error"
-    ) -> Diagnostic:
-        line = self.lines[span.line - 1] if 0 < span.line <= len(self.lines) else ""
-        return Diagnostic(message, self.filename, span, hint=hint, source_line=line, severity=severity)
 
 
 @dataclass
@@ -76,8 +60,9 @@ def lower_source(text: str, filename: str = "<input>", *, positions: bool = True
         policy, problems = lower_policy(node, partial=partial)
         diagnostics.extend(source.diagnostic(p.message, p.span, p.hint) for p in problems)
         if not partial:
+            policy.written = Written(source, node)
             lowered.append(policy)
-    diagnostics.sort(key=lambda d: (d.span.start if d.span else 0))
+    diagnostics.sort(key=lambda d: d.span.start if d.span else 0)
     uses = tuple(u for u in module.uses if not _contains_error(u, outcome.error_offsets))
     return LoweredFile(source, lowered, diagnostics, uses)
 

@@ -95,7 +95,8 @@ def _check_hidden_scope(use: UseNode, imported: list[Lowered], report: Report) -
 
 def _copy_at(use: UseNode, lowered: Lowered) -> Lowered:
     node = PolicyNode(Literal(lowered.raw.get("name"), use.span), (), use.span, use.span)
-    return Lowered(node, copy.deepcopy(lowered.raw), {(): use.span}, str(use.module.value))
+    raw = copy.deepcopy(lowered.raw)
+    return Lowered(node, raw, {(): use.span}, str(use.module.value), lowered.written)
 
 
 def _accepts(lowered: Lowered, key: str) -> bool:

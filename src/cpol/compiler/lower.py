@@ -27,6 +27,7 @@ from cpol.compiler.ast import (
     ScopeStmt,
     StringList,
 )
+from cpol.compiler.source import Source
 from cpol.diagnostics import Span, did_you_mean
 
 Loc = tuple[str | int, ...]
@@ -48,6 +49,18 @@ class Problem:
     hint: str | None = None
 
 
+@dataclass(frozen=True)
+class Written:
+    """The text a policy was written in, and its block there.
+
+    For an imported policy that is the module's file, not the `use` line its spans point at:
+    the comments written above the policy in its module (lint directives) travel with it.
+    """
+
+    source: Source
+    node: PolicyNode
+
+
 @dataclass
 class Lowered:
     """One policy as a plan dictionary, with the source span of every JSON path in it."""
@@ -56,6 +69,7 @@ class Lowered:
     raw: Raw
     spans: dict[Loc, Span] = field(default_factory=dict)
     imported_from: str | None = None  # the module of a `use`, whose line the spans point at
+    written: Written | None = None  # set for every policy of a file that was lowered
 
     def span_for(self, loc: Loc) -> Span:
         """The most precise span known for a JSON path (falls back to its parents)."""
@@ -108,8 +122,11 @@ def _weekday(word: Literal, sink: _Sink) -> int | None:
     name = str(word.value)
     if name.lower() in WEEKDAYS:
         return WEEKDAYS.index(name.lower())
-    sink.error(f"unknown day `{name}`", word.span, did_you_mean(name[:3], WEEKDAYS)
-               or "days are sun, mon, tue, wed, thu, fri, sat")
+    sink.error(
+        f"unknown day `{name}`",
+        word.span,
+        did_you_mean(name[:3], WEEKDAYS) or "days are sun, mon, tue, wed, thu, fri, sat",
+    )
     return None
 
 

@@ -35,8 +35,6 @@ class Notes(Protocol):
     def after(self, where: str) -> str: ...
 
 
-
-
 def quote(value: object) -> str:
     """A double-quoted string literal the lexer accepts (JSON escapes, Unicode kept).
 

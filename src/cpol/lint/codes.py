@@ -1,7 +1,8 @@
 """The finding codes of `cpol lint`: one stable code per condition, grouped by kind.
 
 A code never changes meaning once shipped; a new condition gets a new code. The hundreds
-digit is the kind (1 dead_rule, 2 contradiction, 3 overlap, 4 priority_tie, 5 gap), and
+digit is the kind (1 dead_rule, 2 contradiction, 3 overlap, 4 priority_tie, 5 gap, 9 the
+`# lint:` directives written in `.cpol` comments), and
 `docs/lint.md` has a section per code (its anchor is the lower-case code).
 """
 
@@ -12,8 +13,8 @@ from typing import Literal
 
 from cpol.diagnostics import Severity
 
-Kind = Literal["dead_rule", "contradiction", "overlap", "priority_tie", "gap"]
-KINDS: tuple[Kind, ...] = ("dead_rule", "contradiction", "overlap", "priority_tie", "gap")
+Kind = Literal["dead_rule", "contradiction", "overlap", "priority_tie", "gap", "directive"]
+KINDS: tuple[Kind, ...] = ("dead_rule", "contradiction", "overlap", "priority_tie", "gap", "directive")
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,22 @@ UNKNOWN_OUTCOME = Code(
     "An outcome name used by no other policy and not known, close to a known one (or absent "
     "from the catalogue's outcomes).",
 )
+INVALID_DIRECTIVE = Code(
+    "CPL901",
+    "directive",
+    "warning",
+    "InvalidLintDirective",
+    "A `# lint:` comment that cannot be read: an unknown code, no code, or a verb other than "
+    "`ignore` (the only directive).",
+)
+UNUSED_DIRECTIVE = Code(
+    "CPL902",
+    "directive",
+    "info",
+    "UnusedLintDirective",
+    "A `# lint: ignore` directive (or one of its codes) that suppresses no finding, or that is "
+    "not directly above a policy.",
+)
 
 CODES: tuple[Code, ...] = (
     DOMINATED, UNREACHABLE_CAP, INACTIVE, UNKNOWN_SCOPE, SCOPE_MISSES_RULE, ZERO_DURATION,
@@ -169,4 +186,5 @@ CODES: tuple[Code, ...] = (
     REDUNDANT, DUPLICATE,
     TIED_BLOCKERS, TIED_OVERRIDE,
     GLOBAL_OVERRIDE, NO_TIMEZONE, SINGLE_OFFER_GROUP, UNKNOWN_OUTCOME,
+    INVALID_DIRECTIVE, UNUSED_DIRECTIVE,
 )  # fmt: skip

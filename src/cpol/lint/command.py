@@ -1,14 +1,22 @@
-"""`cpol lint FILE... [--format text|json|sarif] [--catalog FILE] [--ignore CODE] [-o OUT]`."""
+"""`cpol lint FILE|DIR... [--format F] [--catalog FILE] [--ignore CODE] [--show-suppressed] [-o OUT]`."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from cpol.diagnostics import Diagnostic, Diagnostics
 from cpol.lint import CODES, KINDS, Catalog, load_catalog
 from cpol.lint import lint as lint_policy_set
-from cpol.lint.output import FORMATS, render_json, render_sarif, render_text
+from cpol.lint.files import compiled_form_of, is_policy_json, policy_files
+from cpol.lint.output import FORMATS, active, render_json, render_sarif, render_text
 from cpol.policyset import Located, load_policy_set
+
+if TYPE_CHECKING:  # cpol.cli imports this module: its helpers are imported where used
+    from cpol.cli import Source, Unreadable
 
 KNOWN = {code.code for code in CODES} | set(KINDS)
 
@@ -25,8 +33,55 @@ def _ignored(values: tuple[str, ...]) -> set[str]:
     return normalised
 
 
+def _read_folder(arg: str) -> tuple[list[Source], list[Unreadable]]:
+    """The policy files under a directory; the `.json` files it skips are named on stderr."""
+    from cpol import cli
+
+    try:
+        paths = policy_files(Path(arg))
+    except OSError as error:
+        return [], [cli.Unreadable(arg, error.strerror or str(error))]
+    listed = set(paths)
+    sources: list[Source] = []
+    failures: list[Unreadable] = []
+    for path in paths:
+        compiled_from = compiled_form_of(path, listed)
+        if compiled_from is not None:
+            click.echo(f"skipped {path}: taken as the compiled form of {compiled_from}", err=True)
+            continue
+        try:
+            source = cli.read_source(str(path))
+        except cli.Unreadable as failure:
+            failures.append(failure)
+            continue
+        if source.is_json and not is_policy_json(source.text):
+            click.echo(f"skipped {path}: not a policy file", err=True)
+        else:
+            sources.append(source)
+    if not sources and not failures:
+        failures.append(cli.Unreadable(arg, "no policy file in it (.cpol or .json)"))
+    return sources, failures
+
+
+def read_arguments(args: Sequence[str]) -> tuple[list[Source], list[Unreadable]]:
+    """Every FILE argument read, a directory standing for the policy files under it."""
+    from cpol import cli
+
+    cli.reject_repeated_stdin(args)
+    sources: list[Source] = []
+    failures: list[Unreadable] = []
+    for arg in args:
+        if arg != cli.STDIN and Path(arg).is_dir():
+            found, failed = _read_folder(arg)
+        else:
+            found, failed = cli.read_sources([arg])
+        sources += found
+        failures += failed
+    return sources, failures
+
+
 @click.command("lint")
-@click.argument("files", nargs=-1, required=True, metavar="FILE...")
+@click.argument("files", nargs=-1, required=True, metavar="FILE|DIR...")
 @click.option(
     "--format",
     "output_format",
@@ -46,22 +101,33 @@ def _ignored(values: tuple[str, ...]) -> set[str]:
     metavar="CODE",
     help="Leave out a finding code or kind (repeatable, or comma-separated): --ignore CPL103,overlap.",
 )
+@click.option(
+    "--show-suppressed",
+    is_flag=True,
+    help="Also print the findings that `# lint: ignore` directives suppress (text format).",
+)
 @click.option("-o", "--output", default="-", metavar="FILE", help="Write the report to FILE (`-` is stdout).")
 def lint(
-    files: tuple[str, ...], output_format: str, catalog: str | None, ignore: tuple[str, ...], output: str
+    files: tuple[str, ...],
+    output_format: str,
+    catalog: str | None,
+    ignore: tuple[str, ...],
+    show_suppressed: bool,
+    output: str,
 ) -> None:
     """Find policies that fight each other, never fire, or leave gaps.
 
-    FILEs (.cpol or .json) are read together as one policy set. Every finding has a
-    code, a severity, the place of every policy involved and a fix; they are documented
-    in docs/lint.md. Exit 1 when a finding is an error (or the input has problems).
+    FILEs (.cpol or .json) are read together as one policy set; a DIR stands for every
+    .cpol and .json policy file under it. Every finding has a code, a severity, the place
+    of every policy involved and a fix; they are documented in docs/lint.md. Exit 1 when
+    a finding is an error (or the input has problems); suppressed findings do not count.
     """
     from cpol import cli  # the shared file handling; imported here as cli imports this module
 
     ignored = _ignored(ignore)
     if catalog is not None and catalog == cli.STDIN and cli.STDIN in files:
         raise click.UsageError("`-` (standard input) can be given only once: for FILE or for --catalog")
-    sources, failures = cli.read_sources(files)
+    sources, failures = read_arguments(files)
     catalog_source = None
     if catalog is not None:
         try:
@@ -97,7 +163,7 @@ def lint(
     elif output_format == "sarif":
         report = render_sarif(findings, texts)
     else:
-        report = render_text(findings, len(located), len(sources))
+        report = render_text(findings, len(located), len(sources), show_suppressed=show_suppressed)
     cli.write_output(output, report)
-    if any(finding.severity == "error" for finding in findings):
+    if any(finding.severity == "error" for finding in active(findings)):
         raise SystemExit(cli.EXIT_PROBLEM)

@@ -16,44 +16,73 @@ from urllib.parse import quote
 import cpol
 from cpol.diagnostics import json_path
 from cpol.lint.codes import CODES, Code
-from cpol.lint.finding import Finding, Place
+from cpol.lint.finding import Finding, Place, Suppression
 from cpol.lint.jsonpos import JsonPositions
 
 FORMATS = ("text", "json", "sarif")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_LEVELS = {"error": "error", "warning": "warning", "info": "note"}
+RULE_INDEX = {code.code: position for position, code in enumerate(CODES)}
 
 
 def _plural(count: int, word: str, words: str | None = None) -> str:
     return f"{count} {word if count == 1 else (words or word + 's')}"
 
 
+def active(findings: Sequence[Finding]) -> list[Finding]:
+    """The findings no lint directive suppressed: the ones that count."""
+    return [finding for finding in findings if finding.suppressed is None]
+
+
 def counts(findings: Sequence[Finding]) -> dict[str, int]:
-    return {level: sum(f.severity == level for f in findings) for level in ("error", "warning", "info")}
+    """Findings per severity, suppressed ones left out."""
+    kept = active(findings)
+    return {level: sum(f.severity == level for f in kept) for level in ("error", "warning", "info")}
 
 
 def summary_line(findings: Sequence[Finding], policies: int, files: int) -> str:
     """`1 error, 2 warnings and 1 info in 3 files (40 policies)`, or `no findings in …`."""
     where = f"{_plural(files, 'file')} ({_plural(policies, 'policy', 'policies')})"
-    if not findings:
-        return f"no findings in {where}"
     parts = [_plural(n, level) for level, n in counts(findings).items() if n]
+    if not parts:
+        return f"no findings in {where}"
     listed = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
     return f"{listed} in {where}"
 
 
-def render_text(findings: Sequence[Finding], policies: int, files: int) -> str:
-    """Compiler style: location, severity[code] kind: message, the source line, notes, fix."""
-    blocks = []
-    for finding in findings:
-        diagnostic = finding.primary.diagnostic(finding.message, finding.severity)
-        label = f"{finding.severity}[{finding.code.code}] {finding.kind}"
-        head = f"{diagnostic.location}: {label}: {finding.message}"
-        lines = [head, *diagnostic.render().splitlines()[1:]]
-        lines += [f"  note: {place.location}: {place.note or place.policy_name}" for place in finding.related]
-        lines.append(f"  fix: {finding.fix}")
-        blocks.append("\n".join(lines) + "\n")
-    blocks.append(summary_line(findings, policies, files) + "\n")
+def suppressed_line(findings: Sequence[Finding], shown: bool) -> str | None:
+    """`2 findings suppressed by lint directives; --show-suppressed lists them`, if any are."""
+    count = len(findings) - len(active(findings))
+    if not count:
+        return None
+    said = f"{_plural(count, 'finding')} suppressed by lint directives"
+    return said if shown else f"{said}; --show-suppressed lists them"
+
+
+def _text_block(finding: Finding) -> str:
+    diagnostic = finding.primary.diagnostic(finding.message, finding.severity)
+    label = f"{finding.severity}[{finding.code.code}] {finding.kind}"
+    if finding.suppressed is not None:
+        label = f"suppressed {label}"
+    lines = [f"{diagnostic.location}: {label}: {finding.message}", *diagnostic.render().splitlines()[1:]]
+    lines += [f"  note: {place.location}: {place.note or place.policy_name}" for place in finding.related]
+    lines.append(f"  fix: {finding.fix}")
+    if finding.suppressed is not None:
+        why = finding.suppressed.justification or "(no justification given)"
+        lines.append(f"  suppressed: {finding.suppressed.directive.location}: {why}")
+    return "\n".join(lines) + "\n"
+
+
+def render_text(
+    findings: Sequence[Finding], policies: int, files: int, *, show_suppressed: bool = False
+) -> str:
+    """Compiler style: location, severity[code] kind: message, the source line, notes, fix.
+
+    Suppressed findings are counted on the last line, and shown (marked) on request.
+    """
+    blocks = [_text_block(finding) for finding in (findings if show_suppressed else active(findings))]
+    tail = [summary_line(findings, policies, files), suppressed_line(findings, show_suppressed)]
+    blocks.append("".join(f"{line}\n" for line in tail if line))
     return "\n".join(blocks)
 
 
@@ -86,7 +115,7 @@ class Locator:
 
 
 def finding_json(finding: Finding, locator: Locator) -> dict[str, Any]:
-    return {
+    data = {
         "code": finding.code.code,
         "kind": finding.kind,
         "severity": finding.severity,
@@ -98,14 +127,24 @@ def finding_json(finding: Finding, locator: Locator) -> dict[str, Any]:
             {"policy": place.policy_name, "message": place.note, "location": locator.location(place)}
             for place in finding.related
         ],
+        "suppressed": finding.suppressed is not None,
     }
+    if finding.suppressed is not None:
+        data["justification"] = finding.suppressed.justification
+        data["directive"] = locator.location(finding.suppressed.directive)
+    return data
 
 
 def render_json(findings: Sequence[Finding], policies: int, files: int, texts: Mapping[str, str]) -> str:
     locator = Locator(texts)
     data = {
         "findings": [finding_json(finding, locator) for finding in findings],
-        "summary": {"files": files, "policies": policies, **counts(findings)},
+        "summary": {
+            "files": files,
+            "policies": policies,
+            **counts(findings),
+            "suppressed": len(findings) - len(active(findings)),
+        },
     }
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
@@ -149,33 +188,44 @@ def _fingerprint(finding: Finding) -> str:
     return "|".join([finding.code.code, *places])
 
 
+def _sarif_suppression(suppression: Suppression, locator: Locator) -> dict[str, Any]:
+    """An in-source suppression (SARIF §3.35): the directive's place and its justification."""
+    out: dict[str, Any] = {"kind": "inSource", "location": _sarif_location(suppression.directive, locator)}
+    if suppression.justification:
+        out["justification"] = suppression.justification
+    return out
+
+
+def _sarif_result(finding: Finding, locator: Locator) -> dict[str, Any]:
+    related = []
+    for number, place in enumerate(finding.related, start=1):
+        location = _sarif_location(place, locator)
+        location["id"] = number
+        location["message"] = {"text": place.note or place.policy_name}
+        related.append(location)
+    result = {
+        "ruleId": finding.code.code,
+        "ruleIndex": RULE_INDEX[finding.code.code],
+        "level": SARIF_LEVELS[finding.severity],
+        "message": {"text": f"{finding.message}. Fix: {finding.fix}."},
+        "locations": [_sarif_location(finding.primary, locator)],
+        "relatedLocations": related,
+        "partialFingerprints": {"cpolFinding/v1": _fingerprint(finding)},
+        "properties": {
+            "kind": finding.kind,
+            "fix": finding.fix,
+            "policy": finding.primary.policy_name,
+        },
+    }
+    if finding.suppressed is not None:
+        result["suppressions"] = [_sarif_suppression(finding.suppressed, locator)]
+    return result
+
+
 def render_sarif(findings: Sequence[Finding], texts: Mapping[str, str]) -> str:
+    """A SARIF 2.1.0 log; suppressed findings carry `suppressions` (code hosts hide them)."""
     locator = Locator(texts)
-    rule_index = {code.code: position for position, code in enumerate(CODES)}
-    results = []
-    for finding in findings:
-        related = []
-        for number, place in enumerate(finding.related, start=1):
-            location = _sarif_location(place, locator)
-            location["id"] = number
-            location["message"] = {"text": place.note or place.policy_name}
-            related.append(location)
-        results.append(
-            {
-                "ruleId": finding.code.code,
-                "ruleIndex": rule_index[finding.code.code],
-                "level": SARIF_LEVELS[finding.severity],
-                "message": {"text": f"{finding.message}. Fix: {finding.fix}."},
-                "locations": [_sarif_location(finding.primary, locator)],
-                "relatedLocations": related,
-                "partialFingerprints": {"cpolFinding/v1": _fingerprint(finding)},
-                "properties": {
-                    "kind": finding.kind,
-                    "fix": finding.fix,
-                    "policy": finding.primary.policy_name,
-                },
-            }
-        )
+    results = [_sarif_result(finding, locator) for finding in findings]
     log = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",

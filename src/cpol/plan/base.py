@@ -19,9 +19,7 @@ from cpol.plan.fields import CPOL_ERROR, problem
 Loc = tuple[str | int, ...]
 
 
-def line_error(
-    loc: Loc, message: str, hint: str | None = None, value: object = None
-) -> InitErrorDetails:
+def line_error(loc: Loc, message: str, hint: str | None = None, value: object = None) -> InitErrorDetails:
     """One entry of a ValidationError, in cpol's wording."""
     return {"type": problem(message, hint), "loc": loc, "input": value}
 
@@ -46,18 +44,13 @@ def friendly(error: ErrorDetails) -> tuple[str, str | None]:
 
 def relabel(exc: ValidationError) -> list[InitErrorDetails]:
     """The errors of `exc`, each converted to cpol's wording (idempotent)."""
-    return [
-        line_error(tuple(err["loc"]), *friendly(err), value=err.get("input"))
-        for err in exc.errors()
-    ]
+    return [line_error(tuple(err["loc"]), *friendly(err), value=err.get("input")) for err in exc.errors()]
 
 
 class CheckedModel(BaseModel):
     """A plan model: extra keys forbidden, immutable, errors collected and reworded."""
 
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, field_title_generator=lambda name, _info: name
-    )
+    model_config = ConfigDict(extra="forbid", frozen=True, field_title_generator=lambda name, _info: name)
 
     @classmethod
     def unknown_key(cls, key: str) -> tuple[str, str | None]:

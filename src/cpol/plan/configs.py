@@ -142,9 +142,7 @@ class FrequencyCapConfig(FrequencyWindow):
     maxPerMonth: Number | None = None
     maxTotal: Number | None = None
     withinCampaignId: Annotated[str, non_empty_text("withinCampaignId")] | None = None
-    excludeCampaignIds: Annotated[list[str], non_empty_text_list("excludeCampaignIds")] | None = (
-        None
-    )
+    excludeCampaignIds: Annotated[list[str], non_empty_text_list("excludeCampaignIds")] | None = None
 
 
 class CooldownConfig(RuleConfig):

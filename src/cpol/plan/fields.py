@@ -29,9 +29,7 @@ TotalPeriodType = Literal["daily", "weekly", "monthly", "alltime"]
 BudgetField = Literal["impressions", "spend", "daily_spend"]
 Operator = Literal["gt", "gte", "lt", "lte", "eq"]
 
-OUTCOME_MESSAGE = (
-    "outcome_based requires afterOutcome as a non-empty string or non-empty string array"
-)
+OUTCOME_MESSAGE = "outcome_based requires afterOutcome as a non-empty string or non-empty string array"
 
 
 def problem(message: str, hint: str | None = None) -> PydanticCustomError:

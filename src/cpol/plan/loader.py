@@ -19,6 +19,12 @@ from cpol.plan.validation import PolicyInvalid, Problem, duplicate_names, parse_
 SHAPES = 'a JSON array of policies, an API list response {"data": [...]} or one policy object'
 
 
+def is_policy_document(data: object) -> bool:
+    """Whether decoded JSON has a policy file's shape: an array, `{"data": ...}`, or an object
+    with a `ruleType`. (An evaluation request, a catalogue or any other object has none.)"""
+    return isinstance(data, list) or (isinstance(data, dict) and ("data" in data or "ruleType" in data))
+
+
 def _entries(data: object, file: str) -> list[tuple[Loc, object]]:
     """Each raw policy with the path of its object in the file."""
     if isinstance(data, list):

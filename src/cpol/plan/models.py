@@ -212,8 +212,7 @@ Policy = Annotated[
 POLICY_ADAPTER: TypeAdapter[Policy] = TypeAdapter(Policy)
 
 POLICY_MODELS: dict[str, type[PolicyBase]] = {
-    get_args(model.model_fields["ruleType"].annotation)[0]: model
-    for model in get_args(get_args(Policy)[0])
+    get_args(model.model_fields["ruleType"].annotation)[0]: model for model in get_args(get_args(Policy)[0])
 }
 """Policy model per ruleType, in SPEC table order."""
 

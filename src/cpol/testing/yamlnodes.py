@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 from yaml.constructor import SafeConstructor
 
-from cpol.compiler.compile import Source
+from cpol.compiler.source import Source
 from cpol.diagnostics import Diagnostic, Diagnostics, Span
 
 Scalar = str | int | float | bool | None
