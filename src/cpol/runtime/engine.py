@@ -48,21 +48,51 @@ def evaluation_order(policies: Sequence[Policy]) -> list[Policy]:
     return [policy for _, policy in indexed]
 
 
-#: Candidate fields each rule reads besides those of its scopes.
-RULE_FIELDS: dict[str, tuple[str, ...]] = {
-    "cross_channel_cap": ("offerId",),
-    "offer_category_cap": ("offerCategory",),
-    "category_suppression": ("categoryId", "subCategoryId"),
-    "mutual_exclusion": ("offerId",),
-}
+KeyOf = Callable[[Candidate], object]
 
 
-def _key_fields(policy: Policy, scopes: Sequence[ScopeRef]) -> list[str]:
-    """What a verdict depends on, so candidates that agree on it share one evaluation."""
-    fields = {SCOPE_FIELDS[s.scope] for s in scopes} | set(RULE_FIELDS.get(policy.ruleType, ()))
+def _rule_key(policy: Policy) -> tuple[set[str], KeyOf | None]:
+    """The candidate fields a rule reads besides its scopes, and what of them its verdict
+    depends on: a rule that only asks whether the candidate belongs to its target keys on
+    that answer, so every candidate outside the target shares one evaluation."""
+    config: Any = policy.config
+    rule = policy.ruleType
+    if rule == "cross_channel_cap":
+        return {"offerId"}, operator.attrgetter("offerId")
+    if rule == "offer_category_cap":
+        target = config.targetCategory
+        return {"offerCategory"}, lambda c: c.offerCategory == target
+    if rule == "mutual_exclusion":
+        group = frozenset(config.excludeOfferIds)
+        return {"offerId"}, lambda c: c.offerId if c.offerId in group else None
+    if rule == "category_suppression":
+        category, sub = config.categoryId, config.subCategoryId
+        if category is None and sub is None:  # the candidate's own category
+            return {"categoryId"}, operator.attrgetter("categoryId")
+        return (
+            {"categoryId", "subCategoryId"},
+            lambda c: (
+                (category is None or c.categoryId == category) and (sub is None or c.subCategoryId == sub)
+            ),
+        )
+    return set(), None
+
+
+def _scope_fields(policy: Policy, scopes: Sequence[ScopeRef]) -> list[str]:
+    fields = {SCOPE_FIELDS[s.scope] for s in scopes}
     if policy.ruleType == "budget_exhausted":  # creative scope reads budgets[creativeId]
         fields.update("creativeId" if s.scope == "creative" else "offerId" for s in scopes)
     return sorted(name for name in fields if name is not None)
+
+
+def _key_of(scope_fields: list[str], rule_key: KeyOf | None) -> KeyOf | None:
+    """What a verdict depends on, so candidates that agree on it share one evaluation."""
+    if not scope_fields:
+        return rule_key
+    by_scope = operator.attrgetter(*scope_fields)
+    if rule_key is None:
+        return by_scope
+    return lambda c: (by_scope(c), rule_key(c))
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +115,7 @@ class CompiledPolicy:
     mandatory_skips: bool
     priority: int
     constant_key: tuple[int, object] | None
-    key_of: Callable[[Candidate], object] | None
+    key_of: KeyOf | None
     key_fields: tuple[str, ...]
     volatile: frozenset[str]
     fixed: dict[tuple[str, str], Entry] = field(default_factory=dict, compare=False)
@@ -93,7 +123,9 @@ class CompiledPolicy:
     @classmethod
     def of(cls, index: int, policy: Policy) -> CompiledPolicy:
         scopes = tuple(policy.effective_scopes)
-        fields = _key_fields(policy, scopes)
+        fields = _scope_fields(policy, scopes)
+        read, rule_key = _rule_key(policy)
+        key_of = _key_of(fields, rule_key)
         bypassable = policy.ruleType != "do_not_contact" and policy.config.bypassable is not False
         return cls(
             index=index,
@@ -105,9 +137,9 @@ class CompiledPolicy:
             bypassable=bypassable,
             mandatory_skips=bypassable and policy.ruleType not in MANDATORY_RULES,
             priority=policy.priority if policy.priority is not None else DEFAULT_PRIORITY,
-            constant_key=(index, ()) if not fields else None,
-            key_of=operator.attrgetter(*fields) if fields else None,
-            key_fields=tuple(fields),
+            constant_key=(index, ()) if key_of is None else None,
+            key_of=key_of,
+            key_fields=tuple(sorted(read.union(fields))),
             volatile=frozenset(policy.config.excludeOfferIds or ())
             if policy.ruleType == "mutual_exclusion"
             else frozenset(),

@@ -59,11 +59,13 @@ def _scoped(
     return ctx.history.series(outcome, field, getattr(cand, field), filters)
 
 
-def _first_block(results: list[Verdict], fallback: Verdict) -> Verdict:
+def _first_block(results: list[Verdict], fallback: str) -> Verdict:
     """One verdict for several caps or scopes: the first block's words, the latest lift."""
+    if len(results) == 1:
+        return results[0]
     blocks = [verdict for verdict in results if verdict.blocked]
     if not blocks:
-        return results[0] if results else fallback
+        return results[0] if results else Verdict(False, fallback)
     first = blocks[0]
     first.eligible_at = latest(verdict.eligible_at for verdict in blocks)
     return first
@@ -116,7 +118,7 @@ def frequency_cap(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[S
             results.append(
                 Verdict.said(counted.blocked, counted.eligible_at, _cap_words, counted.count, scope, cap)
             )
-    return _first_block(results, Verdict(False, "no cap applies"))
+    return _first_block(results, "no cap applies")
 
 
 def _cap_words(
@@ -143,7 +145,7 @@ def cooldown(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeR
         since = ctx.now - last.at
         blocked = since < hours * HOUR
         results.append(Verdict.said(blocked, last.at + hours * HOUR, _cooldown_words, hours, scope, since))
-    return _first_block(results, Verdict(False, "no impression yet"))
+    return _first_block(results, "no impression yet")
 
 
 def _cooldown_words(hours: float, scope: ScopeRef, since: float | None) -> tuple[str, dict[str, Any]]:
@@ -187,7 +189,7 @@ def outcome_based(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[S
             f"suppressed for {days:g} days after it"
         )
         results.append(Verdict(since < days * DAY, reason, details, last.at + days * DAY))
-    return _first_block(results, Verdict(False, "no such outcome"))
+    return _first_block(results, "no such outcome")
 
 
 def _category_series(ctx: Context, cand: Candidate, config: Any) -> tuple[Events, str] | None:
@@ -307,7 +309,7 @@ def budget_exhausted(policy: Any, ctx: Context, cand: Candidate, scopes: Sequenc
         actual = entry.get(config.budgetField)  # a missing figure does not block
         blocked = actual is not None and actual >= config.threshold
         results.append(Verdict.said(blocked, None, _budget_words, config, key, actual))
-    return _first_block(results, Verdict(False, "no budget figure"))
+    return _first_block(results, "no budget figure")
 
 
 def _budget_words(config: Any, key: str | None, actual: float | None) -> tuple[str, dict[str, Any]]:
@@ -392,7 +394,7 @@ def _exclusion_words(
 ) -> tuple[str, dict[str, Any]]:
     details: dict[str, Any] = {"offerGroup": list(group), "conflictingOfferId": conflict}
     if source is None:
-        return f"offer {offer} is not in the group", details
+        return "the offer is not in the group", details
     if conflict is None:
         return "no other offer of the group was served or allowed", details
     return f"offer {conflict} of the same exclusive group {source}", details
