@@ -109,6 +109,7 @@ class CompiledPolicy:
     policy: Policy
     evaluate: Evaluator
     scopes: tuple[ScopeRef, ...]
+    global_scope: bool
     active: bool
     overrides: bool
     bypassable: bool
@@ -132,6 +133,7 @@ class CompiledPolicy:
             policy=policy,
             evaluate=evaluator_for(policy),
             scopes=scopes,
+            global_scope=all(SCOPE_FIELDS[s.scope] is None for s in scopes),
             active=(policy.status or "active") == "active" and policy.deletedAt is None,
             overrides=policy.ruleType == "allow_override",
             bypassable=bypassable,
@@ -146,12 +148,13 @@ class CompiledPolicy:
         )
 
     def matched_scopes(self, candidate: Candidate) -> list[ScopeRef]:
-        out = []
-        for scope in self.scopes:
-            field_name = SCOPE_FIELDS[scope.scope]
-            if field_name is None or getattr(candidate, field_name) == scope.scopeId:
-                out.append(scope)
-        return out
+        if self.global_scope:
+            return list(self.scopes)
+        return [
+            s
+            for s in self.scopes
+            if (f := SCOPE_FIELDS[s.scope]) is None or getattr(candidate, f) == s.scopeId
+        ]
 
     def slot(self, cache: dict[tuple[int, object], list[Any]], candidate: Candidate) -> list[Any]:
         """`[matched scopes, verdict or None, entries by result or None]`, shared by
@@ -186,9 +189,9 @@ class CompiledPolicy:
 
     def verdict(self, ctx: Context, candidate: Candidate, slot: list[Any]) -> Verdict:
         if self.volatile and candidate.offerId in self.volatile:
-            return self.evaluate(self.policy, ctx, candidate, slot[0])
+            return self.evaluate(ctx, candidate, slot[0])
         if slot[1] is None:
-            slot[1] = self.evaluate(self.policy, ctx, candidate, slot[0])
+            slot[1] = self.evaluate(ctx, candidate, slot[0])
         return slot[1]  # type: ignore[no-any-return]
 
     def entry(self, result: str, verdict: Verdict | None = None, reason: str = "") -> Entry:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -106,17 +107,13 @@ class Series:
     def where(self, filters: Sequence[Only]) -> Series:
         kept = self
         for rule in filters:
-            values = kept.column(rule.field)
-            allowed = rule.values
-            if rule.exclude:
-                kept = kept._at([p for p, v in enumerate(values) if v is None or v not in allowed])
-            else:
-                kept = kept._at([p for p, v in enumerate(values) if v in allowed])
+            inside = map(rule.values.__contains__, kept.column(rule.field))
+            kept = kept._select(list(map(operator.not_, inside)) if rule.exclude else list(inside))
         return kept
 
-    def _at(self, positions: list[int]) -> Series:
-        times, items = self.times, self.items
-        return Series([times[p] for p in positions], [items[p] for p in positions])
+    def _select(self, mask: list[bool]) -> Series:
+        """The events whose entry in `mask` is true (C-speed `compress`)."""
+        return Series(list(itertools.compress(self.times, mask)), list(itertools.compress(self.items, mask)))
 
 
 EMPTY = Series([], [])

@@ -1,12 +1,15 @@
 """One evaluator per rule type: SPEC §1's table and §2.1's precise semantics.
 
-An evaluator sees a policy whose scope already matched the candidate (`scopes` are the
-matched ones, in listed order) and returns a `Verdict` carrying the operand values in
-`details` and a sentence a marketer understands in `reason`.
+Each rule type is a factory: given a policy's config it works out once what every
+evaluation needs (caps, filters, outcome names) and returns the evaluator. An evaluator
+sees a candidate whose scope already matched (`scopes` are the matched ones, in listed
+order) and returns a `Verdict` carrying the operand values in `details` and a sentence a
+marketer understands in `reason`.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,7 +20,7 @@ from cpol.plan import Policy, ScopeRef
 from cpol.runtime.clock import DAY, HOUR, UTC_ZONE, format_instant, zone
 from cpol.runtime.history import SCOPE_FIELDS, Event, Events, History, Only, only
 from cpol.runtime.request import Candidate, Request
-from cpol.runtime.verdict import Verdict, WindowCount, count_window, latest, plural
+from cpol.runtime.verdict import Verdict, count_window, latest, plural
 
 PERIODS: dict[str, tuple[float | None, str, str]] = {
     # periodType: (window seconds, "in the last …", "per …")
@@ -42,7 +45,7 @@ class Context:
     cache: dict[tuple[int, object], list[Any]]
 
 
-Evaluator = Callable[[Any, Context, Candidate, Sequence[ScopeRef]], Verdict]
+Evaluator = Callable[[Context, Candidate, Sequence[ScopeRef]], Verdict]
 
 
 def _where(scope: ScopeRef) -> str:
@@ -107,18 +110,20 @@ def _frequency_caps(config: Any) -> list[tuple[str, float | None, float, str, st
     return caps
 
 
-def frequency_cap(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
-    config = policy.config
+def frequency_cap(config: Any) -> Evaluator:
     filters = _campaign_filters(config)
-    results: list[Verdict] = []
-    for scope in scopes:
-        series = _scoped(ctx, cand, scope, "impression", filters)
-        for cap in _frequency_caps(config):
-            counted = count_window(series, ctx.now, cap[1], cap[2])
-            results.append(
-                Verdict.said(counted.blocked, counted.eligible_at, _cap_words, counted.count, scope, cap)
-            )
-    return _first_block(results, "no cap applies")
+    caps = _frequency_caps(config)
+
+    def evaluate(ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
+        results: list[Verdict] = []
+        for scope in scopes:
+            series = _scoped(ctx, cand, scope, "impression", filters)
+            for cap in caps:
+                count, eligible = count_window(series, ctx.now, cap[1], cap[2])
+                results.append(Verdict.said(count >= cap[2], eligible, _cap_words, count, scope, cap))
+        return _first_block(results, "no cap applies")
+
+    return evaluate
 
 
 def _cap_words(
@@ -134,18 +139,22 @@ def _ago(seconds: float, unit: float, word: str) -> str:
     return f"{seconds / unit:.1f} {word} ago"
 
 
-def cooldown(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
-    hours = policy.config.cooldownHours
-    results: list[Verdict] = []
-    for scope in scopes:
-        last = _scoped(ctx, cand, scope, "impression").last()
-        if last is None:
-            results.append(Verdict.said(False, None, _cooldown_words, hours, scope, None))
-            continue
-        since = ctx.now - last.at
-        blocked = since < hours * HOUR
-        results.append(Verdict.said(blocked, last.at + hours * HOUR, _cooldown_words, hours, scope, since))
-    return _first_block(results, "no impression yet")
+def cooldown(config: Any) -> Evaluator:
+    hours = config.cooldownHours
+
+    def evaluate(ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
+        results: list[Verdict] = []
+        for scope in scopes:
+            last = _scoped(ctx, cand, scope, "impression").last()
+            if last is None:
+                results.append(Verdict.said(False, None, _cooldown_words, hours, scope, None))
+                continue
+            since = ctx.now - last.at
+            lifts = last.at + hours * HOUR
+            results.append(Verdict.said(since < hours * HOUR, lifts, _cooldown_words, hours, scope, since))
+        return _first_block(results, "no impression yet")
+
+    return evaluate
 
 
 def _cooldown_words(hours: float, scope: ScopeRef, since: float | None) -> tuple[str, dict[str, Any]]:
@@ -162,25 +171,25 @@ def _outcome_list(value: str | list[str]) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def outcome_based(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
-    config = policy.config
+def outcome_based(config: Any) -> Evaluator:
     configured = config.afterOutcome if config.afterOutcome is not None else config.outcome
     outcomes = _outcome_list(configured)
     days = config.suppressForDays if config.suppressForDays is not None else config.withinDays
-    results: list[Verdict] = []
-    for scope in scopes:
-        candidates = [(s.last(), name) for name in outcomes if (s := _scoped(ctx, cand, scope, name))]
+
+    def evaluate(ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
+        return _first_block([_since_outcome(ctx, cand, scope) for scope in scopes], "no such outcome")
+
+    def _since_outcome(ctx: Context, cand: Candidate, scope: ScopeRef) -> Verdict:
+        found = [(s.last(), name) for name in outcomes if (s := _scoped(ctx, cand, scope, name))]
         details: dict[str, Any] = {
             "afterOutcome": configured,
             "suppressForDays": days,
             "daysSince": None,
             "lastOutcome": None,
         }
-        if not candidates:
-            reason = f"no {' / '.join(outcomes)}{_where(scope)}"
-            results.append(Verdict(False, reason, details))
-            continue
-        last, name = max(candidates, key=lambda pair: pair[0].at if pair[0] else 0.0)
+        if not found:
+            return Verdict(False, f"no {' / '.join(outcomes)}{_where(scope)}", details)
+        last, name = max(found, key=lambda pair: pair[0].at if pair[0] else 0.0)
         assert last is not None
         since = ctx.now - last.at
         details.update(daysSince=round(since / DAY, 3), lastOutcome=name)
@@ -188,8 +197,9 @@ def outcome_based(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[S
             f"last {name}{_where(scope)} was {_ago(since, DAY, 'days')}; "
             f"suppressed for {days:g} days after it"
         )
-        results.append(Verdict(since < days * DAY, reason, details, last.at + days * DAY))
-    return _first_block(results, "no such outcome")
+        return Verdict(since < days * DAY, reason, details, last.at + days * DAY)
+
+    return evaluate
 
 
 def _category_series(ctx: Context, cand: Candidate, config: Any) -> tuple[Events, str] | None:
@@ -209,18 +219,21 @@ def _category_series(ctx: Context, cand: Candidate, config: Any) -> tuple[Events
     return ctx.history.series("impression", "subCategoryId", sub, filters), f"sub-category {sub}"
 
 
-def category_suppression(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
-    config = policy.config
+def category_suppression(config: Any) -> Evaluator:
     days = config.suppressionDays
-    found = _category_series(ctx, cand, config)
-    if found is None:
-        return Verdict.said(False, None, _rest_words, config, None, None, None)
-    series, what = found
-    last = series.last()
-    if last is None:
-        return Verdict.said(False, None, _rest_words, config, what, None, None)
-    since = ctx.now - last.at
-    return Verdict.said(since < days * DAY, last.at + days * DAY, _rest_words, config, what, since, last)
+
+    def evaluate(ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
+        found = _category_series(ctx, cand, config)
+        if found is None:
+            return Verdict.said(False, None, _rest_words, config, None, None, None)
+        series, what = found
+        last = series.last()
+        if last is None:
+            return Verdict.said(False, None, _rest_words, config, what, None, None)
+        since = ctx.now - last.at
+        return Verdict.said(since < days * DAY, last.at + days * DAY, _rest_words, config, what, since, last)
+
+    return evaluate
 
 
 def _rest_words(
@@ -246,52 +259,51 @@ def _rest_words(
 
 
 # -- period caps: cross_channel_cap, customer_total_cap, offer_category_cap ----------------
-def _period_cap(
-    series: Events, ctx: Context, period: str, maximum: float, what: Callable[[], str]
-) -> Verdict:
-    counted: WindowCount = count_window(series, ctx.now, PERIODS[period][0], maximum)
-    return Verdict.said(
-        counted.blocked, counted.eligible_at, _period_words, period, counted.count, maximum, what
-    )
+def _period_cap(series: Events, ctx: Context, period: str, maximum: float, what: str) -> Verdict:
+    count, eligible = count_window(series, ctx.now, PERIODS[period][0], maximum)
+    return Verdict.said(count >= maximum, eligible, _period_words, period, count, maximum, what)
 
 
-def _period_words(
-    period: str, count: int, maximum: float, what: Callable[[], str]
-) -> tuple[str, dict[str, Any]]:
+def _period_words(period: str, count: int, maximum: float, what: str) -> tuple[str, dict[str, Any]]:
     _, last, per = PERIODS[period]
-    reason = f"{plural(count, 'impression')} {what()} {last}; cap is {maximum:g} {per}"
+    reason = f"{plural(count, 'impression')} {what} {last}; cap is {maximum:g} {per}"
     return reason, {"periodType": period, "count": count, "max": maximum}
 
 
-def cross_channel_cap(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
-    config = policy.config
+def cross_channel_cap(config: Any) -> Evaluator:
     across = config.appliesAcross
     filters = (only("channelId", tuple(across)),) if across is not None else ()
-    series = ctx.history.series("impression", "offerId", cand.offerId, filters)
+    channels = "on " + ", ".join(across) if across is not None else "on all channels"
+    period = config.periodType or "weekly"
 
-    def what() -> str:
-        return f"of offer {cand.offerId} " + (
-            "on " + ", ".join(across) if across is not None else "on all channels"
-        )
+    def evaluate(ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
+        series = ctx.history.series("impression", "offerId", cand.offerId, filters)
+        return _period_cap(series, ctx, period, config.maxTotal, f"of offer {cand.offerId} {channels}")
 
-    return _period_cap(series, ctx, config.periodType or "weekly", config.maxTotal, what)
-
-
-def customer_total_cap(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
-    config = policy.config
-    series = ctx.history.impressions()
-    return _period_cap(
-        series, ctx, config.periodType or "weekly", config.maxTotal, lambda: "across every offer and channel"
-    )
+    return evaluate
 
 
-def offer_category_cap(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
-    config = policy.config
+def customer_total_cap(config: Any) -> Evaluator:
+    period = config.periodType or "weekly"
+
+    def evaluate(ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
+        series = ctx.history.impressions()
+        return _period_cap(series, ctx, period, config.maxTotal, "across every offer and channel")
+
+    return evaluate
+
+
+def offer_category_cap(config: Any) -> Evaluator:
     period = config.periodType or "monthly"
-    if cand.offerCategory != config.targetCategory:
-        return Verdict.said(False, None, _outside_category_words, period, config)
-    series = ctx.history.impressions("offerCategory", config.targetCategory)
-    return _period_cap(series, ctx, period, config.maxTotal, lambda: f"in category {config.targetCategory}")
+    target = config.targetCategory
+
+    def evaluate(ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
+        if cand.offerCategory != target:
+            return Verdict.said(False, None, _outside_category_words, period, config)
+        series = ctx.history.impressions("offerCategory", target)
+        return _period_cap(series, ctx, period, config.maxTotal, f"in category {target}")
+
+    return evaluate
 
 
 def _outside_category_words(period: str, config: Any) -> tuple[str, dict[str, Any]]:
@@ -300,16 +312,20 @@ def _outside_category_words(period: str, config: Any) -> tuple[str, dict[str, An
 
 
 # -- attribute rules: budget, segments, DNC, metric, mutual exclusion --------------------
-def budget_exhausted(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
-    config = policy.config
-    results: list[Verdict] = []
-    for scope in scopes:
-        key = cand.creativeId if scope.scope == "creative" else cand.offerId
-        entry = ctx.request.budgets.get(key or "") or {}
-        actual = entry.get(config.budgetField)  # a missing figure does not block
-        blocked = actual is not None and actual >= config.threshold
-        results.append(Verdict.said(blocked, None, _budget_words, config, key, actual))
-    return _first_block(results, "no budget figure")
+def budget_exhausted(config: Any) -> Evaluator:
+    budget_field, threshold = config.budgetField, config.threshold
+
+    def evaluate(ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
+        results: list[Verdict] = []
+        for scope in scopes:
+            key = cand.creativeId if scope.scope == "creative" else cand.offerId
+            entry = ctx.request.budgets.get(key or "") or {}
+            actual = entry.get(budget_field)  # a missing figure does not block
+            blocked = actual is not None and actual >= threshold
+            results.append(Verdict.said(blocked, None, _budget_words, config, key, actual))
+        return _first_block(results, "no budget figure")
+
+    return evaluate
 
 
 def _budget_words(config: Any, key: str | None, actual: float | None) -> tuple[str, dict[str, Any]]:
@@ -319,27 +335,34 @@ def _budget_words(config: Any, key: str | None, actual: float | None) -> tuple[s
     return f"{key} has used {actual:g} {config.budgetField}; the budget is {config.threshold:g}", details
 
 
-def segment_exclusion(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
-    config = policy.config
+def segment_exclusion(config: Any) -> Evaluator:
     excluded = config.excludeSegments if config.excludeSegments is not None else [config.segmentId]
-    member = set(ctx.request.customer.segments)
-    matched = next((s for s in excluded if s in member), None)
-    details = {"excludeSegments": list(excluded), "matchedSegment": matched}
-    if matched is None:
-        return Verdict(False, "the customer is in none of the excluded segments", details)
-    return Verdict(True, f"the customer is in segment {matched}", details)
+
+    def evaluate(ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
+        member = set(ctx.request.customer.segments)
+        matched = next((s for s in excluded if s in member), None)
+        details = {"excludeSegments": list(excluded), "matchedSegment": matched}
+        if matched is None:
+            return Verdict(False, "the customer is in none of the excluded segments", details)
+        return Verdict(True, f"the customer is in segment {matched}", details)
+
+    return evaluate
 
 
-def do_not_contact(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
-    source = policy.config.dncSource
-    lists = list(ctx.request.customer.dnc)
-    details = {"dncSource": source, "dnc": lists}
-    listed = source in lists if source is not None else bool(lists)
-    if not listed:
-        where = f"list {source}" if source is not None else "any do-not-contact list"
-        return Verdict(False, f"the customer is not on {where}", details)
-    names = source if source is not None else ", ".join(lists)
-    return Verdict(True, f"the customer is on do-not-contact list {names}", details)
+def do_not_contact(config: Any) -> Evaluator:
+    source = config.dncSource
+
+    def evaluate(ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
+        lists = list(ctx.request.customer.dnc)
+        details = {"dncSource": source, "dnc": lists}
+        listed = source in lists if source is not None else bool(lists)
+        if not listed:
+            where = f"list {source}" if source is not None else "any do-not-contact list"
+            return Verdict(False, f"the customer is not on {where}", details)
+        names = source if source is not None else ", ".join(lists)
+        return Verdict(True, f"the customer is on do-not-contact list {names}", details)
+
+    return evaluate
 
 
 OPERATORS: dict[str, tuple[str, Callable[[float, float], bool]]] = {
@@ -351,8 +374,11 @@ OPERATORS: dict[str, tuple[str, Callable[[float, float], bool]]] = {
 }
 
 
-def metric_condition(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
-    config = policy.config
+def metric_condition(config: Any) -> Evaluator:
+    return functools.partial(_metric_condition, config)
+
+
+def _metric_condition(config: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
     operator = config.operator or "gte"
     threshold = config.threshold if config.threshold is not None else 0
     value = ctx.request.customer.metrics.get(config.metricId)
@@ -375,8 +401,11 @@ def metric_condition(policy: Any, ctx: Context, cand: Candidate, scopes: Sequenc
     )
 
 
-def mutual_exclusion(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
-    group = policy.config.excludeOfferIds
+def mutual_exclusion(config: Any) -> Evaluator:
+    return functools.partial(_mutual_exclusion, config.excludeOfferIds)
+
+
+def _mutual_exclusion(group: list[str], ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
     if cand.offerId not in group:
         return Verdict.said(False, None, _exclusion_words, group, cand.offerId, None, None)
     for source, offers in (
@@ -400,9 +429,10 @@ def _exclusion_words(
     return f"offer {conflict} of the same exclusive group {source}", details
 
 
-def allow_override(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
-    reason = policy.config.reason
-    return Verdict(False, f"override: {reason}" if reason else "override", {"reason": reason})
+def allow_override(config: Any) -> Evaluator:
+    reason = config.reason
+    said = f"override: {reason}" if reason else "override"
+    return lambda ctx, cand, scopes: Verdict(False, said, {"reason": reason})
 
 
 # -- time_window --------------------------------------------------------------------------
@@ -449,8 +479,11 @@ def next_opening(now: float, tz: ZoneInfo, config: Any) -> float | None:
     return None
 
 
-def time_window(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
-    config = policy.config
+def time_window(config: Any) -> Evaluator:
+    return functools.partial(_time_window, config)
+
+
+def _time_window(config: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
     tz = zone(config.timezone) or ctx.customer_zone or UTC_ZONE
     local = datetime.fromtimestamp(ctx.now, tz)
     details = {
@@ -469,7 +502,7 @@ def time_window(policy: Any, ctx: Context, cand: Candidate, scopes: Sequence[Sco
     return Verdict(True, f"{when}, outside the allowed window{later}", details, opening)
 
 
-EVALUATORS: dict[str, Evaluator] = {
+EVALUATORS: dict[str, Callable[[Any], Evaluator]] = {
     "frequency_cap": frequency_cap,
     "cooldown": cooldown,
     "budget_exhausted": budget_exhausted,
@@ -488,4 +521,4 @@ EVALUATORS: dict[str, Evaluator] = {
 
 
 def evaluator_for(policy: Policy) -> Evaluator:
-    return EVALUATORS[policy.ruleType]
+    return EVALUATORS[policy.ruleType](policy.config)

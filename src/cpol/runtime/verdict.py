@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from cpol.runtime.history import Events
@@ -36,7 +35,8 @@ class Verdict:
 
     @classmethod
     def said(cls, blocked: bool, eligible_at: float | None, say: Words, *args: Any) -> Verdict:
-        verdict = cls(blocked, eligible_at=eligible_at)
+        verdict = cls.__new__(cls)
+        verdict.blocked, verdict.eligible_at = blocked, eligible_at
         verdict._say, verdict._args = say, args
         return verdict
 
@@ -66,25 +66,15 @@ def latest(instants: Iterable[float | None]) -> float | None:
     return out
 
 
-@dataclass(slots=True)
-class WindowCount:
-    """Events in a rolling window ending at now, against a maximum."""
+def count_window(
+    series: Events, now: float, seconds: float | None, maximum: float
+) -> tuple[int, float | None]:
+    """(count, eligibleAt): events with `now - seconds < t <= now` (all of them when seconds
+    is None), and when the count reaches the maximum, the instant the block lifts.
 
-    count: int
-    maximum: float
-    eligible_at: float | None
-
-    @property
-    def blocked(self) -> bool:
-        return self.count >= self.maximum
-
-
-def count_window(series: Events, now: float, seconds: float | None, maximum: float) -> WindowCount:
-    """Count events with `now - seconds < t <= now` (all of them when seconds is None).
-
-    When the count reaches the maximum, the block lifts once enough of the oldest events
-    in the window have slid out of it: the k-th oldest leaves at `t_k + seconds`. A cap of
-    zero, or one without a window, never lifts by time.
+    The block lifts once enough of the oldest events in the window have slid out of it: the
+    k-th oldest leaves at `t_k + seconds`. A cap of zero, or one without a window, never
+    lifts by time.
     """
     start = -math.inf if seconds is None else now - seconds
     count = series.count_since(start)
@@ -92,7 +82,7 @@ def count_window(series: Events, now: float, seconds: float | None, maximum: flo
     if count >= maximum and seconds is not None and maximum > 0:
         must_leave = math.floor(count - maximum) + 1
         eligible = series.times_since(start)[must_leave - 1] + seconds
-    return WindowCount(count, maximum, eligible)
+    return count, eligible
 
 
 def plural(count: float, word: str) -> str:
