@@ -95,6 +95,10 @@ def _key_of(scope_fields: list[str], rule_key: KeyOf | None) -> KeyOf | None:
     return lambda c: (by_scope(c), rule_key(c))
 
 
+#: (policy, constant key, index, key_of, skipped for mandatory offers, has volatile offers)
+_Step = tuple["CompiledPolicy", tuple[int, object], int, KeyOf | None, bool, bool]
+
+
 @dataclass(frozen=True, slots=True)
 class CompiledPolicy:
     """A policy with what every decision needs precomputed.
@@ -146,6 +150,12 @@ class CompiledPolicy:
             if policy.ruleType == "mutual_exclusion"
             else frozenset(),
         )
+
+    @property
+    def step(self) -> _Step:
+        """What the policy loop reads of the policy, unpacked in one go."""
+        constant_key = self.constant_key or (self.index, ())  # read only when key_of is None
+        return (self, constant_key, self.index, self.key_of, self.mandatory_skips, bool(self.volatile))
 
     def matched_scopes(self, candidate: Candidate) -> list[ScopeRef]:
         if self.global_scope:
@@ -237,6 +247,7 @@ class Engine:
     def __init__(self, policies: Sequence[Policy]) -> None:
         self.policies = [CompiledPolicy.of(i, p) for i, p in enumerate(evaluation_order(policies))]
         self.active = [p for p in self.policies if p.active]
+        self.explain_plan = [p.step for p in self.policies]
         self.overrides = [p for p in self.active if p.overrides]
         self.volatile = frozenset().union(*(p.volatile for p in self.active))
         read = {name for p in self.active for name in p.key_fields}
@@ -250,7 +261,7 @@ class Engine:
         gates = _Gates(request, now)
         sent = _sent_candidates(request, raw)
         signature = operator.attrgetter(*sorted(self.decision_fields | gates.fields))
-        plan = self.policies if explain else self._fast_plan(ctx, request.candidates)
+        plan = self.explain_plan if explain else self._fast_plan(ctx, request.candidates)
         runs: dict[object, _Run] = {}  # candidates that agree on every field read share a run
         decisions = []
         volatile = self.volatile
@@ -289,7 +300,7 @@ class Engine:
         eligible = latest(e.eligible_at for e in run.blocks) if run.blocks else None
         return not run.blocks, run.blocks, overridden, eligible, run.trace if run.explain else None
 
-    def _fast_plan(self, ctx: Context, candidates: Sequence[Candidate]) -> list[CompiledPolicy]:
+    def _fast_plan(self, ctx: Context, candidates: Sequence[Candidate]) -> list[_Step]:
         """The active policies that may block someone in this request: one whose verdict is
         the same for every candidate (it reads no candidate field) and passes is left out,
         since fast mode keeps no trace of passes."""
@@ -303,39 +314,37 @@ class Engine:
                 slot = compiled.slot(ctx.cache, candidates[0])
                 if not compiled.verdict(ctx, candidates[0], slot).blocked:
                     continue
-            plan.append(compiled)
+            plan.append(compiled.step)
         return plan
 
-    def _policies(self, ctx: Context, cand: Candidate, run: _Run, plan: list[CompiledPolicy]) -> None:
+    def _policies(self, ctx: Context, cand: Candidate, run: _Run, plan: list[_Step]) -> None:
         """The policies in order (explain mode: all of them, with a trace entry each)."""
         explain = run.explain
         cache = ctx.cache
         overrides = self.overrides  # narrowed to those in scope at the first bypassable block
         narrowed = False
         mandatory = cand.isMandatory
-        for compiled in plan:
-            if not compiled.active:
+        for compiled, constant_key, index, key_of, skips_mandatory, volatile in plan:
+            if explain and not compiled.active:
                 run.note(compiled.fixed_entry("skipped", _inactive_reason(compiled.policy)))
                 continue
-            key = compiled.constant_key  # inlined `slot`: the hot path
-            if key is None:
-                key = (compiled.index, compiled.key_of(cand))  # type: ignore[misc]
+            key = constant_key if key_of is None else (index, key_of(cand))
             slot = cache.get(key)
             if slot is None:
-                slot = compiled.slot(cache, cand)
+                slot = cache[key] = [compiled.matched_scopes(cand), None, None]
             if not slot[0]:
                 if explain:
                     run.note(compiled.fixed_entry("not_in_scope", "the candidate is outside its scopes"))
                 continue
-            if compiled.overrides:
+            if explain and compiled.overrides:  # fast mode's plan has none: `self.overrides` serves
                 run.note(compiled.shared_entry(cand, "override", compiled.verdict(ctx, cand, slot), slot))
                 continue
-            if mandatory and compiled.mandatory_skips:
+            if mandatory and skips_mandatory:
                 if explain:
                     run.note(compiled.fixed_entry("skipped", "skipped for a mandatory offer"))
                 continue
             verdict = slot[1]
-            if verdict is None or compiled.volatile:
+            if verdict is None or volatile:
                 verdict = compiled.verdict(ctx, cand, slot)
             if not verdict.blocked:
                 if explain:
