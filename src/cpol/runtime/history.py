@@ -12,7 +12,7 @@ import itertools
 import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple, Protocol
+from typing import NamedTuple
 
 from cpol.runtime.request import Interaction
 
@@ -55,26 +55,18 @@ def only(field: str, values: tuple[str, ...], exclude: bool = False) -> Only:
     return Only(field, frozenset(values), exclude)
 
 
-class Events(Protocol):
-    """What the evaluators ask of a run of interactions sorted by time."""
-
-    def __bool__(self) -> bool: ...
-    def count_since(self, start: float) -> int: ...
-    def times_since(self, start: float) -> list[float]: ...
-    def last(self) -> Event | None: ...
-
-
 class Series:
-    """Interactions sorted by time, their instants kept in a list of their own for bisecting,
-    and the values of a field in a list of their own (a column) once a policy narrows by it."""
+    """Interactions sorted by time, their instants kept in a list of their own for bisecting.
 
-    __slots__ = ("_columns", "_reversed", "items", "times")
+    Narrowing by a field's value is a lookup: the first time a field is asked for, every
+    value's sub-series is built in one pass and kept for the rest of the request."""
+
+    __slots__ = ("_indexes", "items", "times")
 
     def __init__(self, times: list[float], items: list[Interaction]) -> None:
         self.times = times
         self.items = items
-        self._columns: dict[str, list[str | None]] = {}
-        self._reversed: dict[str, list[str | None]] = {}
+        self._indexes: dict[str, dict[str | None, Series]] = {}
 
     def __bool__(self) -> bool:
         return bool(self.times)
@@ -89,25 +81,27 @@ class Series:
     def last(self) -> Event | None:
         return Event(self.times[-1], self.items[-1]) if self.times else None
 
-    def column(self, field: str) -> list[str | None]:
-        found = self._columns.get(field)
-        if found is None:
-            found = self._columns[field] = list(map(operator.attrgetter(field), self.items))
-        return found
+    def narrow(self, field: str, value: str) -> Series:
+        index = self._indexes.get(field)
+        if index is None:
+            index = self._indexes[field] = self._index(field)
+        return index.get(value, EMPTY)
 
-    def reversed_column(self, field: str) -> list[str | None]:
-        found = self._reversed.get(field)
-        if found is None:
-            found = self._reversed[field] = self.column(field)[::-1]
-        return found
-
-    def narrow(self, field: str, value: str) -> Narrowed:
-        return Narrowed(self, field, value)
+    def _index(self, field: str) -> dict[str | None, Series]:
+        groups: dict[str | None, Series] = {}
+        values = map(operator.attrgetter(field), self.items)
+        for at, item, value in zip(self.times, self.items, values):  # noqa: B905 (same length)
+            group = groups.get(value)
+            if group is None:
+                group = groups[value] = Series([], [])
+            group.times.append(at)
+            group.items.append(item)
+        return groups
 
     def where(self, filters: Sequence[Only]) -> Series:
         kept = self
         for rule in filters:
-            inside = map(rule.values.__contains__, kept.column(rule.field))
+            inside = map(rule.values.__contains__, map(operator.attrgetter(rule.field), kept.items))
             kept = kept._select(list(map(operator.not_, inside)) if rule.exclude else list(inside))
         return kept
 
@@ -117,40 +111,6 @@ class Series:
 
 
 EMPTY = Series([], [])
-
-
-class Narrowed:
-    """The events of a series whose `field` is `value`, answered from the series' column
-    (C-speed `count` and `index` over a slice) instead of being copied out."""
-
-    __slots__ = ("field", "series", "value")
-
-    def __init__(self, series: Series, field: str, value: str) -> None:
-        self.series = series
-        self.field = field
-        self.value = value
-
-    def __bool__(self) -> bool:
-        return self.value in self.series.column(self.field)
-
-    def count_since(self, start: float) -> int:
-        first = bisect.bisect_right(self.series.times, start)
-        column = self.series.column(self.field)
-        return (column[first:] if first else column).count(self.value)
-
-    def times_since(self, start: float) -> list[float]:
-        first = bisect.bisect_right(self.series.times, start)
-        column = self.series.column(self.field)[first:]
-        value = self.value
-        return [at for at, v in zip(self.series.times[first:], column, strict=True) if v == value]
-
-    def last(self) -> Event | None:
-        try:
-            back = self.series.reversed_column(self.field).index(self.value)
-        except ValueError:
-            return None
-        position = len(self.series.times) - 1 - back
-        return Event(self.series.times[position], self.series.items[position])
 
 
 class History:
@@ -174,7 +134,7 @@ class History:
 
     def series(
         self, outcome: str, field: str | None = None, value: str | None = None, filters: tuple[Only, ...] = ()
-    ) -> Events:
+    ) -> Series:
         """Events with this outcome that pass the filters, narrowed to `field == value` when a
         field is given (a candidate without that value has none)."""
         base = self._base(outcome, filters)
@@ -184,7 +144,7 @@ class History:
             return EMPTY
         return base.narrow(field, value)
 
-    def impressions(self, field: str | None = None, value: str | None = None) -> Events:
+    def impressions(self, field: str | None = None, value: str | None = None) -> Series:
         return self.series(IMPRESSION, field, value)
 
     def _base(self, outcome: str, filters: tuple[Only, ...]) -> Series:

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from cpol.plan import Policy, ScopeRef
 from cpol.runtime.clock import DAY, HOUR, UTC_ZONE, format_instant, zone
-from cpol.runtime.history import SCOPE_FIELDS, Event, Events, History, Only, only
+from cpol.runtime.history import SCOPE_FIELDS, Event, History, Only, Series, only
 from cpol.runtime.request import Candidate, Request
 from cpol.runtime.verdict import Verdict, count_window, latest, plural
 
@@ -54,7 +54,7 @@ def _where(scope: ScopeRef) -> str:
 
 def _scoped(
     ctx: Context, cand: Candidate, scope: ScopeRef, outcome: str, filters: tuple[Only, ...] = ()
-) -> Events:
+) -> Series:
     """Interactions with an outcome, narrowed to the matched scope (global: all of them)."""
     field = SCOPE_FIELDS[scope.scope]
     if field is None:
@@ -202,7 +202,7 @@ def outcome_based(config: Any) -> Evaluator:
     return evaluate
 
 
-def _category_series(ctx: Context, cand: Candidate, config: Any) -> tuple[Events, str] | None:
+def _category_series(ctx: Context, cand: Candidate, config: Any) -> tuple[Series, str] | None:
     """The impressions of the candidate's category that count, or None if it does not apply."""
     category, sub = config.categoryId, config.subCategoryId
     if category is None and sub is None:
@@ -259,7 +259,7 @@ def _rest_words(
 
 
 # -- period caps: cross_channel_cap, customer_total_cap, offer_category_cap ----------------
-def _period_cap(series: Events, ctx: Context, period: str, maximum: float, what: str) -> Verdict:
+def _period_cap(series: Series, ctx: Context, period: str, maximum: float, what: str) -> Verdict:
     count, eligible = count_window(series, ctx.now, PERIODS[period][0], maximum)
     return Verdict.said(count >= maximum, eligible, _period_words, period, count, maximum, what)
 

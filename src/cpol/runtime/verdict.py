@@ -6,7 +6,7 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from cpol.runtime.history import Events
+from cpol.runtime.history import Series
 
 Words = Callable[..., tuple[str, dict[str, Any]]]
 
@@ -67,7 +67,7 @@ def latest(instants: Iterable[float | None]) -> float | None:
 
 
 def count_window(
-    series: Events, now: float, seconds: float | None, maximum: float
+    series: Series, now: float, seconds: float | None, maximum: float
 ) -> tuple[int, float | None]:
     """(count, eligibleAt): events with `now - seconds < t <= now` (all of them when seconds
     is None), and when the count reaches the maximum, the instant the block lifts.
