@@ -78,6 +78,10 @@ class Series:
     def times_since(self, start: float) -> list[float]:
         return self.times[bisect.bisect_right(self.times, start) :]
 
+    def after(self, start: float) -> Series:
+        first = bisect.bisect_right(self.times, start)
+        return Series(self.times[first:], self.items[first:]) if first else self
+
     def last(self) -> Event | None:
         return Event(self.times[-1], self.items[-1]) if self.times else None
 
@@ -130,14 +134,20 @@ class History:
             group.times.append(at)
             group.items.append(interaction)
         self._by_outcome = by_outcome
-        self._filtered: dict[tuple[str, tuple[Only, ...]], Series] = {}
+        self._narrowed: dict[tuple[str, tuple[Only, ...], float | None], Series] = {}
 
     def series(
-        self, outcome: str, field: str | None = None, value: str | None = None, filters: tuple[Only, ...] = ()
+        self,
+        outcome: str,
+        field: str | None = None,
+        value: str | None = None,
+        filters: tuple[Only, ...] = (),
+        since: float | None = None,
     ) -> Series:
         """Events with this outcome that pass the filters, narrowed to `field == value` when a
-        field is given (a candidate without that value has none)."""
-        base = self._base(outcome, filters)
+        field is given (a candidate without that value has none). With `since`, only the
+        events after it: a rule that counts in a window indexes only what the window sees."""
+        base = self._base(outcome, filters, since)
         if field is None:
             return base
         if value is None or not base:
@@ -147,11 +157,13 @@ class History:
     def impressions(self, field: str | None = None, value: str | None = None) -> Series:
         return self.series(IMPRESSION, field, value)
 
-    def _base(self, outcome: str, filters: tuple[Only, ...]) -> Series:
+    def _base(self, outcome: str, filters: tuple[Only, ...], since: float | None) -> Series:
         selected = self._by_outcome.get(outcome, EMPTY)
-        if not filters or not selected:
+        if (not filters and since is None) or not selected:
             return selected
-        found = self._filtered.get((outcome, filters))
+        found = self._narrowed.get((outcome, filters, since))
         if found is None:
-            found = self._filtered[(outcome, filters)] = selected.where(filters)
+            if since is not None:
+                selected = selected.after(since)
+            found = self._narrowed[(outcome, filters, since)] = selected.where(filters)
         return found

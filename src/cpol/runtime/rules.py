@@ -53,13 +53,20 @@ def _where(scope: ScopeRef) -> str:
 
 
 def _scoped(
-    ctx: Context, cand: Candidate, scope: ScopeRef, outcome: str, filters: tuple[Only, ...] = ()
+    ctx: Context,
+    cand: Candidate,
+    scope: ScopeRef,
+    outcome: str,
+    filters: tuple[Only, ...] = (),
+    window: float | None = None,
 ) -> Series:
-    """Interactions with an outcome, narrowed to the matched scope (global: all of them)."""
+    """Interactions with an outcome, narrowed to the matched scope (global: all of them);
+    with a window (seconds), only those a window of that length ending now can see."""
+    since = None if window is None else ctx.now - window
     field = SCOPE_FIELDS[scope.scope]
     if field is None:
-        return ctx.history.series(outcome, filters=filters)
-    return ctx.history.series(outcome, field, getattr(cand, field), filters)
+        return ctx.history.series(outcome, filters=filters, since=since)
+    return ctx.history.series(outcome, field, getattr(cand, field), filters, since)
 
 
 def _first_block(results: list[Verdict], fallback: str) -> Verdict:
@@ -113,11 +120,13 @@ def _frequency_caps(config: Any) -> list[tuple[str, float | None, float, str, st
 def frequency_cap(config: Any) -> Evaluator:
     filters = _campaign_filters(config)
     caps = _frequency_caps(config)
+    seconds = [cap[1] for cap in caps]
+    widest = None if None in seconds or not seconds else max(s for s in seconds if s is not None)
 
     def evaluate(ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
         results: list[Verdict] = []
         for scope in scopes:
-            series = _scoped(ctx, cand, scope, "impression", filters)
+            series = _scoped(ctx, cand, scope, "impression", filters, widest)
             for cap in caps:
                 count, eligible = count_window(series, ctx.now, cap[1], cap[2])
                 results.append(Verdict.said(count >= cap[2], eligible, _cap_words, count, scope, cap))
@@ -259,14 +268,17 @@ def _rest_words(
 
 
 # -- period caps: cross_channel_cap, customer_total_cap, offer_category_cap ----------------
-def _period_cap(series: Series, ctx: Context, period: str, maximum: float, what: str) -> Verdict:
+def _period_cap(series: Series, ctx: Context, period: str, maximum: float, *what: str) -> Verdict:
+    """`what` are the words naming what is counted, joined only if a sentence is asked for."""
     count, eligible = count_window(series, ctx.now, PERIODS[period][0], maximum)
     return Verdict.said(count >= maximum, eligible, _period_words, period, count, maximum, what)
 
 
-def _period_words(period: str, count: int, maximum: float, what: str) -> tuple[str, dict[str, Any]]:
+def _period_words(
+    period: str, count: int, maximum: float, what: tuple[str, ...]
+) -> tuple[str, dict[str, Any]]:
     _, last, per = PERIODS[period]
-    reason = f"{plural(count, 'impression')} {what} {last}; cap is {maximum:g} {per}"
+    reason = f"{plural(count, 'impression')} {' '.join(what)} {last}; cap is {maximum:g} {per}"
     return reason, {"periodType": period, "count": count, "max": maximum}
 
 
@@ -275,10 +287,12 @@ def cross_channel_cap(config: Any) -> Evaluator:
     filters = (only("channelId", tuple(across)),) if across is not None else ()
     channels = "on " + ", ".join(across) if across is not None else "on all channels"
     period = config.periodType or "weekly"
+    window = PERIODS[period][0]
 
     def evaluate(ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
-        series = ctx.history.series("impression", "offerId", cand.offerId, filters)
-        return _period_cap(series, ctx, period, config.maxTotal, f"of offer {cand.offerId} {channels}")
+        since = None if window is None else ctx.now - window
+        series = ctx.history.series("impression", "offerId", cand.offerId, filters, since)
+        return _period_cap(series, ctx, period, config.maxTotal, "of offer", cand.offerId, channels)
 
     return evaluate
 
@@ -296,12 +310,14 @@ def customer_total_cap(config: Any) -> Evaluator:
 def offer_category_cap(config: Any) -> Evaluator:
     period = config.periodType or "monthly"
     target = config.targetCategory
+    window = PERIODS[period][0]
 
     def evaluate(ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
         if cand.offerCategory != target:
             return Verdict.said(False, None, _outside_category_words, period, config)
-        series = ctx.history.impressions("offerCategory", target)
-        return _period_cap(series, ctx, period, config.maxTotal, f"in category {target}")
+        since = None if window is None else ctx.now - window
+        series = ctx.history.series("impression", "offerCategory", target, since=since)
+        return _period_cap(series, ctx, period, config.maxTotal, "in category", target)
 
     return evaluate
 
