@@ -252,6 +252,7 @@ class Engine:
         self.volatile = frozenset().union(*(p.volatile for p in self.active))
         read = {name for p in self.active for name in p.key_fields}
         self.decision_fields = read | {"channelType", "isMandatory"}  # + what gates read
+        self._signatures: dict[frozenset[str], Callable[[Candidate], object]] = {}
 
     def decide(self, request: Request, *, explain: bool = False, raw: Any = None) -> list[Decision]:
         """One decision per candidate, in order (earlier allowed offers feed mutual exclusion)."""
@@ -260,7 +261,7 @@ class Engine:
         ctx = Context(request, now, history, zone(request.customer.timezone), [], {})
         gates = _Gates(request, now)
         sent = _sent_candidates(request, raw)
-        signature = operator.attrgetter(*sorted(self.decision_fields | gates.fields))
+        signature = self._signature(gates.fields)
         plan = self.explain_plan if explain else self._fast_plan(ctx, request.candidates)
         runs: dict[object, _Run] = {}  # candidates that agree on every field read share a run
         decisions = []
@@ -288,6 +289,15 @@ class Engine:
         """Parse a request (JSON text or decoded object) and decide it."""
         request, raw = parse_request(source, file)
         return self.decide(request, explain=explain, raw=raw)
+
+    def _signature(self, gate_fields: frozenset[str]) -> Callable[[Candidate], object]:
+        """Reads every candidate field a decision depends on (policies' and gates')."""
+        found = self._signatures.get(gate_fields)
+        if found is None:
+            found = self._signatures[gate_fields] = operator.attrgetter(
+                *sorted(self.decision_fields | gate_fields)
+            )
+        return found
 
     def _outcome(
         self, ctx: Context, cand: Candidate, run: _Run
@@ -368,32 +378,43 @@ class _Gates:
     def __init__(self, request: Request, now: float) -> None:
         self.consent = request.customer.consent
         self.suppressions = [
-            (SCOPE_FIELDS[record.scope], record.scopeId, _suppression_entry(record))
+            (SCOPE_FIELDS[record.scope], record.scopeId, record)
             for record in request.suppressions
             if _active(record, now)
         ]
-        self.fields = {name for name, _, _ in self.suppressions if name is not None}
+        self.fields = frozenset(name for name, _, _ in self.suppressions if name is not None)
+        self._entries: dict[object, Entry] = {}  # made on first use: most gates block no one
 
     def check(self, cand: Candidate, run: _Run) -> bool:
         """Record the gates' blocks; True when fast mode may stop already."""
         channel_type = cand.channelType
-        if channel_type is not None and self.consent.get(channel_type) == "opted_out":
-            details = {"channelType": channel_type, "consent": "opted_out"}
-            reason = f"the customer opted out of {channel_type}"
-            if run.block(_gate_entry("consent", "consent", reason, details, None)):
-                return True
-        for field_name, scope_id, entry in self.suppressions:
-            if (field_name is None or getattr(cand, field_name) == scope_id) and run.block(entry):
-                return True
-        return False
+        opted_out = channel_type is not None and self.consent.get(channel_type) == "opted_out"
+        if opted_out and run.block(self._entry(channel_type, _consent_entry)):
+            return True
+        return any(
+            (field_name is None or getattr(cand, field_name) == scope_id)
+            and run.block(self._entry(record, _suppression_entry))
+            for field_name, scope_id, record in self.suppressions
+        )
+
+    def _entry(self, what: Any, make: Callable[[Any], Entry]) -> Entry:
+        found = self._entries.get(what)
+        if found is None:
+            found = self._entries[what] = make(what)
+        return found
 
 
 def _sent_candidates(request: Request, raw: Any) -> list[dict[str, Any]] | None:
     """Each candidate as the caller sent it (unknown fields too), when we have the JSON."""
     sent = raw.get("candidates") if isinstance(raw, dict) else None
     if isinstance(sent, list) and len(sent) == len(request.candidates):
-        return [dict(item) for item in sent]
+        return sent
     return None
+
+
+def _consent_entry(channel_type: str) -> Entry:
+    details = {"channelType": channel_type, "consent": "opted_out"}
+    return _gate_entry("consent", "consent", f"the customer opted out of {channel_type}", details, None)
 
 
 def _representable(instant: float | None) -> float | None:
