@@ -257,9 +257,7 @@ def budget_exhausted(
     for scope in scopes:
         key = cand.get("creativeId") if scope["scope"] == "creative" else cand.get("offerId")
         entry = req.budgets.get(key or "") or {}
-        actual = entry.get(field)
-        if actual is None and field == "daily_spend":
-            actual = entry.get("spend")
+        actual = entry.get(field)  # a missing figure does not block (daily_spend included)
         if actual is not None and actual >= config["threshold"]:
             return True
     return False
