@@ -12,8 +12,10 @@ RULES: list[tuple[str, dict[str, Any]]] = [
     ("budget_exhausted", {"budgetField": "spend", "threshold": 500.5}),
     ("outcome_based", {"afterOutcome": ["complaint", "unsubscribe"], "suppressForDays": 90}),
     ("segment_exclusion", {"excludeSegments": ["seg_minors", "seg_dnc"]}),
-    ("time_window", {"startHour": 8, "endHour": 21, "daysOfWeek": [1, 2, 3, 4, 5],
-                     "timezone": "America/New_York"}),
+    (
+        "time_window",
+        {"startHour": 8, "endHour": 21, "daysOfWeek": [1, 2, 3, 4, 5], "timezone": "America/New_York"},
+    ),
     ("mutual_exclusion", {"excludeOfferIds": ["off_a", "off_b", "off_c"]}),
     ("cross_channel_cap", {"maxTotal": 5, "periodType": "weekly", "appliesAcross": ["ch_email"]}),
     ("customer_total_cap", {"maxTotal": 10, "periodType": "monthly"}),
