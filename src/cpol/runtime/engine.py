@@ -49,6 +49,8 @@ def evaluation_order(policies: Sequence[Policy]) -> list[Policy]:
 
 
 KeyOf = Callable[[Candidate], object]
+#: Per request: (policy index, key) -> [matched scopes, verdict or None, entries by result or None]
+Cache = dict[tuple[int, object], list[Any]]
 
 
 def _rule_key(policy: Policy) -> tuple[set[str], KeyOf | None]:
@@ -166,7 +168,7 @@ class CompiledPolicy:
             if (f := SCOPE_FIELDS[s.scope]) is None or getattr(candidate, f) == s.scopeId
         ]
 
-    def slot(self, cache: dict[tuple[int, object], list[Any]], candidate: Candidate) -> list[Any]:
+    def slot(self, cache: Cache, candidate: Candidate) -> list[Any]:
         """`[matched scopes, verdict or None, entries by result or None]`, shared by
         candidates with the same key."""
         key = self.constant_key
@@ -258,11 +260,12 @@ class Engine:
         """One decision per candidate, in order (earlier allowed offers feed mutual exclusion)."""
         now = request.now.timestamp()
         history = History(request.interactions, request.instants, now)
-        ctx = Context(request, now, history, zone(request.customer.timezone), [], {})
+        ctx = Context(request, now, history, zone(request.customer.timezone), [])
+        cache: Cache = {}  # not in ctx: verdicts may hold ctx, and a cycle would outlive decide()
         gates = _Gates(request, now)
         sent = _sent_candidates(request, raw)
         signature = self._signature(gates.fields)
-        plan = self.explain_plan if explain else self._fast_plan(ctx, request.candidates)
+        plan = self.explain_plan if explain else self._fast_plan(ctx, cache, request.candidates)
         runs: dict[object, _Run] = {}  # candidates that agree on every field read share a run
         decisions = []
         volatile = self.volatile
@@ -273,8 +276,8 @@ class Engine:
             if run is None:
                 run = _Run(explain)
                 if not gates.check(candidate, run):
-                    self._policies(ctx, candidate, run, plan)
-                run.outcome = self._outcome(ctx, candidate, run)
+                    self._policies(ctx, cache, candidate, run, plan)
+                run.outcome = self._outcome(cache, candidate, run)
                 if shared:
                     runs[key] = run
             assert run.outcome is not None
@@ -300,17 +303,17 @@ class Engine:
         return found
 
     def _outcome(
-        self, ctx: Context, cand: Candidate, run: _Run
+        self, cache: Cache, cand: Candidate, run: _Run
     ) -> tuple[bool, list[Entry], str | None, float | None, list[Entry] | None]:
         """What every candidate sharing the run is told (Decision's fields after `sent`)."""
         overridden = None
         if run.lifted:
-            first = next(p for p in self.overrides if p.slot(ctx.cache, cand)[0])
+            first = next(p for p in self.overrides if p.slot(cache, cand)[0])
             overridden = first.policy.id if first.policy.id is not None else first.policy.name
         eligible = latest(e.eligible_at for e in run.blocks) if run.blocks else None
         return not run.blocks, run.blocks, overridden, eligible, run.trace if run.explain else None
 
-    def _fast_plan(self, ctx: Context, candidates: Sequence[Candidate]) -> list[_Step]:
+    def _fast_plan(self, ctx: Context, cache: Cache, candidates: Sequence[Candidate]) -> list[_Step]:
         """The active policies that may block someone in this request: one whose verdict is
         the same for every candidate (it reads no candidate field) and passes is left out,
         since fast mode keeps no trace of passes."""
@@ -321,16 +324,15 @@ class Engine:
             if compiled.overrides:  # fast mode only needs `self.overrides`
                 continue
             if compiled.constant_key is not None:
-                slot = compiled.slot(ctx.cache, candidates[0])
+                slot = compiled.slot(cache, candidates[0])
                 if not compiled.verdict(ctx, candidates[0], slot).blocked:
                     continue
             plan.append(compiled.step)
         return plan
 
-    def _policies(self, ctx: Context, cand: Candidate, run: _Run, plan: list[_Step]) -> None:
+    def _policies(self, ctx: Context, cache: Cache, cand: Candidate, run: _Run, plan: list[_Step]) -> None:
         """The policies in order (explain mode: all of them, with a trace entry each)."""
         explain = run.explain
-        cache = ctx.cache
         overrides = self.overrides  # narrowed to those in scope at the first bypassable block
         narrowed = False
         mandatory = cand.isMandatory

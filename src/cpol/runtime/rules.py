@@ -42,7 +42,6 @@ class Context:
     history: History
     customer_zone: ZoneInfo | None
     allowed_offers: list[str]
-    cache: dict[tuple[int, object], list[Any]]
 
 
 Evaluator = Callable[[Context, Candidate, Sequence[ScopeRef]], Verdict]
@@ -148,25 +147,43 @@ def _ago(seconds: float, unit: float, word: str) -> str:
     return f"{seconds / unit:.1f} {word} ago"
 
 
+#: Recency rules look for the last event in the slice of the history their period can see
+#: (widened by this margin, then tested exactly: `now - t < period` and `t > now - period`
+#: may round apart); only the words of a pass look further back.
+RECENCY_MARGIN = 1.0
+
+
+def _recent(ctx: Context, series: Series, period: float) -> Event | None:
+    """The last event of a series sliced to the period, if it lies inside the period."""
+    last = series.last()
+    return last if last is not None and ctx.now - last.at < period else None
+
+
 def cooldown(config: Any) -> Evaluator:
     hours = config.cooldownHours
+    period = hours * HOUR
 
     def evaluate(ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
         results: list[Verdict] = []
         for scope in scopes:
-            last = _scoped(ctx, cand, scope, "impression").last()
-            if last is None:
-                results.append(Verdict.said(False, None, _cooldown_words, hours, scope, None))
-                continue
-            since = ctx.now - last.at
-            lifts = last.at + hours * HOUR
-            results.append(Verdict.said(since < hours * HOUR, lifts, _cooldown_words, hours, scope, since))
+            recent = _recent(
+                ctx, _scoped(ctx, cand, scope, "impression", window=period + RECENCY_MARGIN), period
+            )
+            lifts = recent.at + period if recent is not None else None
+            results.append(
+                Verdict.said(recent is not None, lifts, _cooldown_words, ctx, cand, hours, scope, recent)
+            )
         return _first_block(results, "no impression yet")
 
     return evaluate
 
 
-def _cooldown_words(hours: float, scope: ScopeRef, since: float | None) -> tuple[str, dict[str, Any]]:
+def _cooldown_words(
+    ctx: Context, cand: Candidate, hours: float, scope: ScopeRef, recent: Event | None
+) -> tuple[str, dict[str, Any]]:
+    """`recent` is the impression that blocks; without it, the words look further back."""
+    last = recent or _scoped(ctx, cand, scope, "impression").last()
+    since = None if last is None else ctx.now - last.at
     if since is None:
         return f"no impression{_where(scope)} yet", {"cooldownHours": hours, "hoursSinceLast": None}
     details = {"cooldownHours": hours, "hoursSinceLast": round(since / HOUR, 3)}
@@ -211,43 +228,55 @@ def outcome_based(config: Any) -> Evaluator:
     return evaluate
 
 
-def _category_series(ctx: Context, cand: Candidate, config: Any) -> tuple[Series, str] | None:
-    """The impressions of the candidate's category that count, or None if it does not apply."""
+def _category_series(
+    ctx: Context, cand: Candidate, config: Any, window: float | None = None
+) -> tuple[Series, str] | None:
+    """The impressions of the candidate's category that count (those a window of that length
+    ending now can see), or None if the rule does not apply to the candidate."""
     category, sub = config.categoryId, config.subCategoryId
+    since = None if window is None else ctx.now - window
     if category is None and sub is None:
         if cand.categoryId is None:
             return None
-        return ctx.history.impressions("categoryId", cand.categoryId), f"category {cand.categoryId}"
+        own = cand.categoryId
+        return ctx.history.series("impression", "categoryId", own, since=since), f"category {own}"
     if category is not None and cand.categoryId != category:
         return None
     if sub is not None and cand.subCategoryId != sub:
         return None
     if sub is None:
-        return ctx.history.impressions("categoryId", category), f"category {category}"
+        return ctx.history.series("impression", "categoryId", category, since=since), f"category {category}"
     filters = (only("categoryId", (category,)),) if category is not None else ()
-    return ctx.history.series("impression", "subCategoryId", sub, filters), f"sub-category {sub}"
+    return ctx.history.series("impression", "subCategoryId", sub, filters, since), f"sub-category {sub}"
 
 
 def category_suppression(config: Any) -> Evaluator:
-    days = config.suppressionDays
+    period = config.suppressionDays * DAY
 
     def evaluate(ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
-        found = _category_series(ctx, cand, config)
-        if found is None:
-            return Verdict.said(False, None, _rest_words, config, None, None, None)
-        series, what = found
-        last = series.last()
-        if last is None:
-            return Verdict.said(False, None, _rest_words, config, what, None, None)
-        since = ctx.now - last.at
-        return Verdict.said(since < days * DAY, last.at + days * DAY, _rest_words, config, what, since, last)
+        found = _category_series(ctx, cand, config, period + RECENCY_MARGIN)
+        recent = _recent(ctx, found[0], period) if found is not None else None
+        if found is None or recent is None:
+            return Verdict.said(False, None, _rest_words, ctx, cand, config, None)
+        return Verdict.said(True, recent.at + period, _rest_words, ctx, cand, config, (recent, found[1]))
 
     return evaluate
 
 
 def _rest_words(
-    config: Any, what: str | None, since: float | None, last: Event | None
+    ctx: Context, cand: Candidate, config: Any, recent: tuple[Event, str] | None
 ) -> tuple[str, dict[str, Any]]:
+    """`recent` is the impression that blocks and what it is of; without it, the words look
+    further back."""
+    last: Event | None
+    what: str | None
+    if recent is not None:
+        last, what = recent
+    else:
+        found = _category_series(ctx, cand, config)
+        what = found[1] if found is not None else None
+        last = found[0].last() if found is not None else None
+    since = None if last is None else ctx.now - last.at
     details: dict[str, Any] = {
         "categoryId": config.categoryId,
         "subCategoryId": config.subCategoryId,
