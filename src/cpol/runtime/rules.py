@@ -207,25 +207,42 @@ def outcome_based(config: Any) -> Evaluator:
 
     def _since_outcome(ctx: Context, cand: Candidate, scope: ScopeRef) -> Verdict:
         found = [(s.last(), name) for name in outcomes if (s := _scoped(ctx, cand, scope, name))]
-        details: dict[str, Any] = {
-            "afterOutcome": configured,
-            "suppressForDays": days,
-            "daysSince": None,
-            "lastOutcome": None,
-        }
         if not found:
-            return Verdict(False, f"no {' / '.join(outcomes)}{_where(scope)}", details)
+            return Verdict.said(False, None, _outcome_words, configured, outcomes, days, scope, None)
         last, name = max(found, key=lambda pair: pair[0].at if pair[0] else 0.0)
         assert last is not None
         since = ctx.now - last.at
-        details.update(daysSince=round(since / DAY, 3), lastOutcome=name)
-        reason = (
-            f"last {name}{_where(scope)} was {_ago(since, DAY, 'days')}; "
-            f"suppressed for {days:g} days after it"
+        lifts = last.at + days * DAY
+        words = (since, name)
+        return Verdict.said(
+            since < days * DAY, lifts, _outcome_words, configured, outcomes, days, scope, words
         )
-        return Verdict(since < days * DAY, reason, details, last.at + days * DAY)
 
     return evaluate
+
+
+def _outcome_words(
+    configured: str | list[str],
+    outcomes: list[str],
+    days: float,
+    scope: ScopeRef,
+    last: tuple[float, str] | None,
+) -> tuple[str, dict[str, Any]]:
+    """`last` is (seconds since, outcome name) of the latest such outcome, if any."""
+    details: dict[str, Any] = {
+        "afterOutcome": configured,
+        "suppressForDays": days,
+        "daysSince": None,
+        "lastOutcome": None,
+    }
+    if last is None:
+        return f"no {' / '.join(outcomes)}{_where(scope)}", details
+    since, name = last
+    details.update(daysSince=round(since / DAY, 3), lastOutcome=name)
+    reason = (
+        f"last {name}{_where(scope)} was {_ago(since, DAY, 'days')}; suppressed for {days:g} days after it"
+    )
+    return reason, details
 
 
 def _category_series(
@@ -427,23 +444,29 @@ def _metric_condition(config: Any, ctx: Context, cand: Candidate, scopes: Sequen
     operator = config.operator or "gte"
     threshold = config.threshold if config.threshold is not None else 0
     value = ctx.request.customer.metrics.get(config.metricId)
-    numeric = isinstance(value, int | float) and not isinstance(value, bool) and value == value
+    number = (
+        value if isinstance(value, int | float) and not isinstance(value, bool) and value == value else None
+    )
+    blocked = number is not None and OPERATORS[operator][1](number, threshold)
+    return Verdict.said(blocked, None, _metric_words, config, operator, threshold, number)
+
+
+def _metric_words(
+    config: Any, operator: str, threshold: float, value: float | None
+) -> tuple[str, dict[str, Any]]:
+    """`value` is None when the metric is missing or not a number (then it does not block)."""
     details: dict[str, Any] = {
         "metricId": config.metricId,
         "operator": operator,
         "threshold": threshold,
-        "value": value if numeric else None,
+        "value": value,
     }
-    sign, holds = OPERATORS[operator]
-    if not numeric:
+    if value is None:
         details["missing"] = True
-        return Verdict(False, f"metric {config.metricId} is missing, so it does not block", details)
-    assert isinstance(value, int | float)
-    blocked = holds(value, threshold)
-    verb = "is" if blocked else "is not"
-    return Verdict(
-        blocked, f"metric {config.metricId} is {value:g}, which {verb} {sign} {threshold:g}", details
-    )
+        return f"metric {config.metricId} is missing, so it does not block", details
+    sign, holds = OPERATORS[operator]
+    verb = "is" if holds(value, threshold) else "is not"
+    return f"metric {config.metricId} is {value:g}, which {verb} {sign} {threshold:g}", details
 
 
 def mutual_exclusion(config: Any) -> Evaluator:
@@ -531,6 +554,15 @@ def time_window(config: Any) -> Evaluator:
 def _time_window(config: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
     tz = zone(config.timezone) or ctx.customer_zone or UTC_ZONE
     local = datetime.fromtimestamp(ctx.now, tz)
+    if _is_open(local, config):
+        return Verdict.said(False, None, _window_words, config, tz, local, False, None)
+    opening = next_opening(ctx.now, tz, config)
+    return Verdict.said(True, opening, _window_words, config, tz, local, True, opening)
+
+
+def _window_words(
+    config: Any, tz: ZoneInfo, local: datetime, blocked: bool, opening: float | None
+) -> tuple[str, dict[str, Any]]:
     details = {
         "allowedDays": list(config.daysOfWeek) if config.daysOfWeek is not None else None,
         "currentDay": local.isoweekday() % 7,
@@ -540,11 +572,10 @@ def _time_window(config: Any, ctx: Context, cand: Candidate, scopes: Sequence[Sc
         "timezone": tz.key,
     }
     when = f"it is {WEEKDAY_NAMES[local.isoweekday() % 7]} {local:%H:%M} in {tz.key}"
-    if _is_open(local, config):
-        return Verdict(False, f"{when}, inside the allowed window", details)
-    opening = next_opening(ctx.now, tz, config)
+    if not blocked:
+        return f"{when}, inside the allowed window", details
     later = f"; it opens at {format_instant(opening)}" if opening is not None else ""
-    return Verdict(True, f"{when}, outside the allowed window{later}", details, opening)
+    return f"{when}, outside the allowed window{later}", details
 
 
 EVALUATORS: dict[str, Callable[[Any], Evaluator]] = {
