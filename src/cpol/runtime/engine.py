@@ -310,7 +310,7 @@ class Engine:
         if run.lifted:
             first = next(p for p in self.overrides if p.slot(cache, cand)[0])
             overridden = first.policy.id if first.policy.id is not None else first.policy.name
-        eligible = latest(e.eligible_at for e in run.blocks) if run.blocks else None
+        eligible = latest([e.eligible_at for e in run.blocks]) if run.blocks else None
         return not run.blocks, run.blocks, overridden, eligible, run.trace if run.explain else None
 
     def _fast_plan(self, ctx: Context, cache: Cache, candidates: Sequence[Candidate]) -> list[_Step]:
@@ -393,11 +393,11 @@ class _Gates:
         opted_out = channel_type is not None and self.consent.get(channel_type) == "opted_out"
         if opted_out and run.block(self._entry(channel_type, _consent_entry)):
             return True
-        return any(
-            (field_name is None or getattr(cand, field_name) == scope_id)
-            and run.block(self._entry(record, _suppression_entry))
-            for field_name, scope_id, record in self.suppressions
-        )
+        for field_name, scope_id, record in self.suppressions:
+            in_scope = field_name is None or getattr(cand, field_name) == scope_id
+            if in_scope and run.block(self._entry(record, _suppression_entry)):
+                return True
+        return False
 
     def _entry(self, what: Any, make: Callable[[Any], Entry]) -> Entry:
         found = self._entries.get(what)

@@ -76,7 +76,7 @@ def _first_block(results: list[Verdict], fallback: str) -> Verdict:
     if not blocks:
         return results[0] if results else Verdict(False, fallback)
     first = blocks[0]
-    first.eligible_at = latest(verdict.eligible_at for verdict in blocks)
+    first.eligible_at = latest([verdict.eligible_at for verdict in blocks])
     return first
 
 

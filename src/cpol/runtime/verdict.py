@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from cpol.runtime.history import Series
@@ -56,14 +56,11 @@ class Verdict:
         return self._details
 
 
-def latest(instants: Iterable[float | None]) -> float | None:
-    """The latest instant, or None if any is None (SPEC: one null makes the whole null)."""
-    out = -math.inf
-    for instant in instants:
-        if instant is None:
-            return None
-        out = max(out, instant)
-    return out
+def latest(instants: Sequence[float | None]) -> float | None:
+    """The latest of some instants (at least one), or None if any is None (SPEC: one null
+    makes the whole null)."""
+    known = [instant for instant in instants if instant is not None]
+    return max(known) if len(known) == len(instants) else None
 
 
 def count_window(
