@@ -480,9 +480,9 @@ def _mutual_exclusion(group: list[str], ctx: Context, cand: Candidate, scopes: S
         ("was served in this session", ctx.request.session.servedOfferIds),
         ("was allowed earlier in this request", ctx.allowed_offers),
     ):
-        conflict = next((o for o in offers if o in group and o != cand.offerId), None)
-        if conflict is not None:
-            return Verdict.said(True, None, _exclusion_words, group, cand.offerId, conflict, source)
+        for other in offers:
+            if other != cand.offerId and other in group:
+                return Verdict.said(True, None, _exclusion_words, group, cand.offerId, other, source)
     return Verdict.said(False, None, _exclusion_words, group, cand.offerId, None, "")
 
 
