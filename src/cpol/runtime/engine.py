@@ -49,6 +49,8 @@ def evaluation_order(policies: Sequence[Policy]) -> list[Policy]:
 
 
 KeyOf = Callable[[Candidate], object]
+#: What the candidates sharing a run are told: (allowed, blockedBy, overriddenBy, eligibleAt, trace)
+Outcome = tuple[bool, list[Entry], str | None, float | None, list[Entry] | None]
 #: Per request: (policy index, key) -> [matched scopes, verdict or None, entries by result or None]
 Cache = dict[tuple[int, object], list[Any]]
 
@@ -229,8 +231,6 @@ class _Run:
     blocks: list[Entry] = field(default_factory=list)
     trace: list[Entry] = field(default_factory=list)
     lifted: bool = False
-    #: (allowed, blockedBy, overriddenBy, eligibleAt, trace), once the run is over
-    outcome: tuple[bool, list[Entry], str | None, float | None, list[Entry] | None] | None = None
 
     def note(self, entry: Entry) -> None:
         if self.explain:
@@ -266,24 +266,23 @@ class Engine:
         sent = _sent_candidates(request, raw)
         signature = self._signature(gates.fields)
         plan = self.explain_plan if explain else self._fast_plan(ctx, cache, request.candidates)
-        runs: dict[object, _Run] = {}  # candidates that agree on every field read share a run
+        outcomes: dict[object, Outcome] = {}  # candidates that agree on every field read share one
         decisions = []
         volatile = self.volatile
+        allowed = ctx.allowed_offers
         for index, candidate in enumerate(request.candidates):
-            shared = candidate.offerId not in volatile
-            key = signature(candidate) if shared else None
-            run = runs.get(key) if shared else None
-            if run is None:
+            key = signature(candidate) if candidate.offerId not in volatile else None
+            outcome = outcomes.get(key) if key is not None else None
+            if outcome is None:
                 run = _Run(explain)
                 if not gates.check(candidate, run):
                     self._policies(ctx, cache, candidate, run, plan)
-                run.outcome = self._outcome(cache, candidate, run)
-                if shared:
-                    runs[key] = run
-            assert run.outcome is not None
-            decisions.append(Decision(candidate, sent[index] if sent else None, *run.outcome))
-            if run.outcome[0]:
-                ctx.allowed_offers.append(candidate.offerId)
+                outcome = self._outcome(cache, candidate, run)
+                if key is not None:
+                    outcomes[key] = outcome
+            decisions.append(Decision(candidate, sent[index] if sent else None, *outcome))
+            if outcome[0]:
+                allowed.append(candidate.offerId)
         return decisions
 
     def decide_json(
@@ -302,9 +301,7 @@ class Engine:
             )
         return found
 
-    def _outcome(
-        self, cache: Cache, cand: Candidate, run: _Run
-    ) -> tuple[bool, list[Entry], str | None, float | None, list[Entry] | None]:
+    def _outcome(self, cache: Cache, cand: Candidate, run: _Run) -> Outcome:
         """What every candidate sharing the run is told (Decision's fields after `sent`)."""
         overridden = None
         if run.lifted:
