@@ -99,8 +99,8 @@ def _key_of(scope_fields: list[str], rule_key: KeyOf | None) -> KeyOf | None:
     return lambda c: (by_scope(c), rule_key(c))
 
 
-#: (policy, constant key, index, key_of, skipped for mandatory offers, has volatile offers)
-_Step = tuple["CompiledPolicy", tuple[int, object], int, KeyOf | None, bool, bool]
+#: (policy, constant key, index, key_of, skipped for mandatory offers, volatile offers)
+_Step = tuple["CompiledPolicy", tuple[int, object], int, KeyOf | None, bool, frozenset[str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +159,7 @@ class CompiledPolicy:
     def step(self) -> _Step:
         """What the policy loop reads of the policy, unpacked in one go."""
         constant_key = self.constant_key or (self.index, ())  # read only when key_of is None
-        return (self, constant_key, self.index, self.key_of, self.mandatory_skips, bool(self.volatile))
+        return (self, constant_key, self.index, self.key_of, self.mandatory_skips, self.volatile)
 
     def matched_scopes(self, candidate: Candidate) -> list[ScopeRef]:
         if self.global_scope:
@@ -353,7 +353,7 @@ class Engine:
                     run.note(compiled.fixed_entry("skipped", "skipped for a mandatory offer"))
                 continue
             verdict = slot[1]
-            if verdict is None or volatile:
+            if verdict is None or (volatile and cand.offerId in volatile):
                 verdict = compiled.verdict(ctx, cand, slot)
             if not verdict.blocked:
                 if explain:
