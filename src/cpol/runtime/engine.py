@@ -353,8 +353,10 @@ class Engine:
                     run.note(compiled.fixed_entry("skipped", "skipped for a mandatory offer"))
                 continue
             verdict = slot[1]
-            if verdict is None or (volatile and cand.offerId in volatile):
-                verdict = compiled.verdict(ctx, cand, slot)
+            if volatile and cand.offerId in volatile:  # depends on earlier decisions: never kept
+                verdict = compiled.evaluate(ctx, cand, slot[0])
+            elif verdict is None:
+                verdict = slot[1] = compiled.evaluate(ctx, cand, slot[0])
             if not verdict.blocked:
                 if explain:
                     run.note(compiled.shared_entry(cand, "pass", verdict, slot))
