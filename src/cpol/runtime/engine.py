@@ -73,8 +73,9 @@ def _rule_key(policy: Policy) -> tuple[set[str], KeyOf | None]:
         category, sub = config.categoryId, config.subCategoryId
         if category is None and sub is None:  # the candidate's own category
             return {"categoryId"}, operator.attrgetter("categoryId")
+        read = {"categoryId"} if sub is None else {"categoryId", "subCategoryId"}
         return (
-            {"categoryId", "subCategoryId"},
+            read,
             lambda c: (
                 (category is None or c.categoryId == category) and (sub is None or c.subCategoryId == sub)
             ),

@@ -403,28 +403,36 @@ def segment_exclusion(config: Any) -> Evaluator:
     def evaluate(ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
         member = set(ctx.request.customer.segments)
         matched = next((s for s in excluded if s in member), None)
-        details = {"excludeSegments": list(excluded), "matchedSegment": matched}
-        if matched is None:
-            return Verdict(False, "the customer is in none of the excluded segments", details)
-        return Verdict(True, f"the customer is in segment {matched}", details)
+        return Verdict.said(matched is not None, None, _segment_words, excluded, matched)
 
     return evaluate
+
+
+def _segment_words(excluded: list[str], matched: str | None) -> tuple[str, dict[str, Any]]:
+    details = {"excludeSegments": list(excluded), "matchedSegment": matched}
+    if matched is None:
+        return "the customer is in none of the excluded segments", details
+    return f"the customer is in segment {matched}", details
 
 
 def do_not_contact(config: Any) -> Evaluator:
     source = config.dncSource
 
     def evaluate(ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
-        lists = list(ctx.request.customer.dnc)
-        details = {"dncSource": source, "dnc": lists}
+        lists = ctx.request.customer.dnc
         listed = source in lists if source is not None else bool(lists)
-        if not listed:
-            where = f"list {source}" if source is not None else "any do-not-contact list"
-            return Verdict(False, f"the customer is not on {where}", details)
-        names = source if source is not None else ", ".join(lists)
-        return Verdict(True, f"the customer is on do-not-contact list {names}", details)
+        return Verdict.said(listed, None, _dnc_words, source, lists, listed)
 
     return evaluate
+
+
+def _dnc_words(source: str | None, lists: list[str], listed: bool) -> tuple[str, dict[str, Any]]:
+    details = {"dncSource": source, "dnc": list(lists)}
+    if listed:
+        names = source if source is not None else ", ".join(lists)
+        return f"the customer is on do-not-contact list {names}", details
+    where = f"list {source}" if source is not None else "any do-not-contact list"
+    return f"the customer is not on {where}", details
 
 
 OPERATORS: dict[str, tuple[str, Callable[[float, float], bool]]] = {
