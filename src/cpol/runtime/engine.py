@@ -378,7 +378,8 @@ class _Gates:
     """Consent and suppression records, checked before any policy (nothing overrides them)."""
 
     def __init__(self, request: Request, now: float) -> None:
-        self.consent = request.customer.consent
+        consent = request.customer.consent
+        self.opted_out = frozenset(kind for kind, answer in consent.items() if answer == "opted_out")
         self.suppressions = [
             (SCOPE_FIELDS[record.scope], record.scopeId, record)
             for record in request.suppressions
@@ -390,19 +391,22 @@ class _Gates:
     def check(self, cand: Candidate, run: _Run) -> bool:
         """Record the gates' blocks; True when fast mode may stop already."""
         channel_type = cand.channelType
-        opted_out = channel_type is not None and self.consent.get(channel_type) == "opted_out"
-        if opted_out and run.block(self._entry(channel_type, _consent_entry)):
+        if channel_type in self.opted_out and run.block(
+            self._entry(channel_type, channel_type, _consent_entry)
+        ):
             return True
         for field_name, scope_id, record in self.suppressions:
             in_scope = field_name is None or getattr(cand, field_name) == scope_id
-            if in_scope and run.block(self._entry(record, _suppression_entry)):
+            if in_scope and run.block(self._entry(id(record), record, _suppression_entry)):
                 return True
         return False
 
-    def _entry(self, what: Any, make: Callable[[Any], Entry]) -> Entry:
-        found = self._entries.get(what)
+    def _entry(self, key: object, what: Any, make: Callable[[Any], Entry]) -> Entry:
+        """The gate's entry, made once: keyed by channel type, or by a record's identity (cheaper
+        than hashing the record, which lives as long as the request)."""
+        found = self._entries.get(key)
         if found is None:
-            found = self._entries[what] = make(what)
+            found = self._entries[key] = make(what)
         return found
 
 
