@@ -20,7 +20,7 @@ from cpol.runtime.clock import LAST_INSTANT, format_instant, parse_instant, zone
 from cpol.runtime.decision import Decision, Entry
 from cpol.runtime.history import SCOPE_FIELDS, History
 from cpol.runtime.request import Candidate, Request, Suppression, parse_request
-from cpol.runtime.rules import Context, Evaluator, evaluator_for
+from cpol.runtime.rules import Context, Evaluator, evaluator_for, outcomes_read
 from cpol.runtime.verdict import Verdict, latest
 
 #: Rules a mandatory offer still obeys when they are bypassable (SPEC §1).
@@ -253,6 +253,7 @@ class Engine:
         self.explain_plan = [p.step for p in self.policies]
         self.overrides = [p for p in self.active if p.overrides]
         self.volatile = frozenset().union(*(p.volatile for p in self.active))
+        self.outcomes = frozenset().union(*(outcomes_read(p.policy) for p in self.active))
         read = {name for p in self.active for name in p.key_fields}
         self.decision_fields = read | {"channelType", "isMandatory"}  # + what gates read
         self._signatures: dict[frozenset[str], Callable[[Candidate], object]] = {}
@@ -260,7 +261,7 @@ class Engine:
     def decide(self, request: Request, *, explain: bool = False, raw: Any = None) -> list[Decision]:
         """One decision per candidate, in order (earlier allowed offers feed mutual exclusion)."""
         now = request.now.timestamp()
-        history = History(request.interactions, request.instants, now)
+        history = History(request.interactions, request.instants, now, self.outcomes)
         ctx = Context(request, now, history, zone(request.customer.timezone), [])
         cache: Cache = {}  # not in ctx: verdicts may hold ctx, and a cycle would outlive decide()
         gates = _Gates(request, now)

@@ -10,7 +10,7 @@ import bisect
 import functools
 import itertools
 import operator
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -121,18 +121,21 @@ class History:
     """The interactions up to `now`, sorted once; narrowed by outcome, filters and field
     value on demand, each narrowing kept for the rest of the request."""
 
-    def __init__(self, interactions: Sequence[Interaction], instants: Sequence[float], now: float) -> None:
-        by_outcome: dict[str, Series] = {}
+    def __init__(
+        self, interactions: Sequence[Interaction], instants: Sequence[float], now: float, outcomes: Set[str]
+    ) -> None:
+        """Only `outcomes` are kept: those some policy reads."""
+        by_outcome = {outcome: Series([], []) for outcome in outcomes}
+        get = by_outcome.get
         for index in sorted(range(len(instants)), key=instants.__getitem__):
             at = instants[index]
             if at > now:  # the future is ignored everywhere
                 break
             interaction = interactions[index]
-            group = by_outcome.get(interaction.outcome)
-            if group is None:
-                group = by_outcome[interaction.outcome] = Series([], [])
-            group.times.append(at)
-            group.items.append(interaction)
+            group = get(interaction.outcome)
+            if group is not None:
+                group.times.append(at)
+                group.items.append(interaction)
         self._by_outcome = by_outcome
         self._narrowed: dict[tuple[str, tuple[Only, ...], float | None], Series] = {}
 

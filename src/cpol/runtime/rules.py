@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from cpol.plan import Policy, ScopeRef
 from cpol.runtime.clock import DAY, HOUR, UTC_ZONE, format_instant, zone
-from cpol.runtime.history import SCOPE_FIELDS, Event, History, Only, Series, only
+from cpol.runtime.history import IMPRESSION, SCOPE_FIELDS, Event, History, Only, Series, only
 from cpol.runtime.request import Candidate, Request
 from cpol.runtime.verdict import Verdict, count_window, latest, plural
 
@@ -193,13 +193,23 @@ def _cooldown_words(
     )
 
 
-def _outcome_list(value: str | list[str]) -> list[str]:
-    return [value] if isinstance(value, str) else list(value)
+def configured_outcomes(config: Any) -> str | list[str]:
+    """An outcome rule's outcome(s) as written: `afterOutcome`, or the older `outcome`."""
+    return config.afterOutcome if config.afterOutcome is not None else config.outcome  # type: ignore[no-any-return]
+
+
+def outcomes_read(policy: Policy) -> list[str]:
+    """The outcomes a policy looks for in the history (every rule but outcome rules reads
+    impressions only)."""
+    if policy.ruleType != "outcome_based":
+        return [IMPRESSION]
+    configured = configured_outcomes(policy.config)
+    return [configured] if isinstance(configured, str) else list(configured)
 
 
 def outcome_based(config: Any) -> Evaluator:
-    configured = config.afterOutcome if config.afterOutcome is not None else config.outcome
-    outcomes = _outcome_list(configured)
+    configured = configured_outcomes(config)
+    outcomes = [configured] if isinstance(configured, str) else list(configured)
     days = config.suppressForDays if config.suppressForDays is not None else config.withinDays
 
     def evaluate(ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
