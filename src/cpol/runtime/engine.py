@@ -9,6 +9,7 @@ entry per policy. Both call the same evaluators, so they cannot disagree.
 
 from __future__ import annotations
 
+import itertools
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -272,7 +273,7 @@ class Engine:
         decisions = []
         volatile = self.volatile
         allowed = ctx.allowed_offers
-        for index, candidate in enumerate(request.candidates):
+        for candidate, echo in zip(request.candidates, sent or itertools.repeat(None), strict=False):
             key = signature(candidate) if candidate.offerId not in volatile else None
             outcome = outcomes.get(key) if key is not None else None
             if outcome is None:
@@ -282,7 +283,7 @@ class Engine:
                 outcome = self._outcome(cache, candidate, run)
                 if key is not None:
                     outcomes[key] = outcome
-            decisions.append(Decision(candidate, sent[index] if sent else None, *outcome))
+            decisions.append(Decision(candidate, echo, *outcome))
             if outcome[0]:
                 allowed.append(candidate.offerId)
         return decisions
