@@ -163,9 +163,14 @@ class CompiledPolicy:
         constant_key = self.constant_key or (self.index, ())  # read only when key_of is None
         return (self, constant_key, self.index, self.key_of, self.mandatory_skips, self.volatile)
 
-    def matched_scopes(self, candidate: Candidate) -> list[ScopeRef]:
+    def matched_scopes(self, candidate: Candidate) -> Sequence[ScopeRef]:
+        """The policy's scopes the candidate is in, in listed order (shared when all match)."""
         if self.global_scope:
-            return list(self.scopes)
+            return self.scopes
+        if len(self.scopes) == 1:  # the common case, without building a list
+            scope = self.scopes[0]
+            field = SCOPE_FIELDS[scope.scope]
+            return self.scopes if field is not None and getattr(candidate, field) == scope.scopeId else ()
         return [
             s
             for s in self.scopes
