@@ -44,11 +44,6 @@ class Only:
     values: frozenset[str]
     exclude: bool = False
 
-    def keeps(self, value: str | None) -> bool:
-        if self.exclude:
-            return value is None or value not in self.values
-        return value in self.values
-
 
 @functools.cache
 def only(field: str, values: tuple[str, ...], exclude: bool = False) -> Only:
@@ -66,7 +61,7 @@ class Series:
     def __init__(self, times: list[float], items: list[Interaction]) -> None:
         self.times = times
         self.items = items
-        self._indexes: dict[str, dict[str | None, Series]] = {}
+        self._indexes: dict[str, dict[str | None, Series]] | None = None  # most are never narrowed
 
     def __bool__(self) -> bool:
         return bool(self.times)
@@ -86,6 +81,8 @@ class Series:
         return Event(self.times[-1], self.items[-1]) if self.times else None
 
     def narrow(self, field: str, value: str) -> Series:
+        if self._indexes is None:
+            self._indexes = {}
         index = self._indexes.get(field)
         if index is None:
             index = self._indexes[field] = self._index(field)
@@ -156,9 +153,6 @@ class History:
         if value is None or not base:
             return EMPTY
         return base.narrow(field, value)
-
-    def impressions(self, field: str | None = None, value: str | None = None) -> Series:
-        return self.series(IMPRESSION, field, value)
 
     def _base(self, outcome: str, filters: tuple[Only, ...], since: float | None) -> Series:
         selected = self._by_outcome.get(outcome, EMPTY)

@@ -357,7 +357,7 @@ def customer_total_cap(config: Any) -> Evaluator:
     period = config.periodType or "weekly"
 
     def evaluate(ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
-        series = ctx.history.impressions()
+        series = ctx.history.series(IMPRESSION)
         return _period_cap(series, ctx, period, config.maxTotal, "across every offer and channel")
 
     return evaluate
