@@ -12,8 +12,6 @@ import argparse
 import json
 import platform
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -21,15 +19,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import cpol
 from corpus import policy_set
 from cpol.grammar.parser import get_parser
-
-
-def best_of(repeat: int, action: Callable[[], object]) -> float:
-    timings = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        action()
-        timings.append(time.perf_counter() - start)
-    return min(timings)
+from timing import best_of
 
 
 def main() -> None:

@@ -14,9 +14,7 @@ import argparse
 import json
 import platform
 import sys
-import time
 from collections import Counter
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -28,15 +26,7 @@ from corpus import policy_set
 from cpol.lint import lint
 from cpol.lint.output import render_sarif, render_text
 from cpol.policyset import load_policy_set
-
-
-def best_of(repeat: int, action: Callable[[], object]) -> float:
-    timings = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        action()
-        timings.append(time.perf_counter() - start)
-    return min(timings)
+from timing import best_of
 
 
 def one_bucket(count: int, rule: str) -> list[dict[str, Any]]:
