@@ -39,6 +39,7 @@ PERIOD_TYPES: tuple[str, ...] = ("daily", "weekly", "monthly")
 TOTAL_PERIOD_TYPES: tuple[str, ...] = (*PERIOD_TYPES, "alltime")
 BUDGET_FIELDS: tuple[str, ...] = ("impressions", "spend", "daily_spend")
 OPERATORS: tuple[str, ...] = ("gt", "gte", "lt", "lte", "eq")
+PER_DIMENSIONS: tuple[str, ...] = ("offer", "channel", "creative", "category", "subcategory")
 TIMEZONES: tuple[str, ...] = (
     "UTC", "America/New_York", "America/Los_Angeles", "America/Sao_Paulo", "Europe/London",
     "Europe/Paris", "Asia/Tokyo", "Asia/Kolkata", "Australia/Sydney", "Pacific/Chatham",
@@ -226,6 +227,31 @@ def _frequency_cap(draw: st.DrawFn) -> dict[str, Any]:
     return config
 
 
+def _with_per(strategy: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[dict[str, Any]]:
+    """The config with `per` (SPEC §1.1) set to a dimension or left out."""
+
+    def add(config: dict[str, Any], per: Any) -> dict[str, Any]:
+        _put(config, "per", per)
+        return config
+
+    return st.builds(add, strategy, _optional(st.sampled_from(PER_DIMENSIONS), nullable=False))
+
+
+@st.composite
+def _cross_channel_cap(draw: st.DrawFn) -> dict[str, Any]:
+    """The newer `{maxTotal, periodType?}`, the older documents' `{maxContacts, windowDays}`,
+    or both; `appliesAcross` with any of them."""
+    shape = draw(st.sampled_from(["newer", "older", "both"]))
+    config: dict[str, Any] = {}
+    if shape != "older":
+        config["maxTotal"] = draw(numbers())
+        _put(config, "periodType", draw(_optional(st.sampled_from(PERIOD_TYPES), nullable=False)))
+    if shape != "newer":
+        config.update(maxContacts=draw(numbers()), windowDays=draw(numbers()))
+    _put(config, "appliesAcross", draw(_optional(string_lists(), nullable=False)))
+    return config
+
+
 @st.composite
 def _outcome_based(draw: st.DrawFn) -> dict[str, Any]:
     shape = draw(st.sampled_from(["newer", "older", "mixed"]))
@@ -246,10 +272,10 @@ def _segment_exclusion(draw: st.DrawFn) -> dict[str, Any]:
 def _rule_configs() -> dict[str, st.SearchStrategy[dict[str, Any]]]:
     fixed = st.fixed_dictionaries
     return {
-        "frequency_cap": _frequency_cap(),
-        "cooldown": fixed({"cooldownHours": numbers()}),
+        "frequency_cap": _with_per(_frequency_cap()),
+        "cooldown": _with_per(fixed({"cooldownHours": numbers()})),
         "budget_exhausted": fixed({"budgetField": st.sampled_from(BUDGET_FIELDS), "threshold": numbers()}),
-        "outcome_based": _outcome_based(),
+        "outcome_based": _with_per(_outcome_based()),
         "segment_exclusion": _segment_exclusion(),
         "time_window": fixed(
             {},
@@ -261,10 +287,7 @@ def _rule_configs() -> dict[str, st.SearchStrategy[dict[str, Any]]]:
             },
         ),
         "mutual_exclusion": fixed({"excludeOfferIds": string_lists()}),
-        "cross_channel_cap": fixed(
-            {"maxTotal": numbers()},
-            optional={"periodType": st.sampled_from(PERIOD_TYPES), "appliesAcross": string_lists()},
-        ),
+        "cross_channel_cap": _cross_channel_cap(),
         "customer_total_cap": fixed(
             {"maxTotal": numbers()}, optional={"periodType": st.sampled_from(TOTAL_PERIOD_TYPES)}
         ),
@@ -305,14 +328,20 @@ def scope_ids() -> st.SearchStrategy[str]:
 
 
 @st.composite
-def scope_refs(draw: st.DrawFn) -> dict[str, Any]:
-    """One valid `{scope, scopeId}` (scopeId absent, null or any string for global)."""
+def scope_refs(draw: st.DrawFn, *, rows: bool = True) -> dict[str, Any]:
+    """One valid `{scope, scopeId}` (scopeId absent, null or any string for global), with the
+    server's row fields (`id`, `contactPolicyId`, `createdAt`) present, null or absent."""
     kind = draw(st.sampled_from(SCOPE_KINDS))
-    ref: dict[str, Any] = {"scope": kind}
+    ref: dict[str, Any] = {}
+    for key in ("id", "contactPolicyId") if rows else ():
+        _put(ref, key, draw(_optional(texts(), nullable=True)))
+    ref["scope"] = kind
     if kind == "global":
         _put(ref, "scopeId", draw(_optional(texts(), nullable=True)))
     else:
         ref["scopeId"] = draw(scope_ids())
+    if rows:
+        _put(ref, "createdAt", draw(_optional(timestamps(), nullable=True)))
     return ref
 
 
@@ -320,7 +349,7 @@ def scope_refs(draw: st.DrawFn) -> dict[str, Any]:
 def _single_scope(draw: st.DrawFn) -> dict[str, Any]:
     """scope/scopeId valid on their own: a scope ref, or a bare scopeId (offer by default)."""
     if draw(st.booleans()):
-        return draw(scope_refs())
+        return draw(scope_refs(rows=False))
     return {"scopeId": draw(scope_ids())}
 
 
@@ -350,7 +379,8 @@ def scope_fields(draw: st.DrawFn, form: str | None = None) -> dict[str, Any]:
         return {"scopes": draw(refs)}
     if form == "api":
         scopes = draw(refs)
-        return {**scopes[0], "scopes": scopes}
+        single = {key: scopes[0][key] for key in ("scope", "scopeId") if key in scopes[0]}
+        return {**single, "scopes": scopes}
     if form == "both differing":
         return {**draw(_any_single_scope()), "scopes": draw(refs)}
     if form == "empty scopes":

@@ -298,7 +298,7 @@ CASES: list[tuple[dict[str, Any], tuple[str | int, ...], str, str | None]] = [
                 "segment_exclusion requires excludeSegments (or segmentId)",
             ),
             ("mutual_exclusion", {}, "mutual_exclusion requires excludeOfferIds"),
-            ("cross_channel_cap", {}, "cross_channel_cap requires maxTotal"),
+            ("cross_channel_cap", {}, "cross_channel_cap requires maxTotal (or maxContacts with windowDays)"),
             ("category_suppression", {}, "category_suppression requires suppressionDays"),
             ("metric_condition", {"operator": "gt"}, "metric_condition requires metricId"),
             (
@@ -452,7 +452,7 @@ def test_an_unknown_rule_type_still_reports_top_level_problems() -> None:
 
 def test_unknown_key_without_a_close_match_lists_the_valid_keys() -> None:
     found = only_problem(policy("cooldown", {"cooldownHours": 1, "zzz": 1}))
-    assert found.hint == "cooldown accepts bypassable, cooldownHours"
+    assert found.hint == "cooldown accepts bypassable, cooldownHours, per"
 
 
 def test_every_list_entry_is_checked() -> None:

@@ -17,6 +17,7 @@ from cpol.diagnostics import did_you_mean
 from cpol.plan.base import CheckedModel, line_error
 from cpol.plan.fields import (
     OUTCOME_MESSAGE,
+    PER_RULE_TYPES,
     BudgetField,
     DaysOfWeek,
     EndHour,
@@ -24,6 +25,7 @@ from cpol.plan.fields import (
     Number,
     Operator,
     Outcomes,
+    PerDimension,
     PeriodType,
     StartHour,
     Text,
@@ -70,6 +72,9 @@ class RuleConfig(CheckedModel):
 
     @classmethod
     def unknown_key(cls, key: str) -> tuple[str, str | None]:
+        if key == "per":
+            counted_by = ", ".join(PER_RULE_TYPES)
+            return f"`per` is not accepted by {cls.rule_type}", f"only {counted_by} count per value"
         keys = list(cls.model_fields)
         hint = did_you_mean(key, keys) or f"{cls.rule_type} accepts {', '.join(keys)}"
         return f"unknown config key `{key}` for {cls.rule_type}", hint
@@ -91,6 +96,10 @@ class RuleConfig(CheckedModel):
         first, *older = keys
         alternatives = f" (or {', '.join(older)})" if older else ""
         return f"{cls.rule_type} requires {first}{alternatives}"
+
+
+PerField = Annotated[PerDimension, one_of("per", PerDimension)]
+"""SPEC §1.1: count only the interactions sharing this field's value with the candidate."""
 
 
 # --- older shapes: still loaded, evaluated and round-tripped unchanged --------------------
@@ -143,6 +152,7 @@ class FrequencyCapConfig(FrequencyWindow):
     maxTotal: Number | None = None
     withinCampaignId: Annotated[str, non_empty_text("withinCampaignId")] | None = None
     excludeCampaignIds: Annotated[list[str], non_empty_text_list("excludeCampaignIds")] | None = None
+    per: PerField | None = None
 
 
 class CooldownConfig(RuleConfig):
@@ -150,6 +160,7 @@ class CooldownConfig(RuleConfig):
     required = (Requirement(("cooldownHours",)),)
 
     cooldownHours: Number | None = None
+    per: PerField | None = None
 
 
 class BudgetExhaustedConfig(RuleConfig):
@@ -169,6 +180,7 @@ class OutcomeBasedConfig(OutcomeWindow):
 
     afterOutcome: Outcomes | None = None
     suppressForDays: Number | None = None
+    per: PerField | None = None
 
 
 class SegmentExclusionConfig(SegmentRef):
@@ -194,9 +206,16 @@ class MutualExclusionConfig(RuleConfig):
     excludeOfferIds: TextList | None = None
 
 
-class CrossChannelCapConfig(RuleConfig):
+class CrossChannelCapConfig(FrequencyWindow):
+    """The older API documents gave cross_channel_cap the `{maxContacts, windowDays}` shape."""
+
     rule_type = "cross_channel_cap"
-    required = (Requirement(("maxTotal",)),)
+    required = (
+        Requirement(
+            ("maxTotal", "maxContacts", "windowDays"),
+            "cross_channel_cap requires maxTotal (or maxContacts with windowDays)",
+        ),
+    )
 
     maxTotal: Number | None = None
     periodType: Annotated[PeriodType, one_of("periodType", PeriodType)] | None = None

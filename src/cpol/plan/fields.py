@@ -28,6 +28,10 @@ PeriodType = Literal["daily", "weekly", "monthly"]
 TotalPeriodType = Literal["daily", "weekly", "monthly", "alltime"]
 BudgetField = Literal["impressions", "spend", "daily_spend"]
 Operator = Literal["gt", "gte", "lt", "lte", "eq"]
+PerDimension = Literal["offer", "channel", "creative", "category", "subcategory"]
+"""What `per` counts by (SPEC §1.1): the candidate field whose value an interaction must share."""
+PER_RULE_TYPES = ("frequency_cap", "cooldown", "outcome_based")
+"""The rule types that accept `per`."""
 
 OUTCOME_MESSAGE = "outcome_based requires afterOutcome as a non-empty string or non-empty string array"
 

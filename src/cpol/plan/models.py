@@ -56,11 +56,18 @@ def _missing_scope_id(data: dict[Any, Any], default_scope: str | None) -> list[I
     return []
 
 
-class ScopeRef(CheckedModel):
-    """One entry of `scopes`: where a policy applies."""
+SCOPE_ROW_FIELDS = ("id", "contactPolicyId", "createdAt")
+"""Server fields of a stored scope row (the API's list response): carried, never read."""
 
+
+class ScopeRef(CheckedModel):
+    """One entry of `scopes`: where a policy applies (with the server's row fields, if any)."""
+
+    id: Text | None = None
+    contactPolicyId: Text | None = None
     scope: Annotated[ScopeKind, one_of("scope", ScopeKind)]
     scopeId: Text | None = None
+    createdAt: Timestamp | None = None
 
     @classmethod
     def unknown_key(cls, key: str) -> tuple[str, str | None]:
