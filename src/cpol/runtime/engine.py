@@ -84,21 +84,26 @@ def _rule_key(policy: Policy) -> tuple[set[str], KeyOf | None]:
     return set(), None
 
 
-def _scope_fields(policy: Policy, scopes: Sequence[ScopeRef]) -> list[str]:
+def _plain_fields(policy: Policy, scopes: Sequence[ScopeRef]) -> list[str]:
+    """The candidate fields whose values a verdict depends on as they are: the scopes', the
+    budget key's, and a `per` policy's field (SPEC §1.1: each value is counted apart)."""
     fields = {SCOPE_FIELDS[s.scope] for s in scopes}
     if policy.ruleType == "budget_exhausted":  # creative scope reads budgets[creativeId]
         fields.update("creativeId" if s.scope == "creative" else "offerId" for s in scopes)
+    per = getattr(policy.config, "per", None)
+    if per is not None:
+        fields.add(SCOPE_FIELDS[per])
     return sorted(name for name in fields if name is not None)
 
 
-def _key_of(scope_fields: list[str], rule_key: KeyOf | None) -> KeyOf | None:
+def _key_of(plain_fields: list[str], rule_key: KeyOf | None) -> KeyOf | None:
     """What a verdict depends on, so candidates that agree on it share one evaluation."""
-    if not scope_fields:
+    if not plain_fields:
         return rule_key
-    by_scope = operator.attrgetter(*scope_fields)
+    by_fields = operator.attrgetter(*plain_fields)
     if rule_key is None:
-        return by_scope
-    return lambda c: (by_scope(c), rule_key(c))
+        return by_fields
+    return lambda c: (by_fields(c), rule_key(c))
 
 
 #: (policy, constant key, index, key_of, skipped for mandatory offers, volatile offers)
@@ -134,7 +139,7 @@ class CompiledPolicy:
     @classmethod
     def of(cls, index: int, policy: Policy) -> CompiledPolicy:
         scopes = tuple(policy.effective_scopes)
-        fields = _scope_fields(policy, scopes)
+        fields = _plain_fields(policy, scopes)
         read, rule_key = _rule_key(policy)
         key_of = _key_of(fields, rule_key)
         bypassable = policy.ruleType != "do_not_contact" and policy.config.bypassable is not False

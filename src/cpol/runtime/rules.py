@@ -13,7 +13,7 @@ import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
 from cpol.plan import Policy, ScopeRef
@@ -51,6 +51,34 @@ def _where(scope: ScopeRef) -> str:
     return "" if scope.scope == "global" else f" on {scope.scope} {scope.scopeId}"
 
 
+class Each(NamedTuple):
+    """A `per` policy's dimension and the candidate's value of it (SPEC §1.1)."""
+
+    dimension: str  # offer, channel, creative, category, subcategory
+    field: str  # offerId, channelId, …
+    value: str
+
+    def what(self) -> str:
+        """` of offer off_1`, ` on channel ch_email`: the value counted, for a reason."""
+        return f" {'on' if self.dimension == 'channel' else 'of'} {self.dimension} {self.value}"
+
+
+def _what(scope: ScopeRef, each: Each | None) -> str:
+    """What is counted: the value of a `per` policy, then the matched scope."""
+    return _where(scope) if each is None else each.what() + _where(scope)
+
+
+def _for_each(each: Each | None, separator: str = "") -> str:
+    return "" if each is None else f"{separator} for each {each.dimension}"
+
+
+def _counted(details: dict[str, Any], each: Each | None) -> dict[str, Any]:
+    """`details`, plus `per` and `perValue` for a `per` policy (none otherwise)."""
+    if each is not None:
+        details.update(per=each.dimension, perValue=each.value)
+    return details
+
+
 def _scoped(
     ctx: Context,
     cand: Candidate,
@@ -58,14 +86,52 @@ def _scoped(
     outcome: str,
     filters: tuple[Only, ...] = (),
     window: float | None = None,
+    each: Each | None = None,
 ) -> Series:
-    """Interactions with an outcome, narrowed to the matched scope (global: all of them);
-    with a window (seconds), only those a window of that length ending now can see."""
+    """Interactions with an outcome, narrowed to the matched scope (global: all of them),
+    then to the candidate's value of a `per` field; with a window (seconds), only those a
+    window of that length ending now can see."""
     since = None if window is None else ctx.now - window
     field = SCOPE_FIELDS[scope.scope]
     if field is None:
-        return ctx.history.series(outcome, filters=filters, since=since)
-    return ctx.history.series(outcome, field, getattr(cand, field), filters, since)
+        series = ctx.history.series(outcome, filters=filters, since=since)
+    else:
+        series = ctx.history.series(outcome, field, getattr(cand, field), filters, since)
+    if each is None or each.field == field or not series:
+        return series
+    return series.narrow(each.field, each.value)
+
+
+class PerEvaluator(Protocol):
+    """An evaluator that counts only `each`'s value when given one."""
+
+    def __call__(
+        self, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef], each: Each | None = None
+    ) -> Verdict: ...
+
+
+def _counted_per(config: Any, evaluate: PerEvaluator, blank: dict[str, Any]) -> Evaluator:
+    """A rule that may count `per` value (SPEC §1.1). Without `per`, the evaluator itself,
+    untouched; with it, one that finds the candidate's value first, and passes a candidate
+    without one (nothing to count by) with `blank` details."""
+    if config.per is None:
+        return evaluate
+    dimension: str = config.per
+    field = SCOPE_FIELDS[dimension]
+    assert field is not None
+
+    def by_value(ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
+        value = getattr(cand, field)
+        if value is None:
+            return Verdict.said(False, None, _uncounted_words, dimension, field, blank)
+        return evaluate(ctx, cand, scopes, Each(dimension, field, value))
+
+    return by_value
+
+
+def _uncounted_words(dimension: str, field: str, blank: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    details = {**blank, "per": dimension, "perValue": None}
+    return f"the candidate has no {field} to count by", details
 
 
 def _first_block(results: list[Verdict], fallback: str) -> Verdict:
@@ -92,54 +158,86 @@ def _campaign_filters(config: Any) -> tuple[Only, ...]:
     return tuple(filters)
 
 
-def _frequency_caps(config: Any) -> list[tuple[str, float | None, float, str, str]]:
-    """(window name, seconds, max, "in the last …", "per …") in SPEC order."""
-    caps = []
-    for key, period in (("maxPerDay", "daily"), ("maxPerWeek", "weekly"), ("maxPerMonth", "monthly")):
-        maximum = getattr(config, key)
-        if maximum is not None:
-            seconds, last, per = PERIODS[period]
-            caps.append((period, seconds, maximum, last, per))
-    if config.maxTotal is not None:
-        caps.append(("alltime", None, config.maxTotal, "in total", "in total"))
-    if config.maxContacts is not None and config.windowDays is not None:
-        days = config.windowDays
-        caps.append(
-            (
-                f"{days:g} days",
-                days * DAY,
-                config.maxContacts,
-                f"in the last {days:g} days",
-                f"per {days:g} days",
-            )
+class Cap(NamedTuple):
+    """One window of a cap: its name in `details`, its length (None: all time), its maximum,
+    and its words ("in the last 7 days", "per week")."""
+
+    name: str
+    seconds: float | None
+    maximum: float
+    in_words: str
+    per_words: str
+
+
+def _period(period: str, maximum: float) -> Cap:
+    seconds, in_words, per_words = PERIODS[period]
+    return Cap(period, seconds, maximum, in_words, per_words)
+
+
+def _days_window(config: Any) -> list[Cap]:
+    """The older `{maxContacts, windowDays}` cap (SPEC §2.1), when the config has it."""
+    if config.maxContacts is None or config.windowDays is None:
+        return []
+    days = config.windowDays
+    return [
+        Cap(
+            f"{days:g} days",
+            days * DAY,
+            config.maxContacts,
+            f"in the last {days:g} days",
+            f"per {days:g} days",
         )
-    return caps
+    ]
+
+
+def _widest(caps: Sequence[Cap]) -> float | None:
+    """The longest window of some caps, so that one slice of the history serves them all
+    (None when one of them counts all time)."""
+    seconds = [cap.seconds for cap in caps]
+    return None if None in seconds or not seconds else max(s for s in seconds if s is not None)
+
+
+FREQUENCY_PERIODS = (
+    ("maxPerDay", "daily"),
+    ("maxPerWeek", "weekly"),
+    ("maxPerMonth", "monthly"),
+    ("maxTotal", "alltime"),
+)
 
 
 def frequency_cap(config: Any) -> Evaluator:
     filters = _campaign_filters(config)
-    caps = _frequency_caps(config)
-    seconds = [cap[1] for cap in caps]
-    widest = None if None in seconds or not seconds else max(s for s in seconds if s is not None)
+    caps = [
+        _period(period, getattr(config, key))
+        for key, period in FREQUENCY_PERIODS
+        if getattr(config, key) is not None
+    ]
+    caps += _days_window(config)  # SPEC order: day, week, month, total, older windowDays
+    widest = _widest(caps)
 
-    def evaluate(ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
+    def evaluate(
+        ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef], each: Each | None = None
+    ) -> Verdict:
         results: list[Verdict] = []
         for scope in scopes:
-            series = _scoped(ctx, cand, scope, "impression", filters, widest)
+            series = _scoped(ctx, cand, scope, "impression", filters, widest, each)
             for cap in caps:
-                count, eligible = count_window(series, ctx.now, cap[1], cap[2])
-                results.append(Verdict.said(count >= cap[2], eligible, _cap_words, count, scope, cap))
+                count, eligible = count_window(series, ctx.now, cap.seconds, cap.maximum)
+                results.append(
+                    Verdict.said(count >= cap.maximum, eligible, _cap_words, count, scope, cap, each)
+                )
         return _first_block(results, "no cap applies")
 
-    return evaluate
+    blank = {"window": caps[0].name, "count": None, "max": caps[0].maximum} if caps else {}
+    return _counted_per(config, evaluate, blank)
 
 
-def _cap_words(
-    count: int, scope: ScopeRef, cap: tuple[str, float | None, float, str, str]
-) -> tuple[str, dict[str, Any]]:
-    window, _, maximum, last, per = cap
-    reason = f"{plural(count, 'impression')}{_where(scope)} {last}; cap is {maximum:g} {per}"
-    return reason, {"window": window, "count": count, "max": maximum}
+def _cap_words(count: int, scope: ScopeRef, cap: Cap, each: Each | None) -> tuple[str, dict[str, Any]]:
+    reason = (
+        f"{plural(count, 'impression')}{_what(scope, each)} {cap.in_words}; "
+        f"cap is {cap.maximum:g} {cap.per_words}{_for_each(each)}"
+    )
+    return reason, _counted({"window": cap.name, "count": count, "max": cap.maximum}, each)
 
 
 # -- recency rules: cooldown, outcome_based, category_suppression ---------------------------
@@ -163,34 +261,39 @@ def cooldown(config: Any) -> Evaluator:
     hours = config.cooldownHours
     period = hours * HOUR
 
-    def evaluate(ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
+    def evaluate(
+        ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef], each: Each | None = None
+    ) -> Verdict:
         results: list[Verdict] = []
         for scope in scopes:
-            recent = _recent(
-                ctx, _scoped(ctx, cand, scope, "impression", window=period + RECENCY_MARGIN), period
-            )
+            series = _scoped(ctx, cand, scope, "impression", window=period + RECENCY_MARGIN, each=each)
+            recent = _recent(ctx, series, period)
             lifts = recent.at + period if recent is not None else None
             results.append(
-                Verdict.said(recent is not None, lifts, _cooldown_words, ctx, cand, hours, scope, recent)
+                Verdict.said(
+                    recent is not None, lifts, _cooldown_words, ctx, cand, hours, scope, recent, each
+                )
             )
         return _first_block(results, "no impression yet")
 
-    return evaluate
+    return _counted_per(config, evaluate, {"cooldownHours": hours, "hoursSinceLast": None})
 
 
 def _cooldown_words(
-    ctx: Context, cand: Candidate, hours: float, scope: ScopeRef, recent: Event | None
+    ctx: Context, cand: Candidate, hours: float, scope: ScopeRef, recent: Event | None, each: Each | None
 ) -> tuple[str, dict[str, Any]]:
     """`recent` is the impression that blocks; without it, the words look further back."""
-    last = recent or _scoped(ctx, cand, scope, "impression").last()
-    since = None if last is None else ctx.now - last.at
-    if since is None:
-        return f"no impression{_where(scope)} yet", {"cooldownHours": hours, "hoursSinceLast": None}
-    details = {"cooldownHours": hours, "hoursSinceLast": round(since / HOUR, 3)}
-    return (
-        f"last impression{_where(scope)} was {_ago(since, HOUR, 'hours')}; cooldown is {hours:g} hours",
-        details,
+    last = recent or _scoped(ctx, cand, scope, "impression", each=each).last()
+    what = _what(scope, each)
+    if last is None:
+        return f"no impression{what} yet", _counted({"cooldownHours": hours, "hoursSinceLast": None}, each)
+    since = ctx.now - last.at
+    details = _counted({"cooldownHours": hours, "hoursSinceLast": round(since / HOUR, 3)}, each)
+    reason = (
+        f"last impression{what} was {_ago(since, HOUR, 'hours')}; "
+        f"cooldown is {hours:g} hours{_for_each(each)}"
     )
+    return reason, details
 
 
 def configured_outcomes(config: Any) -> str | list[str]:
@@ -212,23 +315,26 @@ def outcome_based(config: Any) -> Evaluator:
     outcomes = [configured] if isinstance(configured, str) else list(configured)
     days = config.suppressForDays if config.suppressForDays is not None else config.withinDays
 
-    def evaluate(ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
-        return _first_block([_since_outcome(ctx, cand, scope) for scope in scopes], "no such outcome")
+    def evaluate(
+        ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef], each: Each | None = None
+    ) -> Verdict:
+        return _first_block([_since_outcome(ctx, cand, scope, each) for scope in scopes], "no such outcome")
 
-    def _since_outcome(ctx: Context, cand: Candidate, scope: ScopeRef) -> Verdict:
-        found = [(s.last(), name) for name in outcomes if (s := _scoped(ctx, cand, scope, name))]
+    def _since_outcome(ctx: Context, cand: Candidate, scope: ScopeRef, each: Each | None) -> Verdict:
+        found = [(s.last(), name) for name in outcomes if (s := _scoped(ctx, cand, scope, name, each=each))]
         if not found:
-            return Verdict.said(False, None, _outcome_words, configured, outcomes, days, scope, None)
+            return Verdict.said(False, None, _outcome_words, configured, outcomes, days, scope, None, each)
         last, name = max(found, key=lambda pair: pair[0].at if pair[0] else 0.0)
         assert last is not None
         since = ctx.now - last.at
         lifts = last.at + days * DAY
         words = (since, name)
         return Verdict.said(
-            since < days * DAY, lifts, _outcome_words, configured, outcomes, days, scope, words
+            since < days * DAY, lifts, _outcome_words, configured, outcomes, days, scope, words, each
         )
 
-    return evaluate
+    blank = {"afterOutcome": configured, "suppressForDays": days, "daysSince": None, "lastOutcome": None}
+    return _counted_per(config, evaluate, blank)
 
 
 def _outcome_words(
@@ -237,6 +343,7 @@ def _outcome_words(
     days: float,
     scope: ScopeRef,
     last: tuple[float, str] | None,
+    each: Each | None,
 ) -> tuple[str, dict[str, Any]]:
     """`last` is (seconds since, outcome name) of the latest such outcome, if any."""
     details: dict[str, Any] = {
@@ -245,14 +352,16 @@ def _outcome_words(
         "daysSince": None,
         "lastOutcome": None,
     }
+    what = _what(scope, each)
     if last is None:
-        return f"no {' / '.join(outcomes)}{_where(scope)}", details
+        return f"no {' / '.join(outcomes)}{what}", _counted(details, each)
     since, name = last
     details.update(daysSince=round(since / DAY, 3), lastOutcome=name)
     reason = (
-        f"last {name}{_where(scope)} was {_ago(since, DAY, 'days')}; suppressed for {days:g} days after it"
+        f"last {name}{what} was {_ago(since, DAY, 'days')}; "
+        f"suppressed for {days:g} days after it{_for_each(each, ',')}"
     )
-    return reason, details
+    return reason, _counted(details, each)
 
 
 def _category_series(
@@ -324,63 +433,67 @@ def _rest_words(
 
 
 # -- period caps: cross_channel_cap, customer_total_cap, offer_category_cap ----------------
-def _period_cap(series: Series, ctx: Context, period: str, maximum: float, *what: str) -> Verdict:
+def _period_cap(series: Series, ctx: Context, cap: Cap, *what: str) -> Verdict:
     """`what` are the words naming what is counted, joined only if a sentence is asked for."""
-    count, eligible = count_window(series, ctx.now, PERIODS[period][0], maximum)
-    return Verdict.said(count >= maximum, eligible, _period_words, period, count, maximum, what)
+    count, eligible = count_window(series, ctx.now, cap.seconds, cap.maximum)
+    return Verdict.said(count >= cap.maximum, eligible, _period_words, cap, count, what)
 
 
-def _period_words(
-    period: str, count: int, maximum: float, what: tuple[str, ...]
-) -> tuple[str, dict[str, Any]]:
-    _, last, per = PERIODS[period]
-    reason = f"{plural(count, 'impression')} {' '.join(what)} {last}; cap is {maximum:g} {per}"
-    return reason, {"periodType": period, "count": count, "max": maximum}
+def _period_words(cap: Cap, count: int, what: tuple[str, ...]) -> tuple[str, dict[str, Any]]:
+    reason = (
+        f"{plural(count, 'impression')} {' '.join(what)} {cap.in_words}; "
+        f"cap is {cap.maximum:g} {cap.per_words}"
+    )
+    return reason, {"periodType": cap.name, "count": count, "max": cap.maximum}
 
 
 def cross_channel_cap(config: Any) -> Evaluator:
+    """`maxTotal` over `periodType`, the older `maxContacts` over `windowDays`, or both (the
+    first blocking one speaks, SPEC §2.1). An empty `appliesAcross` counts every channel, as
+    an absent one does: the seed documents say "omit / empty = all channels"."""
     across = config.appliesAcross
-    filters = (only("channelId", tuple(across)),) if across is not None else ()
-    channels = "on " + ", ".join(across) if across is not None else "on all channels"
-    period = config.periodType or "weekly"
-    window = PERIODS[period][0]
+    filters = (only("channelId", tuple(across)),) if across else ()
+    channels = "on " + ", ".join(across) if across else "on all channels"
+    caps = [_period(config.periodType or "weekly", config.maxTotal)] if config.maxTotal is not None else []
+    caps += _days_window(config)
+    widest = _widest(caps)
 
     def evaluate(ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
-        since = None if window is None else ctx.now - window
+        since = None if widest is None else ctx.now - widest
         series = ctx.history.series("impression", "offerId", cand.offerId, filters, since)
-        return _period_cap(series, ctx, period, config.maxTotal, "of offer", cand.offerId, channels)
+        results = [_period_cap(series, ctx, cap, "of offer", cand.offerId, channels) for cap in caps]
+        return _first_block(results, "no cap applies")
 
     return evaluate
 
 
 def customer_total_cap(config: Any) -> Evaluator:
-    period = config.periodType or "weekly"
+    cap = _period(config.periodType or "weekly", config.maxTotal)
 
     def evaluate(ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
         series = ctx.history.series(IMPRESSION)
-        return _period_cap(series, ctx, period, config.maxTotal, "across every offer and channel")
+        return _period_cap(series, ctx, cap, "across every offer and channel")
 
     return evaluate
 
 
 def offer_category_cap(config: Any) -> Evaluator:
-    period = config.periodType or "monthly"
+    cap = _period(config.periodType or "monthly", config.maxTotal)
     target = config.targetCategory
-    window = PERIODS[period][0]
 
     def evaluate(ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
         if cand.offerCategory != target:
-            return Verdict.said(False, None, _outside_category_words, period, config)
-        since = None if window is None else ctx.now - window
+            return Verdict.said(False, None, _outside_category_words, cap, target)
+        since = None if cap.seconds is None else ctx.now - cap.seconds
         series = ctx.history.series("impression", "offerCategory", target, since=since)
-        return _period_cap(series, ctx, period, config.maxTotal, "in category", target)
+        return _period_cap(series, ctx, cap, "in category", target)
 
     return evaluate
 
 
-def _outside_category_words(period: str, config: Any) -> tuple[str, dict[str, Any]]:
-    details = {"periodType": period, "count": None, "max": config.maxTotal}
-    return f"the candidate is not in category {config.targetCategory}", details
+def _outside_category_words(cap: Cap, target: str) -> tuple[str, dict[str, Any]]:
+    details = {"periodType": cap.name, "count": None, "max": cap.maximum}
+    return f"the candidate is not in category {target}", details
 
 
 # -- attribute rules: budget, segments, DNC, metric, mutual exclusion --------------------
