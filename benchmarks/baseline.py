@@ -9,9 +9,10 @@ not eligibleAt, reasons or traces.
 
 Semantics are SPEC §1 / §2.1's: rolling windows `now - W < t <= now`, interactions after
 `now` ignored, counting narrowed to the matched scope for frequency_cap, cooldown,
-outcome_based and budget_exhausted, overrides lifting bypassable blocks, mandatory offers
-obeying only frequency_cap, cross_channel_cap and non-bypassable rules, mutual exclusion
-against the session and earlier allowed candidates.
+outcome_based and budget_exhausted, then for the first three to the candidate's value of
+their `per` field (§1.1), overrides lifting bypassable blocks, mandatory offers obeying only
+frequency_cap, cross_channel_cap and non-bypassable rules, mutual exclusion against the
+session and earlier allowed candidates.
 """
 
 from __future__ import annotations
@@ -177,6 +178,16 @@ def _in_scope(item: dict[str, Any], cand: dict[str, Any], scope: dict[str, Any])
     return field is None or item.get(field) == cand.get(field)
 
 
+def _per_field(config: Json) -> str | None:
+    """The field a `per` policy counts each value of apart (None without `per`)."""
+    per = config.get("per")
+    return SCOPE_FIELDS[per] if per is not None else None
+
+
+def _same(item: Json, cand: Json, field: str | None) -> bool:
+    return field is None or item.get(field) == cand.get(field)
+
+
 def frequency_cap(
     config: Json, req: Prepared, cand: Json, scopes: list[Json], allowed_offers: list[str]
 ) -> bool:
@@ -190,6 +201,9 @@ def frequency_cap(
         caps.append((config["maxContacts"], config["windowDays"] * DAY))
     within = config.get("withinCampaignId")
     excluded = config.get("excludeCampaignIds")
+    per = _per_field(config)
+    if per is not None and cand.get(per) is None:
+        return False  # nothing to count by
     now = req.now
     for scope in scopes:
         for maximum, seconds in caps:
@@ -201,7 +215,7 @@ def frequency_cap(
                     continue
                 if seconds is not None and t <= now - seconds:
                     continue
-                if not _in_scope(item, cand, scope):
+                if not _in_scope(item, cand, scope) or not _same(item, cand, per):
                     continue
                 campaign = item.get("campaignId")
                 if within is not None:
@@ -216,11 +230,16 @@ def frequency_cap(
 
 
 def cooldown(config: Json, req: Prepared, cand: Json, scopes: list[Json], allowed_offers: list[str]) -> bool:
+    per = _per_field(config)
+    if per is not None and cand.get(per) is None:
+        return False
     now = req.now
     for scope in scopes:
         last = None
         for t, item in req.history:
             if t > now or item["outcome"] != "impression" or not _in_scope(item, cand, scope):
+                continue
+            if not _same(item, cand, per):
                 continue
             if last is None or t > last:
                 last = t
@@ -240,10 +259,15 @@ def outcome_based(
     days = config.get("suppressForDays")
     if days is None:
         days = config.get("withinDays")
+    per = _per_field(config)
+    if per is not None and cand.get(per) is None:
+        return False
     now = req.now
     for scope in scopes:
         for t, item in req.history:
             if t > now or item["outcome"] not in outcomes or not _in_scope(item, cand, scope):
+                continue
+            if not _same(item, cand, per):
                 continue
             if now - t < days * DAY:
                 return True
@@ -304,8 +328,8 @@ def mutual_exclusion(
     return any(other != offer and other in group for other in req.served + allowed_offers)
 
 
-def _count_impressions(req: Prepared, period: str, keep: Any) -> int:
-    seconds = PERIODS[period]
+def _count_impressions(req: Prepared, seconds: float | None, keep: Any) -> int:
+    """Impressions in the last `seconds` (None: ever) that `keep` keeps."""
     now = req.now
     count = 0
     for t, item in req.history:
@@ -322,18 +346,23 @@ def cross_channel_cap(
     config: Json, req: Prepared, cand: Json, scopes: list[Json], allowed_offers: list[str]
 ) -> bool:
     offer = cand["offerId"]
-    channels = config.get("appliesAcross")
+    channels = config.get("appliesAcross")  # absent or empty: every channel
 
     def keep(item: dict[str, Any]) -> bool:
-        return item.get("offerId") == offer and (channels is None or item.get("channelId") in channels)
+        return item.get("offerId") == offer and (not channels or item.get("channelId") in channels)
 
-    return _count_impressions(req, config.get("periodType") or "weekly", keep) >= config["maxTotal"]
+    caps = []
+    if config.get("maxTotal") is not None:
+        caps.append((config["maxTotal"], PERIODS[config.get("periodType") or "weekly"]))
+    if config.get("maxContacts") is not None and config.get("windowDays") is not None:
+        caps.append((config["maxContacts"], config["windowDays"] * DAY))
+    return any(_count_impressions(req, seconds, keep) >= maximum for maximum, seconds in caps)
 
 
 def customer_total_cap(
     config: Json, req: Prepared, cand: Json, scopes: list[Json], allowed_offers: list[str]
 ) -> bool:
-    count = _count_impressions(req, config.get("periodType") or "weekly", lambda item: True)
+    count = _count_impressions(req, PERIODS[config.get("periodType") or "weekly"], lambda item: True)
     return count >= config["maxTotal"]
 
 
@@ -344,7 +373,7 @@ def offer_category_cap(
     if cand.get("offerCategory") != target:
         return False
     period = config.get("periodType") or "monthly"
-    count = _count_impressions(req, period, lambda item: item.get("offerCategory") == target)
+    count = _count_impressions(req, PERIODS[period], lambda item: item.get("offerCategory") == target)
     return count >= config["maxTotal"]
 
 

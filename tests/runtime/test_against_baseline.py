@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from hypothesis import given
+from hypothesis import strategies as st
 
 from .helpers import engine
 from .test_properties import policy_sets, requests
@@ -27,7 +28,18 @@ def first_blocks(policies: list[dict[str, Any]], req: dict[str, Any]) -> list[tu
     return [(d.allowed, d.blocked_by[0].policy_name if d.blocked_by else None) for d in decisions]
 
 
+#: The rules that count the history by the candidate's fields: few of them per set, so that
+#: `per`, the cross-channel shapes and the verdicts shared between candidates decide often.
+COUNTING = st.sampled_from(["frequency_cap", "cooldown", "outcome_based", "cross_channel_cap"])
+
+
 @given(policy_sets(max_size=8), requests(max_candidates=8))
 def test_fast_mode_agrees_with_the_baseline(policies: list[dict[str, Any]], req: dict[str, Any]) -> None:
+    expected = baseline.Baseline(policies).decide(baseline.prepare(req))
+    assert first_blocks(policies, req) == expected
+
+
+@given(policy_sets(min_size=1, max_size=4, rules=COUNTING), requests(max_candidates=8))
+def test_counting_rules_agree_with_the_baseline(policies: list[dict[str, Any]], req: dict[str, Any]) -> None:
     expected = baseline.Baseline(policies).decide(baseline.prepare(req))
     assert first_blocks(policies, req) == expected

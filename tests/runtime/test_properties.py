@@ -53,6 +53,7 @@ SCOPE_VALUES: dict[str, tuple[str, ...]] = {
     "category": CATEGORIES,
     "subcategory": SUBCATEGORIES,
 }
+PER_DIMENSIONS = tuple(SCOPE_VALUES)
 Z_SECONDS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
 
@@ -103,6 +104,34 @@ def outcome_based(draw: st.DrawFn) -> dict[str, Any]:
     return {"outcome": outcomes, "withinDays": days}
 
 
+def with_per(configs: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[dict[str, Any]]:
+    """A config counted `per` a dimension (SPEC §1.1) about half the time."""
+    per = st.one_of(st.none(), st.sampled_from(PER_DIMENSIONS))
+    return st.builds(
+        lambda config, dimension: config | ({"per": dimension} if dimension else {}), configs, per
+    )
+
+
+@st.composite
+def cross_channel_cap(draw: st.DrawFn) -> dict[str, Any]:
+    """`{maxTotal, periodType?}`, the older `{maxContacts, windowDays}` or both; appliesAcross
+    absent, empty (every channel) or some channels."""
+    shape = draw(st.sampled_from(["newer", "older", "both"]))
+    config: dict[str, Any] = {}
+    if shape != "older":
+        config["maxTotal"] = draw(small_numbers(4))
+        period = draw(optional(st.sampled_from(["daily", "weekly", "monthly"])))
+        if period is not None:
+            config["periodType"] = period
+    if shape != "newer":
+        config["maxContacts"] = draw(small_numbers(4))
+        config["windowDays"] = draw(st.sampled_from([1, 2, 3.5, 10, 14]))
+    across = draw(optional(some(tuple(CHANNELS))))
+    if across is not None:
+        config["appliesAcross"] = across
+    return config
+
+
 @st.composite
 def time_window(draw: st.DrawFn) -> dict[str, Any]:
     config: dict[str, Any] = {}
@@ -118,28 +147,24 @@ def time_window(draw: st.DrawFn) -> dict[str, Any]:
 
 
 CONFIGS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
-    "frequency_cap": frequency_cap(),
-    "cooldown": st.fixed_dictionaries({"cooldownHours": st.sampled_from([0, 1, 2.5, 12, 24, 72, 200])}),
+    "frequency_cap": with_per(frequency_cap()),
+    "cooldown": with_per(
+        st.fixed_dictionaries({"cooldownHours": st.sampled_from([0, 1, 2.5, 12, 24, 72, 200])})
+    ),
     "budget_exhausted": st.fixed_dictionaries(
         {
             "budgetField": st.sampled_from(["impressions", "spend", "daily_spend"]),
             "threshold": small_numbers(10),
         }
     ),
-    "outcome_based": outcome_based(),
+    "outcome_based": with_per(outcome_based()),
     "segment_exclusion": st.one_of(
         st.fixed_dictionaries({"excludeSegments": some(SEGMENTS)}),
         st.fixed_dictionaries({"segmentId": st.sampled_from(SEGMENTS)}),
     ),
     "time_window": time_window(),
     "mutual_exclusion": st.fixed_dictionaries({"excludeOfferIds": some(OFFERS)}),
-    "cross_channel_cap": st.fixed_dictionaries(
-        {"maxTotal": small_numbers(4)},
-        optional={
-            "periodType": st.sampled_from(["daily", "weekly", "monthly"]),
-            "appliesAcross": some(tuple(CHANNELS), min_size=1),
-        },
-    ),
+    "cross_channel_cap": cross_channel_cap(),
     "customer_total_cap": st.fixed_dictionaries(
         {"maxTotal": small_numbers(8)},
         optional={"periodType": st.sampled_from(["daily", "weekly", "monthly", "alltime"])},
@@ -271,14 +296,14 @@ def an_interaction(draw: st.DrawFn, now: datetime) -> dict[str, Any]:
 
 @st.composite
 def a_candidate(draw: st.DrawFn) -> dict[str, Any]:
+    # every field a scope or a `per` reads is sometimes missing (channelType stays with the
+    # channel: the consent gate reads it)
     channel = draw(st.sampled_from(tuple(CHANNELS)))
-    out: dict[str, Any] = {
-        "offerId": draw(st.sampled_from(OFFERS)),
-        "channelId": channel,
-        "channelType": CHANNELS[channel],
-        "creativeId": draw(st.sampled_from(CREATIVES)),
-    }
+    out: dict[str, Any] = {"offerId": draw(st.sampled_from(OFFERS)), "channelType": CHANNELS[channel]}
+    if draw(st.integers(0, 5)):
+        out["channelId"] = channel
     for key, values in (
+        ("creativeId", CREATIVES),
         ("categoryId", CATEGORIES),
         ("subCategoryId", SUBCATEGORIES),
         ("offerCategory", OFFER_CATEGORIES),

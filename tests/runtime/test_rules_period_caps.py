@@ -21,6 +21,7 @@ from .helpers import (
     interaction,
     later,
     policy,
+    request,
 )
 
 PERIODS = {"daily": DAY, "weekly": 7 * DAY, "monthly": 30 * DAY}
@@ -256,3 +257,92 @@ def test_category_cap_scope_only_decides_whether_it_applies():
 def test_customer_total_counts_impressions_without_any_ids():
     bare = {"timestamp": ago(hours=2), "outcome": "impression"}
     assert_blocks(decide_one([total({"maxTotal": 1})], interactions=[bare]), "total", later(days=7, hours=-2))
+
+
+# -- cross_channel_cap: the older documents' {maxContacts, windowDays}, empty appliesAcross ----
+def test_cross_channel_older_shape_caps_a_rolling_window_of_days():
+    config = {"maxContacts": 2, "windowDays": 10}
+    history = [
+        impression(ago(days=10)),  # exactly 10 days ago: out
+        impression(ago(days=9, hours=12), channel="ch_sms"),
+        impression(ago(days=3), channel="ch_push"),
+        impression(ago(days=1), offer="off_2"),  # another offer
+    ]
+    block = assert_blocks(decide_one([cross(config)], interactions=history), "cross", later(hours=12))
+    assert block["reason"] == (
+        "2 impressions of offer off_1 on all channels in the last 10 days; cap is 2 per 10 days"
+    )
+    assert block["details"] == {"periodType": "10 days", "count": 2, "max": 2}
+    passed = assert_passes(decide_one([cross(config)], interactions=history[2:]), "cross")
+    assert passed["details"] == {"periodType": "10 days", "count": 1, "max": 2}
+
+
+def test_cross_channel_older_shape_lifts_exactly_at_eligible_at():
+    config = {"maxContacts": 1, "windowDays": 3.5}
+    history = [impression(ago(days=1, seconds=0.5))]
+    # it leaves the window 3.5 days after it was shown: in 2 d 11:59:59.5, rounded up
+    eligible = later(days=2, hours=12)
+    assert_blocks(decide_one([cross(config)], interactions=history), "cross", eligible)
+    before = decide_one(
+        [cross(config)], request(interactions=history, now=later(days=2, hours=12, seconds=-1))
+    )
+    assert_blocks(before, "cross")
+    assert_passes(decide_one([cross(config)], request(interactions=history, now=eligible)), "cross")
+
+
+def test_cross_channel_older_shape_on_the_applies_across_channels():
+    config = {"maxContacts": 1, "windowDays": 7, "appliesAcross": ["ch_sms"]}
+    email_only = [impression(ago(days=1)), impression(ago(days=2))]
+    assert_passes(decide_one([cross(config)], interactions=email_only), "cross")
+    block = assert_blocks(
+        decide_one([cross(config)], interactions=[*email_only, impression(ago(days=3), channel="ch_sms")]),
+        "cross",
+        later(days=4),
+    )
+    assert block["reason"] == "1 impression of offer off_1 on ch_sms in the last 7 days; cap is 1 per 7 days"
+
+
+BOTH = {"maxTotal": 3, "periodType": "weekly", "maxContacts": 1, "windowDays": 2}
+
+
+def test_cross_channel_with_both_shapes_the_window_of_days_may_block_alone():
+    history = [impression(ago(days=1)), impression(ago(days=5))]
+    block = assert_blocks(decide_one([cross(BOTH)], interactions=history), "cross", later(days=1))
+    assert block["details"] == {"periodType": "2 days", "count": 1, "max": 1}
+    passed = assert_passes(decide_one([cross(BOTH)], interactions=history[1:]), "cross")
+    # nothing blocks: the words of the first cap, maxTotal's
+    assert passed["details"] == {"periodType": "weekly", "count": 1, "max": 3}
+
+
+def test_cross_channel_with_both_shapes_blocking_the_period_speaks_first_the_latest_lifts():
+    history = [impression(ago(days=1)), impression(ago(days=4)), impression(ago(days=6, hours=12))]
+    block = assert_blocks(decide_one([cross(BOTH)], interactions=history), "cross")
+    assert block["details"] == {"periodType": "weekly", "count": 3, "max": 3}
+    assert (
+        block["reason"]
+        == "3 impressions of offer off_1 on all channels in the last 7 days; cap is 3 per week"
+    )
+    # the week lifts in 12 hours (6.5 days ago + 7), the 2-day window in 1 day (1 day ago + 2)
+    assert block["eligibleAt"] == later(days=1)
+
+
+def test_cross_channel_older_shape_still_binds_a_mandatory_offer():
+    decision = decide_one(
+        [cross({"maxContacts": 1, "windowDays": 7})],
+        interactions=[impression(ago(days=1))],
+        candidates=[candidate(mandatory=True)],
+    )
+    assert_blocks(decision, "cross", later(days=6))
+
+
+@pytest.mark.parametrize("config", [{"maxTotal": 2}, {"maxContacts": 2, "windowDays": 7}])
+def test_cross_channel_empty_applies_across_counts_every_channel(config):
+    # the seed documents: "omit / empty = all channels, legacy behaviour"
+    history = [impression(ago(days=1), channel="ch_sms"), impression(ago(days=2), channel="ch_push")]
+    empty = assert_blocks(
+        decide_one([cross({**config, "appliesAcross": []})], interactions=history), "cross", later(days=5)
+    )
+    absent = assert_blocks(decide_one([cross(config)], interactions=history), "cross", later(days=5))
+    assert empty["details"] == absent["details"]
+    assert empty["reason"] == absent["reason"]
+    assert "of offer off_1 on all channels in the last 7 days" in empty["reason"]

@@ -64,8 +64,11 @@ class Each(NamedTuple):
 
 
 def _what(scope: ScopeRef, each: Each | None) -> str:
-    """What is counted: the value of a `per` policy, then the matched scope."""
-    return _where(scope) if each is None else each.what() + _where(scope)
+    """What is counted: the value of a `per` policy, then the matched scope (unless the scope
+    names that very value)."""
+    if each is None:
+        return _where(scope)
+    return each.what() if each.field == SCOPE_FIELDS[scope.scope] else each.what() + _where(scope)
 
 
 def _for_each(each: Each | None, separator: str = "") -> str:
@@ -111,9 +114,9 @@ class PerEvaluator(Protocol):
 
 
 def _counted_per(config: Any, evaluate: PerEvaluator, blank: dict[str, Any]) -> Evaluator:
-    """A rule that may count `per` value (SPEC §1.1). Without `per`, the evaluator itself,
-    untouched; with it, one that finds the candidate's value first, and passes a candidate
-    without one (nothing to count by) with `blank` details."""
+    """The evaluator of a rule that may count each value of a field apart (SPEC §1.1).
+    Without `per`, `evaluate` itself, untouched; with it, one that finds the candidate's
+    value first and passes a candidate without one (nothing to count by), `blank` details."""
     if config.per is None:
         return evaluate
     dimension: str = config.per
