@@ -56,3 +56,15 @@ def test_bad_text_never_escapes_as_a_lark_exception(text: str) -> None:
     assert outcome.diagnostics, text
     with pytest.raises(UnexpectedInput):
         get_parser(None).parse(text)
+
+
+def test_every_named_rule_has_a_builder_callback() -> None:
+    """A rule without a callback becomes a generic tree that the builder skips, dropping
+    what the user wrote (a `cap 3 per 14 days` once lowered to nothing this way)."""
+    named = {
+        str(rule.alias or rule.origin.name)
+        for rule in get_parser(None).rules
+        if not (rule.options.expand1 and len(rule.expansion) == 1)
+    }
+    missing = sorted(n for n in named if not n.startswith("_") and not hasattr(AstBuilder, n))
+    assert missing == []

@@ -70,11 +70,13 @@ class RuleStmt:
 
 @dataclass(slots=True)
 class ScopeRef:
-    """`channel "ch_email"`, `global`, `global null` or a bare `"off_1"` (scopeId only)."""
+    """`channel "ch_email"`, `global`, `global null` or a bare `"off_1"` (scopeId only), with
+    the server fields of a stored scope row in parentheses (`(id "cps_001")`), if any."""
 
     kind: Literal | None
     scope_id: Literal | None
     span: Span
+    row_fields: tuple[MetaField, ...] = ()
 
 
 @dataclass(slots=True)

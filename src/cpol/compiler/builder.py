@@ -53,6 +53,14 @@ class AstBuilder(Transformer[Token, Any]):
 
     token_span = staticmethod(token_span)
 
+    def __default__(self, data: Any, children: list[Child], meta: Any) -> Any:
+        """Every named grammar rule has a callback: a generic tree would be skipped as no
+        clause, silently dropping what the user wrote. (Inlined `_rules` only reach here
+        while error recovery unwinds a broken statement.)"""
+        if not str(data).startswith("_"):
+            raise TypeError(f"the grammar rule `{data}` has no builder callback")
+        return super().__default__(data, children, meta)
+
     def span_of(self, item: Child) -> Span:
         if isinstance(item, Token):
             return self.token_span(item)
@@ -119,6 +127,12 @@ class AstBuilder(Transformer[Token, Any]):
     def _rule_stmt(self, rule_type: str, children: Sequence[Child], clauses: Sequence[Clause]) -> RuleStmt:
         return RuleStmt(rule_type, tuple(clauses), self.cover(children))
 
+    def _sentence(self, rule_type: str, kind: str, children: Sequence[Child]) -> RuleStmt:
+        """A rule of one clause: every value of the sentence, and a trailing `for each` if any."""
+        own = [child for child in children if not isinstance(child, Clause)]
+        trailing = [child for child in children if isinstance(child, Clause)]
+        return self._rule_stmt(rule_type, children, [self._clause(kind, own), *trailing])
+
     # -- file and policy ---------------------------------------------------------------
     def start(self, children: list[Child]) -> Module:
         uses = tuple(c for c in children if isinstance(c, UseNode))
@@ -182,10 +196,19 @@ class AstBuilder(Transformer[Token, Any]):
 
     def scope_ref(self, c: list[Child]) -> ScopeRef:
         scope_id = self.literal(c[1]) if c[1] is not None else None
-        return ScopeRef(c[0], scope_id, self.cover(c))
+        return self._scope_ref(c[0], scope_id, c[:2], c[2])
 
     def bare_scope_id(self, c: list[Child]) -> ScopeRef:
-        return ScopeRef(None, self.literal(c[0]), self.cover(c))
+        return self._scope_ref(None, self.literal(c[0]), c[:1], c[1])
+
+    def _scope_ref(
+        self, kind: Literal | None, scope_id: Literal | None, head: list[Child], rows: tuple[MetaField, ...] | None
+    ) -> ScopeRef:
+        rows = rows or ()
+        return ScopeRef(kind, scope_id, self.cover([*head, *rows]), rows)
+
+    def row_fields(self, c: list[Child]) -> tuple[MetaField, ...]:
+        return tuple(x for x in c if isinstance(x, MetaField))
 
     def scope_kind(self, c: list[Child]) -> Literal:
         return Literal(str(c[0]), self.token_span(c[0]))
@@ -207,6 +230,10 @@ class AstBuilder(Transformer[Token, Any]):
     def period(self, c: list[Child]) -> Clause:
         unit = c[1] if isinstance(c[1], Literal) else Literal("total", self.token_span(c[1]))
         return Clause("period", (unit,), self.cover(c))
+
+    def per_each(self, c: list[Child]) -> Clause:
+        """`for each offer`: the config key `per`."""
+        return Clause("each", (c[2],), self.cover(c))
 
     def period_unit(self, c: list[Child]) -> Literal:
         return Literal(str(c[0]), self.token_span(c[0]))
@@ -239,13 +266,13 @@ class AstBuilder(Transformer[Token, Any]):
 
     # -- single-sentence rules ---------------------------------------------------------
     def cooldown(self, c: list[Child]) -> RuleStmt:
-        return self._rule_stmt("cooldown", c, [self._clause("hours", c)])
+        return self._sentence("cooldown", "hours", c)
 
     def budget_exhausted(self, c: list[Child]) -> RuleStmt:
-        return self._rule_stmt("budget_exhausted", c, [self._clause("budget", c)])
+        return self._sentence("budget_exhausted", "budget", c)
 
     def mutual_exclusion(self, c: list[Child]) -> RuleStmt:
-        return self._rule_stmt("mutual_exclusion", c, [self._clause("exclusive", c)])
+        return self._sentence("mutual_exclusion", "exclusive", c)
 
     def cross_channel_cap(self, c: list[Child]) -> RuleStmt:
         return self._rule_stmt("cross_channel_cap", c, self._keyed(c))

@@ -29,6 +29,7 @@ from cpol.compiler.ast import (
 )
 from cpol.compiler.source import Source
 from cpol.diagnostics import Span, did_you_mean
+from cpol.plan import RULE_TYPES, SCOPE_ROW_FIELDS
 
 Loc = tuple[str | int, ...]
 Raw = dict[str, Any]
@@ -190,6 +191,9 @@ CLAUSE_KEYS: dict[tuple[str, str], tuple[tuple[str, Converter], ...]] = {
     ("metric_condition", "metric"): (("metricId", _scalar),),
     ("metric_condition", "operator"): (("operator", _operator),),
     ("metric_condition", "value"): (("threshold", _scalar),),
+    ("cross_channel_cap", "per_days"): (("maxContacts", _scalar), ("windowDays", _scalar)),
+    # `for each offer` ends any rule sentence; the plan says which rule types accept `per`
+    **{(rule_type, "each"): (("per", _scalar),) for rule_type in RULE_TYPES},
 }
 
 
@@ -232,24 +236,42 @@ def _scope_dict(ref: ScopeRef) -> Raw:
     return out
 
 
+def _scope_row(ref: ScopeRef, sink: _Sink) -> Raw:
+    """An entry of `scopes`: the scope, and the server fields of its stored row."""
+    out = _scope_dict(ref)
+    for item in ref.row_fields:
+        key = str(item.key.value)
+        if key in out or key in ("scope", "scopeId"):
+            sink.error(f"`{key}` is set twice in this scope", item.key.span, "remove one of them")
+        elif key not in SCOPE_ROW_FIELDS:
+            hint = did_you_mean(key, SCOPE_ROW_FIELDS) or "scope row fields: " + ", ".join(SCOPE_ROW_FIELDS)
+            sink.error(f"unknown scope row field `{key}`", item.key.span, hint)
+        else:
+            out[key] = item.value.value
+    return out
+
+
 def _record_ref(ref: ScopeRef, prefix: Loc, out: Lowered) -> None:
     out.spans[prefix] = ref.span
     out.spans[(*prefix, "scope")] = ref.kind.span if ref.kind is not None else ref.span
     out.spans[(*prefix, "scopeId")] = ref.scope_id.span if ref.scope_id is not None else ref.span
+    for item in ref.row_fields:
+        out.spans[(*prefix, str(item.key.value))] = item.value.span
 
 
 def _set_single_scope(ref: ScopeRef, out: Lowered) -> None:
+    """scope/scopeId: row fields belong to the entries of `scopes` (checked by the caller)."""
     out.raw.update(_scope_dict(ref))
     out.spans[("scope",)] = ref.kind.span if ref.kind is not None else ref.span
     out.spans[("scopeId",)] = ref.scope_id.span if ref.scope_id is not None else ref.span
 
 
-def _set_scope_list(refs: tuple[ScopeRef, ...] | None, stmt: ScopeStmt, out: Lowered) -> None:
+def _set_scope_list(refs: tuple[ScopeRef, ...] | None, stmt: ScopeStmt, out: Lowered, sink: _Sink) -> None:
     out.spans[("scopes",)] = stmt.span
     if refs is None:
         out.raw["scopes"] = None
         return
-    out.raw["scopes"] = [_scope_dict(ref) for ref in refs]
+    out.raw["scopes"] = [_scope_row(ref, sink) for ref in refs]
     for index, ref in enumerate(refs):
         _record_ref(ref, ("scopes", index), out)
 
@@ -275,11 +297,17 @@ def _lower_scopes(statements: list[ScopeStmt], node: PolicyNode, out: Lowered, s
     for stmt in statements:
         if stmt.keyword == "applies" and stmt.refs:
             _set_single_scope(stmt.refs[0], out)
-            _set_scope_list(stmt.refs, stmt, out)
+            _set_scope_list(stmt.refs, stmt, out, sink)
         elif stmt.keyword == "scope" and stmt.refs:
             _set_single_scope(stmt.refs[0], out)
+            for item in stmt.refs[0].row_fields[:1]:
+                sink.error(
+                    "`scope` has no row fields; they belong to the entries of `scopes`",
+                    item.key.span,
+                    "write them after a scope of `scopes` or `applies to`",
+                )
         else:
-            _set_scope_list(stmt.refs, stmt, out)
+            _set_scope_list(stmt.refs, stmt, out, sink)
 
 
 # -- the policy ----------------------------------------------------------------------------

@@ -19,6 +19,7 @@ WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 PERIOD_WORDS = {"daily": "per day", "weekly": "per week", "monthly": "per month", "alltime": "in total"}
 OPERATOR_SIGNS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "="}
 META_KEYS = ("id", "tenantId", "version", "createdAt", "updatedAt", "deletedAt")
+ROW_KEYS = ("id", "contactPolicyId", "createdAt")
 CAP_ITEMS = (("maxPerDay", "per day"), ("maxPerWeek", "per week"), ("maxPerMonth", "per month"))
 _NEEDS_ESCAPE = re.compile("[\u0085\u2028\u2029\ud800-\udfff]")
 
@@ -100,28 +101,40 @@ def cap_items(config: Mapping[str, Any]) -> list[str]:
     items = [f"{number(config[key])} {words}" for key, words in CAP_ITEMS if key in config]
     if "maxTotal" in config:
         items.append(f"{number(config['maxTotal'])} in total")
-    if "maxContacts" in config or "windowDays" in config:
-        days = config["windowDays"]
-        items.append(f"{number(config['maxContacts'])} per {number(days)} {'day' if days == 1 else 'days'}")
-    return items
+    return items + window_cap(config)
+
+
+def window_cap(config: Mapping[str, Any]) -> list[str]:
+    """The older `{maxContacts, windowDays}` cap as `3 per 14 days`, if the config has it."""
+    if "maxContacts" not in config and "windowDays" not in config:
+        return []
+    days = config["windowDays"]
+    return [f"{number(config['maxContacts'])} per {number(days)} {'day' if days == 1 else 'days'}"]
 
 
 def _scope_ref(ref: Mapping[str, Any]) -> str:
     if "scope" not in ref:
-        return scalar(ref["scopeId"])
-    if "scopeId" not in ref:
-        return str(ref["scope"])
-    return f"{ref['scope']} {scalar(ref['scopeId'])}"
+        text = scalar(ref["scopeId"])
+    elif "scopeId" not in ref:
+        text = str(ref["scope"])
+    else:
+        text = f"{ref['scope']} {scalar(ref['scopeId'])}"
+    rows = [f"{key} {scalar(ref[key])}" for key in ROW_KEYS if key in ref]
+    return f"{text} ({', '.join(rows)})" if rows else text
+
+
+def _scope_only(ref: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: ref[k] for k in ("scope", "scopeId") if k in ref}
 
 
 def scope_lines(policy: Mapping[str, Any]) -> list[str]:
     """`applies to` when scope/scopeId repeat the first of `scopes` (the API's own shape);
     `scope`/`scopes` for anything else; nothing for a plain global policy."""
-    single = {k: policy[k] for k in ("scope", "scopeId") if k in policy}
+    single = _scope_only(policy)
     if "scopes" not in policy:
         return [] if single == {"scope": "global"} else [f"scope {_scope_ref(single)}"]
     scopes = policy["scopes"]
-    if scopes and dict(scopes[0]) == single:
+    if scopes and _scope_only(scopes[0]) == single:
         return ["applies to " + ", ".join(_scope_ref(ref) for ref in scopes)]
     lines = [f"scope {_scope_ref(single)}"] if single else []
     if scopes is None:
@@ -155,8 +168,9 @@ def _template() -> jinja2.Template:
         use_value=use_value,
     )  # fmt: skip
     env.globals.update(
-        cap_items=cap_items, scope_lines=scope_lines, meta_fields=meta_fields, has_meta=has_meta
-    )
+        cap_items=cap_items, window_cap=window_cap, scope_lines=scope_lines, meta_fields=meta_fields,
+        has_meta=has_meta,
+    )  # fmt: skip
     return env.get_template("policy.cpol.j2")
 
 

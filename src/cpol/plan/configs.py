@@ -221,6 +221,14 @@ class CrossChannelCapConfig(FrequencyWindow):
     periodType: Annotated[PeriodType, one_of("periodType", PeriodType)] | None = None
     appliesAcross: TextList | None = None
 
+    @classmethod
+    def requirement_errors(cls, data: dict[Any, Any]) -> list[InitErrorDetails]:
+        errors = super().requirement_errors(data)
+        if "periodType" in data and "maxTotal" not in data and "maxContacts" in data:
+            message = "periodType is the period of maxTotal, which is missing"
+            errors.append(line_error(("periodType",), message, "windowDays sets the older cap's period"))
+        return errors
+
 
 class CustomerTotalCapConfig(RuleConfig):
     rule_type = "customer_total_cap"
