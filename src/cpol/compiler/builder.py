@@ -202,10 +202,14 @@ class AstBuilder(Transformer[Token, Any]):
         return self._scope_ref(None, self.literal(c[0]), c[:1], c[1])
 
     def _scope_ref(
-        self, kind: Literal | None, scope_id: Literal | None, head: list[Child], rows: tuple[MetaField, ...] | None
+        self,
+        kind: Literal | None,
+        scope_id: Literal | None,
+        head: list[Child],
+        rows: Sequence[MetaField] | None,
     ) -> ScopeRef:
-        rows = rows or ()
-        return ScopeRef(kind, scope_id, self.cover([*head, *rows]), rows)
+        fields = tuple(rows or ())
+        return ScopeRef(kind, scope_id, self.cover([*head, *fields]), fields)
 
     def row_fields(self, c: list[Child]) -> tuple[MetaField, ...]:
         return tuple(x for x in c if isinstance(x, MetaField))
