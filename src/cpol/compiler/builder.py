@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from lark import Token, Transformer
+from lark import Token, Transformer, Tree
 
 from cpol.compiler.ast import (
     Clause,
@@ -59,7 +59,7 @@ class AstBuilder(Transformer[Token, Any]):
         while error recovery unwinds a broken statement.)"""
         if not str(data).startswith("_"):
             raise TypeError(f"the grammar rule `{data}` has no builder callback")
-        return super().__default__(data, children, meta)
+        return Tree(data, children, meta)
 
     def span_of(self, item: Child) -> Span:
         if isinstance(item, Token):
