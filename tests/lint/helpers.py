@@ -1,4 +1,4 @@
-"""Small policy sets for the lint tests: write them in `.cpol`, lint, look at the codes."""
+"""Small policy sets for the lint tests: write them in `.cpol` (or JSON), lint, look at the codes."""
 
 from __future__ import annotations
 
@@ -13,6 +13,18 @@ def policy(name: str, *statements: str) -> str:
     """`policy "name" { statements }` in `.cpol`."""
     body = "".join(f"  {statement}\n" for statement in statements)
     return f'policy "{name}" {{\n{body}}}\n'
+
+
+def rule(name: str, rule_type: str, config: dict[str, Any], *scopes: str, **fields: Any) -> dict[str, Any]:
+    """A JSON policy; each scope is `kind:id` (`"channel:ch_email"`), none means global."""
+    refs = [dict(zip(("scope", "scopeId"), scope.split(":", 1), strict=True)) for scope in scopes]
+    return {
+        "name": name,
+        "ruleType": rule_type,
+        "scopes": refs or [{"scope": "global"}],
+        "config": config,
+        **fields,
+    }
 
 
 def lint_cpol(*policies: str, catalog: dict[str, Any] | None = None) -> list[Finding]:

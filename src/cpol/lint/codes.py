@@ -46,8 +46,8 @@ UNREACHABLE_CAP = Code(
     "dead_rule",
     "warning",
     "UnreachableCap",
-    "A cap of a frequency_cap can never be the one that blocks: another cap of the same policy "
-    "is always reached first.",
+    "A cap of a frequency_cap (or of a cross_channel_cap with the older windowDays) can never be "
+    "the one that blocks: another cap of the same policy is always reached first.",
 )
 INACTIVE = Code(
     "CPL103",

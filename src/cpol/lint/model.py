@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, NamedTuple
 
-from cpol.plan import Policy
+from cpol.plan import FrequencyWindow, Policy
 from cpol.plan.base import Loc
 from cpol.plan.models import DEFAULT_PRIORITY
 from cpol.policyset import Located
@@ -94,32 +94,37 @@ class Counter(NamedTuple):
     filter: CampaignFilter | None = None
 
 
-def _frequency_caps(config: Any) -> list[Cap]:
-    caps = []
-    for key, period in FREQUENCY_KEYS:
-        value = getattr(config, key)
-        if value is not None:
-            window, per = PERIODS[period]
-            caps.append(Cap(key, value, math.ceil(value), window, f"{number(value)} {per}"))
-    if config.maxContacts is not None and config.windowDays is not None:
-        days = config.windowDays
-        value = config.maxContacts
-        label = f"{number(value)} per {number(days)} day{'' if days == 1 else 's'}"
-        caps.append(Cap("maxContacts", value, math.ceil(value), days * DAY, label))
-    return caps
+def _cap(key: str, value: float, window: float | None, unit: str) -> Cap:
+    """`unit` ends the label: `per week`, `in total`, `per 14 days`."""
+    return Cap(key, value, math.ceil(value), window, f"{number(value)} {unit}")
+
+
+def _period_cap(key: str, value: float, period: str) -> Cap:
+    window, unit = PERIODS[period]
+    return _cap(key, value, window, unit)
+
+
+def _window_cap(config: Any) -> list[Cap]:
+    """The older documents' `{maxContacts, windowDays}`: maxContacts over windowDays × 24 h
+    (frequency_cap and cross_channel_cap, beside their newer keys)."""
+    if not isinstance(config, FrequencyWindow) or config.maxContacts is None or config.windowDays is None:
+        return []
+    days = config.windowDays
+    unit = f"per {number(days)} day{'' if days == 1 else 's'}"
+    return [_cap("maxContacts", config.maxContacts, days * DAY, unit)]
 
 
 def caps_of(policy: Policy) -> tuple[Cap, ...]:
     """The caps of a cap rule, in the order the engine reports them; () for other rules."""
     config: Any = policy.config
     if policy.ruleType == "frequency_cap":
-        return tuple(_frequency_caps(config))
-    if policy.ruleType in DEFAULT_PERIOD:
-        period = config.periodType or DEFAULT_PERIOD[policy.ruleType]
-        window, per = PERIODS[period]
-        value = config.maxTotal
-        return (Cap("maxTotal", value, math.ceil(value), window, f"{number(value)} {per}"),)
-    return ()
+        keyed = [(key, getattr(config, key), period) for key, period in FREQUENCY_KEYS]
+    elif policy.ruleType in DEFAULT_PERIOD:
+        keyed = [("maxTotal", config.maxTotal, config.periodType or DEFAULT_PERIOD[policy.ruleType])]
+    else:
+        return ()
+    periods = [_period_cap(key, value, period) for key, value, period in keyed if value is not None]
+    return (*periods, *_window_cap(config))
 
 
 def outcomes_of(config: Any) -> list[str]:
@@ -307,7 +312,8 @@ def own_counter(view: View, key: ScopeKey) -> Counter:
         base: tuple[Any, ...] = ("all",) if key == GLOBAL else ("scope", *key)
         return Counter(base, view.campaign_filter())
     if view.rule == "cross_channel_cap":
-        across = frozenset(config.appliesAcross) if config.appliesAcross is not None else None
+        # no appliesAcross, or an empty one, means every channel
+        across = frozenset(config.appliesAcross) if config.appliesAcross else None
         return Counter(("offer", across))
     if view.rule == "offer_category_cap":
         return Counter(("category", config.targetCategory))

@@ -106,7 +106,7 @@ def _zero_durations(view: View) -> list[Finding]:
         found.append((key, "a suppression of 0 days"))
     elif view.rule == "category_suppression" and config.suppressionDays == 0:
         found.append(("suppressionDays", "a rest of 0 days"))
-    elif view.rule == "frequency_cap" and any(cap.window == 0 and cap.limit > 0 for cap in view.caps):
+    elif any(cap.window == 0 and cap.limit > 0 for cap in view.caps):
         found.append(("windowDays", "a cap over a window of 0 days (it counts nothing)"))
     return [
         Finding(
@@ -126,8 +126,10 @@ def check(context: Context) -> list[Finding]:
         missed = _scope_misses_rule(view)
         if missed is not None:
             found.append(missed)
-        if found and (missed is not None or view.rule != "frequency_cap"):
-            view.broken = True  # it never blocks: comparing it with others would only repeat that
+        if found and (missed is not None or not view.caps):
+            # it never blocks (a cap over 0 days is one cap of several): comparing it with
+            # others would only repeat that
+            view.broken = True
         findings.extend(found)
     findings.extend(_unknown_scopes(context))
     context.reindex()

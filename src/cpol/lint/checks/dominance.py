@@ -87,7 +87,8 @@ def _override_may_lift(context: Context, view: View) -> bool:
 
 
 def _own_caps(context: Context, view: View) -> dict[str, Finding]:
-    """Caps of a frequency_cap that never block first, because of the policy's other caps."""
+    """Caps that never block first because of the policy's other caps (a frequency_cap's, or a
+    cross_channel_cap's maxTotal beside the older maxContacts; the other rules have one cap)."""
     caps = [cap for cap in view.caps if cap.window != 0]
     dead: dict[str, Finding] = {}
     for position, cap in enumerate(caps):
@@ -192,7 +193,7 @@ def _covers_all_caps(outer: View, inner: View, caps: Sequence[Cap]) -> bool:
 
 
 def _cap_findings(context: Context, view: View, pairs: Pairs, copies: dict[int, View]) -> list[Finding]:
-    own = _own_caps(context, view) if view.rule == "frequency_cap" else {}
+    own = _own_caps(context, view)
     live = [cap for cap in view.caps if cap.key not in own and cap.window != 0]
     rules = list(dict.fromkeys([view.rule, "frequency_cap", "customer_total_cap"]))
     others = [other for other in context.index.covering(view, rules) if other.index not in copies]
