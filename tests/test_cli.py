@@ -20,12 +20,14 @@ from cpol.cli import cli
 
 FIXTURES = Path(__file__).parent / "fixtures" / "cli"
 SEED = Path(__file__).parent / "fixtures" / "seed" / "seed-policies.json"
+API_LIST = Path(__file__).parent / "fixtures" / "seed" / "api-list-response.json"
+EXAMPLE_REQUEST = Path(__file__).parents[1] / "examples" / "request.json"
 
 
 @pytest.fixture
 def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A scratch directory holding copies of the fixtures, used as the working directory."""
-    for fixture in [*FIXTURES.iterdir(), SEED]:
+    for fixture in [*FIXTURES.iterdir(), SEED, API_LIST, EXAMPLE_REQUEST]:
         shutil.copy(fixture, tmp_path / fixture.name)
     monkeypatch.chdir(tmp_path)
     return tmp_path
@@ -298,6 +300,34 @@ def test_seed_round_trip_through_cpol(work: Path) -> None:
     compiled = run("compile", "seed.cpol")
     assert compiled.exit_code == 0, compiled.stderr
     assert json.loads(compiled.stdout) == seed_data()
+
+
+def test_api_list_response_round_trips_through_a_pipe(work: Path) -> None:
+    """`cpol decompile api-list-response.json | cpol compile -` gives back exactly its policy,
+    the scope rows' server fields (id, contactPolicyId, createdAt) included."""
+    decompiled = run_process("decompile", "api-list-response.json", cwd=work)
+    assert decompiled.returncode == 0, decompiled.stderr
+    assert '(id "cps_001", contactPolicyId "cp_001", createdAt "2026-03-10T12:00:00.000Z")' in decompiled.stdout
+    compiled = run_process("compile", "-", cwd=work, input=decompiled.stdout)
+    assert compiled.returncode == 0, compiled.stderr
+    assert json.loads(compiled.stdout) == json.loads(API_LIST.read_text(encoding="utf-8"))["data"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check", "api-list-response.json"],
+        ["lint", "api-list-response.json"],
+        ["explain", "api-list-response.json", "--context", "request.json", "--format", "json"],
+    ],
+    ids=lambda args: args[0],
+)
+def test_api_list_response_is_read_by_every_command(work: Path, args: list[str]) -> None:
+    done = run(*args)
+    assert done.exit_code == 0, done.stderr
+    if args[0] == "explain":
+        decisions = json.loads(done.stdout)
+        assert any(entry["policyId"] == "cp_001" for d in decisions for entry in d["trace"])
 
 
 def test_decompile_accepts_every_json_shape(work: Path) -> None:

@@ -229,7 +229,9 @@ def test_all_rule_types_uses_every_rule_type() -> None:
 
 
 @pytest.mark.parametrize(
-    "path", [SEED / "seed-policies.json", EXAMPLES / "request.json"], ids=lambda p: p.name
+    "path",
+    [SEED / "seed-policies.json", SEED / "api-list-response.json", EXAMPLES / "request.json"],
+    ids=lambda p: p.name,
 )
 def test_shared_inputs_are_the_shared_files(path: Path) -> None:
     """The copies of the seed platform's files stay exact copies."""
