@@ -307,7 +307,8 @@ def test_api_list_response_round_trips_through_a_pipe(work: Path) -> None:
     the scope rows' server fields (id, contactPolicyId, createdAt) included."""
     decompiled = run_process("decompile", "api-list-response.json", cwd=work)
     assert decompiled.returncode == 0, decompiled.stderr
-    assert '(id "cps_001", contactPolicyId "cp_001", createdAt "2026-03-10T12:00:00.000Z")' in decompiled.stdout
+    row = '(id "cps_001", contactPolicyId "cp_001", createdAt "2026-03-10T12:00:00.000Z")'
+    assert f'applies to channel "ch_email" {row}' in decompiled.stdout
     compiled = run_process("compile", "-", cwd=work, input=decompiled.stdout)
     assert compiled.returncode == 0, compiled.stderr
     assert json.loads(compiled.stdout) == json.loads(API_LIST.read_text(encoding="utf-8"))["data"]
