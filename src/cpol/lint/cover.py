@@ -3,8 +3,8 @@
 `dominates(a, b, key)` holds when, for every candidate matched through `b`'s scope `key`,
 `a` applies too and blocks whenever `b` blocks, for at least as long (its `eligibleAt` is
 never earlier), and nothing lifts `a` that does not lift `b` as well. It never guesses: a
-case it cannot prove (different time zones, an older shape it cannot compare) is False.
-Caps are compared cap by cap in `checks/redundancy.py` with the counters of `model.py`.
+case it cannot prove (different time zones, another `per` dimension) is False.
+Caps are compared cap by cap in `checks/dominance.py` with the counters of `model.py`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,15 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from cpol.lint.model import ScopeKey, View, covers_scope, lifts_no_more, outcome_days
+from cpol.lint.model import (
+    ScopeKey,
+    View,
+    counted_per,
+    covers_scope,
+    lifts_no_more,
+    outcome_days,
+    per_keeps,
+)
 
 HOURS = range(24)
 
@@ -117,7 +125,10 @@ def dominates(a: View, b: View, key: ScopeKey) -> bool:
     if a.rule == "budget_exhausted":
         return _budget(a, b, key)
     check = CONFIG_DOMINANCE.get(a.rule)
-    return check is not None and covers_scope(a, key) and check(a, b)
+    if check is None or not covers_scope(a, key):
+        return False
+    # a cooldown or outcome rule `for each` dimension looks at fewer interactions than one without
+    return per_keeps(counted_per(a, key), counted_per(b, key)) and check(a, b)
 
 
 def equivalent(a: View, b: View) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cpol.lint.model import View, number, outcome_days, outcomes_of, segments_of
+from cpol.lint.model import Cap, View, number, outcome_days, outcomes_of, segments_of
 
 DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 OPERATOR_SIGNS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "="}
@@ -48,8 +48,22 @@ def window_phrase(config: Any) -> str:
     return " ".join(parts) or "at any time"
 
 
+def per_phrase(view: View) -> str:
+    """` for each offer` (SPEC §1.1), as `.cpol` ends the rule's sentence; empty without `per`."""
+    return f" for each {view.per}" if view.per is not None else ""
+
+
+def cap_phrase(view: View, cap: Cap) -> str:
+    """`3 per week for each offer`: one cap of `view` with what it counts by."""
+    return cap.label + per_phrase(view)
+
+
 def rule_phrase(view: View) -> str:
-    """`cap 1 per day, 3 per week`, `cooldown 48 hours`, … (without the scope)."""
+    """`cap 1 per day, 3 per week`, `cooldown 48 hours for each offer`, … (without the scope)."""
+    return _rule_words(view) + per_phrase(view)
+
+
+def _rule_words(view: View) -> str:
     config: Any = view.config
     rule = view.rule
     if view.caps:

@@ -87,11 +87,13 @@ class Counter(NamedTuple):
 
     `base` is `("all",)` (every impression), `("scope", kind, id)` (the impressions of that
     scope), `("offer", channels | None)` (the candidate's offer, on those channels) or
-    `("category", offerCategory)`.
+    `("category", offerCategory)`. `per` (SPEC §1.1) keeps only the impressions sharing that
+    field's value with the candidate; None when the scope already fixes that value.
     """
 
     base: tuple[Any, ...]
     filter: CampaignFilter | None = None
+    per: str | None = None
 
 
 def _cap(key: str, value: float, window: float | None, unit: str) -> Cap:
@@ -205,6 +207,12 @@ class View:
         return quoted(self.policy.name)
 
     @property
+    def per(self) -> str | None:
+        """The dimension this policy counts by (SPEC §1.1), on the rules that accept one."""
+        per: str | None = getattr(self.config, "per", None)
+        return per
+
+    @property
     def is_global(self) -> bool:
         return GLOBAL in self.scopes
 
@@ -305,12 +313,26 @@ def lifts_no_more(a: View, b: View) -> bool:
     return (b.bypassable or not a.bypassable) and (b.mandatory_skips or not a.mandatory_skips)
 
 
-def own_counter(view: View, key: ScopeKey) -> Counter:
-    """What `view`'s caps count for a candidate matched through its scope `key`."""
+def counted_per(view: View, key: ScopeKey) -> str | None:
+    """`view`'s `per` for the candidates of scope `key`, None when that scope already fixes
+    the value counted by (per offer, for the candidates of offer o, counts offer o)."""
+    per = view.per
+    return None if per == key[0] else per
+
+
+def per_keeps(outer: str | None, inner: str | None) -> bool:
+    """Counting per `outer` keeps every interaction counting per `inner` keeps: the same
+    dimension or none (one candidate's offer is among all offers, not the converse)."""
+    return outer is None or outer == inner
+
+
+def _counter(view: View, own: ScopeKey, key: ScopeKey) -> Counter:
+    """What `view`'s caps count for a candidate of scope `key` matched through its scope `own`."""
     config = view.config
     if view.rule == "frequency_cap":
-        base: tuple[Any, ...] = ("all",) if key == GLOBAL else ("scope", *key)
-        return Counter(base, view.campaign_filter())
+        counted = key if view.per == key[0] else own
+        base: tuple[Any, ...] = ("all",) if counted == GLOBAL else ("scope", *counted)
+        return Counter(base, view.campaign_filter(), counted_per(view, key))
     if view.rule == "cross_channel_cap":
         # no appliesAcross, or an empty one, means every channel
         across = frozenset(config.appliesAcross) if config.appliesAcross else None
@@ -320,10 +342,15 @@ def own_counter(view: View, key: ScopeKey) -> Counter:
     return Counter(("all",))
 
 
+def own_counter(view: View, key: ScopeKey) -> Counter:
+    """What `view`'s caps count for a candidate matched through its scope `key`."""
+    return _counter(view, key, key)
+
+
 def counters(view: View, key: ScopeKey) -> list[Counter]:
     """What `view`'s caps count for every candidate of scope `key` (empty: not all of them)."""
     if view.rule == "frequency_cap":
-        return [own_counter(view, own) for own in view.scopes if own in (GLOBAL, key)]
+        return [_counter(view, own, key) for own in view.scopes if own in (GLOBAL, key)]
     return [own_counter(view, key)] if covers_scope(view, key) else []
 
 
@@ -340,7 +367,7 @@ def filter_contains(outer: CampaignFilter | None, inner: CampaignFilter | None) 
 
 def counter_contains(outer: Counter, inner: Counter) -> bool:
     """`outer` counts every impression `inner` counts, for any candidate both apply to."""
-    if not filter_contains(outer.filter, inner.filter):
+    if not filter_contains(outer.filter, inner.filter) or not per_keeps(outer.per, inner.per):
         return False
     if outer.base == ("all",) or outer.base == inner.base:
         return True

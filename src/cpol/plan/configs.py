@@ -73,8 +73,9 @@ class RuleConfig(CheckedModel):
     @classmethod
     def unknown_key(cls, key: str) -> tuple[str, str | None]:
         if key == "per":
-            counted_by = ", ".join(PER_RULE_TYPES)
-            return f"`per` is not accepted by {cls.rule_type}", f"only {counted_by} count per value"
+            *others, last = PER_RULE_TYPES
+            hint = f"only {', '.join(others)} and {last} count for each value"
+            return f"`per` is not accepted by {cls.rule_type}", hint
         keys = list(cls.model_fields)
         hint = did_you_mean(key, keys) or f"{cls.rule_type} accepts {', '.join(keys)}"
         return f"unknown config key `{key}` for {cls.rule_type}", hint

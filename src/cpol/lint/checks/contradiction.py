@@ -12,6 +12,7 @@ from cpol.lint.cover import open_cells
 from cpol.lint.describe import hours_text, rule_phrase, window_phrase
 from cpol.lint.finding import Finding, Place
 from cpol.lint.model import View, covers_scopes
+from cpol.runtime.history import SCOPE_FIELDS
 
 
 def _unless_override(view: View) -> str:
@@ -25,6 +26,9 @@ def _zero_cap(view: View) -> Finding | None:
     who = "every candidate"
     if view.rule == "offer_category_cap":
         who = f"every candidate of category {view.config.targetCategory!r}"
+    elif view.per not in (None, "offer"):
+        # a candidate without the field it counts by passes (SPEC §1.1); every one has an offerId
+        who = f"every candidate with a {SCOPE_FIELDS[view.per]}"
     message = (
         f"{view.name} has a cap of 0 ({cap.key}): it blocks {who} {view.where} at all times"
         f"{_unless_override(view)}"

@@ -11,6 +11,9 @@ cross_channel_cap). Then `b` never changes `allowed` nor `eligibleAt`.
 - any other dominance (a broader scope, another cap rule, several policies together): CPL101;
 - a cap that another cap of its own policy always reaches first: CPL102.
 
+A rule counting `for each` offer, channel… (SPEC §1.1) counts a subset of what the same rule
+without `per` counts, so only the latter can dominate the former (`model.per_keeps`).
+
 The candidates for `a` come from the index: policies sharing one of `b`'s scopes, or global.
 """
 
@@ -24,7 +27,7 @@ from fractions import Fraction
 from cpol.lint.codes import DOMINATED, DUPLICATE, REDUNDANT, UNREACHABLE_CAP
 from cpol.lint.context import Context
 from cpol.lint.cover import dominates, equivalent
-from cpol.lint.describe import rule_phrase, summary
+from cpol.lint.describe import cap_phrase, per_phrase, rule_phrase, summary
 from cpol.lint.finding import Finding, Place
 from cpol.lint.model import (
     DAY,
@@ -98,7 +101,7 @@ def _own_caps(context: Context, view: View) -> dict[str, Finding]:
             if other.window == cap.window and other.limit == cap.limit and other_position > position:
                 continue  # the same cap twice: report the second only
             message = (
-                f"{cap.key} ({cap.label}) of {view.name} never blocks first: its {other.key} "
+                f"{cap.key} ({cap_phrase(view, cap)}) of {view.name} never blocks first: its {other.key} "
                 f"({other.label}) is always reached no later"
             )
             fix = f"remove {cap.key}, or lower it below {other.limit} so that it limits something"
@@ -118,8 +121,8 @@ def _own_caps(context: Context, view: View) -> dict[str, Finding]:
         shorter = [other for other in others if other.window is not None and other.window < cap.window]
         labels = ", ".join(other.label for other in shorter or others)
         message = (
-            f"{cap.key} ({cap.label}) of {view.name} can never be reached: its other caps ({labels}) "
-            f"allow at most {most:g} impressions in {_window_text(cap.window)}"
+            f"{cap.key} ({cap_phrase(view, cap)}) of {view.name} can never be reached: its other caps "
+            f"({labels}) allow at most {most:g} impressions in {_window_text(cap.window)}{per_phrase(view)}"
         )
         fix = f"lower {cap.key} to {most:g} or less, or remove it"
         related = tuple(Place(view.located, other.loc, f"{other.key}: {other.label}") for other in shorter)
@@ -214,12 +217,12 @@ def _cap_findings(context: Context, view: View, pairs: Pairs, copies: dict[int, 
         first = dominated[cap.key][0]
         assert first.cap is not None
         message = (
-            f"{cap.key} ({cap.label}) of {view.name} never blocks first: {first.view.name} caps the "
-            f"same impressions or more at {first.cap.label} {first.view.where}"
+            f"{cap.key} ({cap_phrase(view, cap)}) of {view.name} never blocks first: {first.view.name} "
+            f"caps the same impressions or more at {cap_phrase(first.view, first.cap)} {first.view.where}"
         )
         fix = f"remove {cap.key}, or lower it below {first.cap.limit} so that it limits something"
         related = tuple(
-            Place(d.view.located, d.cap.loc, f"{d.cap.key}: {d.cap.label} {d.view.where}")
+            Place(d.view.located, d.cap.loc, f"{d.cap.key}: {cap_phrase(d.view, d.cap)} {d.view.where}")
             for d in _unique(dominated[cap.key])
             if d.cap is not None
         )
