@@ -261,7 +261,7 @@ def test_default_scopes() -> None:
     email = use("fatigue/email_weekly_cap")
     assert (email["scope"], email["scopeId"], "scopes" in email) == ("channel", "ch_email", False)
     dismiss = use("lifecycle/offer_cooldown_after_dismiss")
-    assert (dismiss["scope"], dismiss["scopeId"]) == ("offer", "off_replace_me")
+    assert (dismiss["scope"], "scopeId" in dismiss, dismiss["config"]["per"]) == ("global", False, "offer")
     for module in (
         "compliance/global_do_not_contact",
         "compliance/adverse_outcomes_quarantine",
@@ -332,20 +332,11 @@ PARAMETERS = [
         {"scope": "channel", "scopeId": "ch_email"},
     ),
     ("lifecycle/suppress_after_unsubscribe", "bypassable false", {"config.bypassable": False}),
+    ("lifecycle/offer_cooldown_after_dismiss", 'per "category"', {"config.per": "category"}),
     (
         "lifecycle/offer_cooldown_after_dismiss",
-        'scopeId "off_gold"',
-        {"scope": "offer", "scopeId": "off_gold"},
-    ),
-    (
-        "lifecycle/offer_cooldown_after_dismiss",
-        'scope "category", scopeId "cat_cards"',
-        {"scope": "category", "scopeId": "cat_cards"},
-    ),
-    (
-        "lifecycle/offer_cooldown_after_dismiss",
-        'scope "global", scopeId null',
-        {"scope": "global", "scopeId": None},
+        'scope "channel", scopeId "ch_push"',
+        {"scope": "channel", "scopeId": "ch_push"},
     ),
     ("lifecycle/offer_cooldown_after_dismiss", 'name "Gold rest"', {"name": "Gold rest"}),
     ("lifecycle/offer_cooldown_after_dismiss", "suppressForDays 14", {"config.suppressForDays": 14}),
@@ -355,6 +346,8 @@ PARAMETERS = [
         {"config.afterOutcome": "dismissed"},
     ),
     ("lifecycle/post_purchase_cooldown", "suppressForDays 30", {"config.suppressForDays": 30}),
+    ("lifecycle/post_purchase_cooldown", 'per "category"', {"config.per": "category"}),
+    ("fatigue/email_weekly_cap", 'per "offer"', {"config.per": "offer"}),
     (
         "lifecycle/post_purchase_cooldown",
         'afterOutcome ["conversion", "purchase"]',
@@ -426,13 +419,13 @@ def test_a_list_of_scope_objects_cannot_be_written_in_use() -> None:
 
 def test_one_module_twice_with_new_names() -> None:
     source = (
-        'use "lifecycle/offer_cooldown_after_dismiss" with name "Gold rest", scopeId "off_gold"\n'
-        'use "lifecycle/offer_cooldown_after_dismiss" with name "Travel rest", scopeId "off_travel"\n'
+        'use "lifecycle/offer_cooldown_after_dismiss" with name "Push", scope "channel", scopeId "push"\n'
+        'use "lifecycle/offer_cooldown_after_dismiss" with name "Mail", scope "channel", scopeId "mail"\n'
     )
     policies = compile_json(source)
     assert [(p["name"], p["scopeId"]) for p in policies] == [
-        ("Gold rest", "off_gold"),
-        ("Travel rest", "off_travel"),
+        ("Push", "push"),
+        ("Mail", "mail"),
     ]
 
 
@@ -453,7 +446,7 @@ BAD_PARAMETERS = [
     ("compliance/quiet_hours_sms_voice", "startHr", "startHour"),
     ("compliance/quiet_hours_whatsapp", "daysOfWek", "daysOfWeek"),
     ("lifecycle/suppress_after_unsubscribe", "suppressForDay", "suppressForDays"),
-    ("lifecycle/offer_cooldown_after_dismiss", "scopeID", "scopeId"),
+    ("lifecycle/offer_cooldown_after_dismiss", "pre", "per"),
     ("lifecycle/post_purchase_cooldown", "afterOutcom", "afterOutcome"),
     ("fatigue/email_weekly_cap", "maxPerWek", "maxPerWeek"),
     ("fatigue/customer_communication_budget", "maxTotl", "maxTotal"),
@@ -765,72 +758,79 @@ def dismissed(offer: str, days_ago: float, **fields: Any) -> dict[str, Any]:
     return interaction(ago(days=days_ago), "dismiss", offerId=offer, **fields)
 
 
-def test_dismiss_cooldown_by_default_blocks_nothing() -> None:
-    """The default scope is a placeholder offer: imported as is, the module is inert."""
-    history = [dismissed("off_gold_card", 1, **CARDS), dismissed("off_replace_me", 1)]
-    decision = decide_one(DISMISS, request([candidate("off_gold_card", **CARDS)], history))
-    assert_allowed(decision)
-    assert result_of(decision, "Offer cooldown after dismiss") == "not_in_scope"
-
-
-def test_dismiss_cooldown_rests_the_offer_it_names() -> None:
-    source = 'use "lifecycle/offer_cooldown_after_dismiss" with scopeId "off_gold_card"\n'
+def test_dismiss_cooldown_rests_each_dismissed_offer_on_its_own() -> None:
+    """Imported as is, one global policy rests whichever offer was dismissed, on any channel,
+    and no other offer."""
     moment = ago(days=2)
     history = [interaction(moment, "dismiss", offerId="off_gold_card", channelId="ch_push", **CARDS)]
     cands = [
-        candidate("off_gold_card", "ch_email", **CARDS),  # the dismissed offer, on any channel
-        candidate("off_travel_card", "ch_email", **CARDS),  # another offer
+        candidate("off_gold_card", "ch_email", **CARDS),  # the dismissed offer, on another channel
+        candidate("off_travel_card", "ch_email", **CARDS),  # another offer of the same category
     ]
-    gold, travel = decide(source, request(cands, history))
+    gold, travel = decide(DISMISS, request(cands, history))
     entry = assert_blocked(gold, "Offer cooldown after dismiss")
     assert entry["eligibleAt"] == after(moment, days=7)
+    assert (entry["details"]["per"], entry["details"]["perValue"]) == ("offer", "off_gold_card")
+    assert "off_gold_card" in entry["reason"]
     assert_allowed(travel)
 
 
 def test_dismiss_cooldown_lifts_after_seven_days() -> None:
-    source = 'use "lifecycle/offer_cooldown_after_dismiss" with scopeId "off_gold_card"\n'
     history = [dismissed("off_gold_card", 7)]
-    assert_allowed(decide_one(source, request([candidate("off_gold_card")], history)))
+    assert_allowed(decide_one(DISMISS, request([candidate("off_gold_card")], history)))
 
 
 def test_dismiss_cooldown_only_counts_dismissals_of_that_offer() -> None:
-    source = 'use "lifecycle/offer_cooldown_after_dismiss" with scopeId "off_gold_card"\n'
     history = [dismissed("off_travel_card", 1), interaction(ago(days=1), "rejected", offerId="off_gold_card")]
-    assert_allowed(decide_one(source, request([candidate("off_gold_card")], history)))
+    assert_allowed(decide_one(DISMISS, request([candidate("off_gold_card")], history)))
 
 
-def test_dismiss_cooldown_for_two_offers() -> None:
-    source = (
-        'use "lifecycle/offer_cooldown_after_dismiss" with name "Gold rest", scopeId "off_gold_card"\n'
-        'use "lifecycle/offer_cooldown_after_dismiss" with name "Travel rest", scopeId "off_travel_card", '
-        "suppressForDays 14\n"
-    )
-    history = [dismissed("off_gold_card", 8), dismissed("off_travel_card", 8)]
+def test_dismiss_cooldown_two_offers_rest_for_their_own_time() -> None:
+    history = [dismissed("off_gold_card", 8), dismissed("off_travel_card", 3)]
+    source = 'use "lifecycle/offer_cooldown_after_dismiss" with suppressForDays 5\n'
     gold, travel = decide(
         source, request([candidate("off_gold_card"), candidate("off_travel_card")], history)
     )
     assert_allowed(gold)
-    assert_blocked(travel, "Travel rest")
+    assert assert_blocked(travel, "Offer cooldown after dismiss")["details"]["perValue"] == "off_travel_card"
 
 
-def test_dismiss_cooldown_on_a_category() -> None:
-    source = 'use "lifecycle/offer_cooldown_after_dismiss" with scope "category", scopeId "cat_cards"\n'
+def test_dismiss_cooldown_per_category_rests_the_category() -> None:
+    source = 'use "lifecycle/offer_cooldown_after_dismiss" with per "category"\n'
     history = [dismissed("off_gold_card", 1, **CARDS)]
-    cands = [candidate("off_platinum_card", **CARDS), candidate("off_welcome")]
+    cands = [candidate("off_platinum_card", **CARDS), candidate("off_welcome", categoryId="cat_banking")]
     platinum, banking = decide(source, request(cands, history))
     assert_blocked(platinum, "Offer cooldown after dismiss")
     assert_allowed(banking)
 
 
-def test_dismiss_cooldown_global_variant_rests_everything() -> None:
-    source = (
-        'use "lifecycle/offer_cooldown_after_dismiss" with scope "global", scopeId null, suppressForDays 2\n'
+def test_dismiss_cooldown_on_one_channel() -> None:
+    source = 'use "lifecycle/offer_cooldown_after_dismiss" with scope "channel", scopeId "ch_push"\n'
+    history = [dismissed("off_gold_card", 1, channelId="ch_email")]
+    push, email = decide(
+        source,
+        request([candidate("off_gold_card", "ch_push"), candidate("off_gold_card", "ch_email")], history),
     )
-    history = [dismissed("off_gold_card", 1, **CARDS)]
-    cands = [candidate("off_platinum_card", **CARDS), candidate("off_welcome", "ch_sms")]
-    for decision in decide(source, request(cands, history)):
-        assert_blocked(decision, "Offer cooldown after dismiss")
-    assert_allowed(decide_one(source, request([candidate()], [dismissed("off_gold_card", 3)])))
+    assert_allowed(push)  # an email dismissal does not count on push
+    assert_allowed(email)  # and email is outside the policy's scope
+    history = [dismissed("off_gold_card", 1, channelId="ch_push")]
+    assert_blocked(
+        decide_one(source, request([candidate("off_gold_card", "ch_push")], history)),
+        "Offer cooldown after dismiss",
+    )
+
+
+def test_dismiss_cooldown_per_creative_passes_a_candidate_without_creative() -> None:
+    """`per "creative"` rests the dismissed creative; a candidate without one has nothing to
+    count by, so it passes (SPEC §1.1)."""
+    source = 'use "lifecycle/offer_cooldown_after_dismiss" with per "creative"\n'
+    history = [dismissed("off_gold_card", 1, creativeId="cr_1")]
+    same, other = decide(
+        source, request([candidate("off_gold_card", creativeId="cr_1"), candidate("off_gold_card")], history)
+    )
+    assert_blocked(same, "Offer cooldown after dismiss")
+    assert "creativeId" not in candidate("off_gold_card")
+    assert_allowed(other)
 
 
 PURCHASE = 'use "lifecycle/post_purchase_cooldown"\n'
@@ -843,6 +843,14 @@ def test_post_purchase_cooldown_blocks_after_a_conversion() -> None:
     for decision in decide(PURCHASE, request(cands, history)):
         entry = assert_blocked(decision, "Post-purchase cooldown")
         assert entry["eligibleAt"] == after(converted, days=14)
+
+
+def test_post_purchase_cooldown_for_each_category() -> None:
+    source = 'use "lifecycle/post_purchase_cooldown" with per "category"\n'
+    history = [interaction(ago(days=3), "conversion", offerId="off_gold_card", **CARDS)]
+    banking, cards = decide(source, request([candidate(), candidate("off_platinum_card", **CARDS)], history))
+    assert_allowed(banking)
+    assert assert_blocked(cards, "Post-purchase cooldown")["details"]["perValue"] == "cat_cards"
 
 
 def test_post_purchase_cooldown_lifts_after_fourteen_days() -> None:
@@ -896,6 +904,15 @@ def test_email_cap_counts_email_only() -> None:
     assert result_of(sms, "Email frequency cap") == "not_in_scope"
 
 
+def test_email_cap_for_each_offer() -> None:
+    """`per "offer"`: three emails of other offers do not block; three of the same one do."""
+    source = 'use "fatigue/email_weekly_cap" with per "offer"\n'
+    assert_allowed(decide_one(source, request([candidate("off_0")], email_impressions(6, 4, 2))))
+    history = [interaction(ago(days=d), offerId="off_0", channelId="ch_email") for d in (6, 4, 2)]
+    entry = assert_blocked(decide_one(source, request([candidate("off_0")], history)), "Email frequency cap")
+    assert entry["details"] == {"window": "weekly", "count": 3, "max": 3, "per": "offer", "perValue": "off_0"}
+
+
 def test_email_cap_with_parameters() -> None:
     source = 'use "fatigue/email_weekly_cap" with maxPerDay null, maxPerWeek 2, scopeId "email"\n'
     history = email_impressions(3, 0.1, channel="email")
@@ -943,7 +960,6 @@ def test_customer_budget_with_parameters() -> None:
 def test_the_whole_library_on_one_request() -> None:
     """Every module imported at once; Friday 22:30 in New York."""
     source = "".join(f'use "{module}"\n' for module in MODULES)
-    source += 'use "lifecycle/offer_cooldown_after_dismiss" with name "Gold rest", scopeId "off_gold_card"\n'
     history = [
         *email_impressions(5, 3),
         dismissed("off_gold_card", 2, **CARDS),
@@ -960,7 +976,7 @@ def test_the_whole_library_on_one_request() -> None:
     assert [blocked_by(d) for d in decisions] == [
         [],
         ["SMS and voice quiet hours"],
-        ["Gold rest"],
+        ["Offer cooldown after dismiss"],
         ["WhatsApp quiet hours"],
         [],
     ]
