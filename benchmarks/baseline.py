@@ -184,10 +184,6 @@ def _per_field(config: Json) -> str | None:
     return SCOPE_FIELDS[per] if per is not None else None
 
 
-def _same(item: Json, cand: Json, field: str | None) -> bool:
-    return field is None or item.get(field) == cand.get(field)
-
-
 def frequency_cap(
     config: Json, req: Prepared, cand: Json, scopes: list[Json], allowed_offers: list[str]
 ) -> bool:
@@ -215,7 +211,9 @@ def frequency_cap(
                     continue
                 if seconds is not None and t <= now - seconds:
                     continue
-                if not _in_scope(item, cand, scope) or not _same(item, cand, per):
+                if not _in_scope(item, cand, scope):
+                    continue
+                if per is not None and item.get(per) != cand[per]:
                     continue
                 campaign = item.get("campaignId")
                 if within is not None:
@@ -239,7 +237,7 @@ def cooldown(config: Json, req: Prepared, cand: Json, scopes: list[Json], allowe
         for t, item in req.history:
             if t > now or item["outcome"] != "impression" or not _in_scope(item, cand, scope):
                 continue
-            if not _same(item, cand, per):
+            if per is not None and item.get(per) != cand[per]:
                 continue
             if last is None or t > last:
                 last = t
@@ -267,7 +265,7 @@ def outcome_based(
         for t, item in req.history:
             if t > now or item["outcome"] not in outcomes or not _in_scope(item, cand, scope):
                 continue
-            if not _same(item, cand, per):
+            if per is not None and item.get(per) != cand[per]:
                 continue
             if now - t < days * DAY:
                 return True

@@ -1,12 +1,14 @@
 """Runtime throughput: the engine's fast and explain modes against a hand-written baseline.
 
-Run: `.venv/bin/python benchmarks/runtime.py [--repeat R] [--quick]`.
+Run: `.venv/bin/python benchmarks/runtime.py [--repeat R] [--quick] [--per]`.
 
 Generated requests (seeded, deterministic): one customer, N interactions over the last 60
 days across a small universe of offers, channels, creatives, categories and campaigns,
 M candidates, and 14 policies, one of each rule type. The main run is 200 interactions x
 50 candidates; growth runs vary interactions (20 / 200 / 2,000 at 50 candidates) and
-candidates (5 / 50 / 500 at 200 interactions).
+candidates (5 / 50 / 500 at 200 interactions). With `--per`, the frequency cap and the
+cooldown count each offer apart and a 15th policy rests each offer after a rejection
+(SPEC §1.1's `per`), so every candidate's offer is counted on its own.
 
 The baseline (`baseline.py`) is the evaluator a team would write first: a loop over the
 history per check, stopping at the first block. Before anything is timed, the baseline
@@ -304,6 +306,17 @@ def policies() -> list[dict[str, Any]]:
     ]
 
 
+def per_policies() -> list[dict[str, Any]]:
+    """The same set, with the history-counting rules counting each offer apart (`per`)."""
+    counted = {
+        "Email fatigue cap": {"maxPerDay": 1, "maxPerWeek": 2, "per": "offer"},
+        "Offer cooldown": {"cooldownHours": 72, "per": "offer"},
+    }
+    out = [{**p, "config": counted.get(p["name"], p["config"])} for p in policies()]
+    rest = {"afterOutcome": "rejected", "suppressForDays": 14, "per": "offer"}
+    return [*out, _policy(15, "Rest each offer after a rejection", "outcome_based", rest, 72)]
+
+
 # -- measuring --------------------------------------------------------------------------
 def measure(actions: dict[K, Callable[[], object]], repeat: int, min_sample: float) -> dict[K, float]:
     """Seconds per call of each action: the best of `repeat` samples, each of enough calls to
@@ -400,11 +413,12 @@ def main() -> int:
     parser.add_argument(
         "--quick", action="store_true", help="a smoke run: shorter samples (10 ms), 3 of them"
     )
+    parser.add_argument("--per", action="store_true", help="policies that count each offer apart (per)")
     args = parser.parse_args()
     repeat = args.repeat if args.repeat is not None else (3 if args.quick else 7)
     min_sample = 0.01 if args.quick else 0.05
 
-    raw_policies = policies()
+    raw_policies = per_policies() if args.per else policies()
     engine = Engine(cpol.load_json(raw_policies))
     base = baseline.Baseline(raw_policies)
     sizes = sorted(
@@ -414,7 +428,8 @@ def main() -> int:
     main_case = cases[MAIN]
 
     print(f"python {platform.python_version()} on {platform.machine()}, best of {repeat}")
-    print(f"{len(raw_policies)} policies (one per rule type); now = {_stamp(NOW)}")
+    kind = "one per rule type, three counting per offer" if args.per else "one per rule type"
+    print(f"{len(raw_policies)} policies ({kind}); now = {_stamp(NOW)}")
 
     # -- agreement first: a benchmark of wrong answers is worthless ----------------------
     failed = False

@@ -62,6 +62,12 @@ class Each(NamedTuple):
         """` of offer off_1`, ` on channel ch_email`: the value counted, for a reason."""
         return f" {'on' if self.dimension == 'channel' else 'of'} {self.dimension} {self.value}"
 
+    def counted(
+        self, reason: str, details: dict[str, Any], separator: str = ""
+    ) -> tuple[str, dict[str, Any]]:
+        """A verdict's words, saying that each value is counted apart."""
+        return f"{reason}{separator} for each {self.dimension}", _counted(details, self)
+
 
 def _what(scope: ScopeRef, each: Each | None) -> str:
     """What is counted: the value of a `per` policy, then the matched scope (unless the scope
@@ -69,10 +75,6 @@ def _what(scope: ScopeRef, each: Each | None) -> str:
     if each is None:
         return _where(scope)
     return each.what() if each.field == SCOPE_FIELDS[scope.scope] else each.what() + _where(scope)
-
-
-def _for_each(each: Each | None, separator: str = "") -> str:
-    return "" if each is None else f"{separator} for each {each.dimension}"
 
 
 def _counted(details: dict[str, Any], each: Each | None) -> dict[str, Any]:
@@ -238,9 +240,10 @@ def frequency_cap(config: Any) -> Evaluator:
 def _cap_words(count: int, scope: ScopeRef, cap: Cap, each: Each | None) -> tuple[str, dict[str, Any]]:
     reason = (
         f"{plural(count, 'impression')}{_what(scope, each)} {cap.in_words}; "
-        f"cap is {cap.maximum:g} {cap.per_words}{_for_each(each)}"
+        f"cap is {cap.maximum:g} {cap.per_words}"
     )
-    return reason, _counted({"window": cap.name, "count": count, "max": cap.maximum}, each)
+    details = {"window": cap.name, "count": count, "max": cap.maximum}
+    return (reason, details) if each is None else each.counted(reason, details)
 
 
 # -- recency rules: cooldown, outcome_based, category_suppression ---------------------------
@@ -291,12 +294,9 @@ def _cooldown_words(
     if last is None:
         return f"no impression{what} yet", _counted({"cooldownHours": hours, "hoursSinceLast": None}, each)
     since = ctx.now - last.at
-    details = _counted({"cooldownHours": hours, "hoursSinceLast": round(since / HOUR, 3)}, each)
-    reason = (
-        f"last impression{what} was {_ago(since, HOUR, 'hours')}; "
-        f"cooldown is {hours:g} hours{_for_each(each)}"
-    )
-    return reason, details
+    details = {"cooldownHours": hours, "hoursSinceLast": round(since / HOUR, 3)}
+    reason = f"last impression{what} was {_ago(since, HOUR, 'hours')}; cooldown is {hours:g} hours"
+    return (reason, details) if each is None else each.counted(reason, details)
 
 
 def configured_outcomes(config: Any) -> str | list[str]:
@@ -360,11 +360,8 @@ def _outcome_words(
         return f"no {' / '.join(outcomes)}{what}", _counted(details, each)
     since, name = last
     details.update(daysSince=round(since / DAY, 3), lastOutcome=name)
-    reason = (
-        f"last {name}{what} was {_ago(since, DAY, 'days')}; "
-        f"suppressed for {days:g} days after it{_for_each(each, ',')}"
-    )
-    return reason, _counted(details, each)
+    reason = f"last {name}{what} was {_ago(since, DAY, 'days')}; suppressed for {days:g} days after it"
+    return (reason, details) if each is None else each.counted(reason, details, ",")
 
 
 def _category_series(
@@ -460,10 +457,13 @@ def cross_channel_cap(config: Any) -> Evaluator:
     caps = [_period(config.periodType or "weekly", config.maxTotal)] if config.maxTotal is not None else []
     caps += _days_window(config)
     widest = _widest(caps)
+    single = caps[0] if len(caps) == 1 else None
 
     def evaluate(ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
         since = None if widest is None else ctx.now - widest
         series = ctx.history.series("impression", "offerId", cand.offerId, filters, since)
+        if single is not None:  # the common case, without a list of one
+            return _period_cap(series, ctx, single, "of offer", cand.offerId, channels)
         results = [_period_cap(series, ctx, cap, "of offer", cand.offerId, channels) for cap in caps]
         return _first_block(results, "no cap applies")
 
