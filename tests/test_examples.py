@@ -178,7 +178,8 @@ def test_examples_exist() -> None:
         "demo-request.json",
     }
     assert expected <= names
-    assert {path.name for path in SEED.iterdir()} == {"seed.cpol", "seed.json", "seed-policies.json"}
+    seed = {"seed.cpol", "seed.json", "seed-policies.json", "api-list-response.json"}
+    assert {path.name for path in SEED.iterdir()} == seed
 
 
 def test_every_example_is_in_the_readme() -> None:

@@ -411,6 +411,20 @@ def test_a_lone_scope_id_on_a_multi_scope_module_is_an_error() -> None:
     assert policy["scopeId"] == "acme_sms" and policy["scopes"] is None
 
 
+def test_a_lone_scope_id_on_a_global_module_is_an_error() -> None:
+    """The dismiss cooldown used to be scoped to a placeholder offer named with `scopeId`;
+    on the global module that `scopeId` would silently do nothing."""
+    source = 'use "lifecycle/offer_cooldown_after_dismiss" with scopeId "off_gold_card"\n'
+    with pytest.raises(cpol.Diagnostics) as caught:
+        cpol.compile_source(source, "main.cpol")
+    (problem,) = caught.value.items
+    assert problem.message == "`scopeId` has no effect here: the imported policy is global"
+    assert (problem.span.line, problem.span.column) == (1, 51)
+    policy = use("lifecycle/offer_cooldown_after_dismiss", 'scope "offer", scopeId "off_gold_card"')
+    assert (policy["scope"], policy["scopeId"]) == ("offer", "off_gold_card")
+    assert use("lifecycle/offer_cooldown_after_dismiss", "scopeId null")["scope"] == "global"
+
+
 def test_a_list_of_scope_objects_cannot_be_written_in_use() -> None:
     source = 'use "compliance/quiet_hours_sms_voice" with scopes [{"scope": "channel", "scopeId": "x"}]\n'
     with pytest.raises(cpol.Diagnostics):

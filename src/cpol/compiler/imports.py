@@ -80,7 +80,8 @@ def instantiate(use: UseNode, policies: list[Lowered], report: Report) -> list[L
 
 
 def _check_hidden_scope(use: UseNode, imported: list[Lowered], report: Report) -> None:
-    """`with scopeId "x"` on a policy that lists `scopes` would do nothing: say so."""
+    """`with scopeId "x"` that would do nothing, on a policy that lists `scopes` or on a
+    global one, is reported: the user meant to narrow the policy."""
     given = {str(arg.key.value): arg for arg in use.args}
     single = [given[k] for k in ("scope", "scopeId") if k in given]
     if not single or "scopes" in given:
@@ -90,6 +91,16 @@ def _check_hidden_scope(use: UseNode, imported: list[Lowered], report: Report) -
             f"`{single[0].key.value}` has no effect here: the imported policy lists its `scopes`",
             single[0].key.span,
             "add `scopes null` to the `use` so that scope/scopeId apply",
+        )
+    elif (
+        "scope" not in given
+        and given["scopeId"].value.value is not None
+        and any(lowered.raw.get("scope") == "global" for lowered in imported)
+    ):
+        report(
+            "`scopeId` has no effect here: the imported policy is global",
+            given["scopeId"].key.span,
+            'add the kind too, e.g. `scope "offer", scopeId "…"`',
         )
 
 
