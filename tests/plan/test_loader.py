@@ -47,12 +47,19 @@ def test_seed_file_loads_and_writes_back_exactly() -> None:
     [
         json.dumps(SEEDS),
         json.dumps({"data": SEEDS, "pagination": {"total": 20}}),
+        # the newer API documents page with `cursor`, the older ones with `nextCursor`
+        json.dumps(
+            {"data": SEEDS, "pagination": {"total": 20, "limit": 25, "hasMore": True, "cursor": "c2"}}
+        ),
+        json.dumps(
+            {"data": SEEDS, "pagination": {"total": 20, "limit": 25, "hasMore": False, "nextCursor": None}}
+        ),
         json.dumps(SEEDS).encode(),
         SEEDS,
         "\ufeff" + json.dumps(SEEDS),
         b"\xef\xbb\xbf" + json.dumps(SEEDS).encode(),
     ],
-    ids=["array", "list-response", "bytes", "decoded", "bom-text", "bom-bytes"],
+    ids=["array", "list-response", "cursor", "nextCursor", "bytes", "decoded", "bom-text", "bom-bytes"],
 )
 def test_every_accepted_container_gives_the_same_policies(source: object) -> None:
     assert to_json(load_json(source)) == SEEDS
