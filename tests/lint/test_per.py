@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from .helpers import above_info, codes, lint_json, only, rule
+from .helpers import above_info, codes, lint_cpol, lint_json, only, policy, rule
 
 RULES = ("frequency_cap", "cooldown", "outcome_based")
 STRICT: dict[str, dict[str, Any]] = {
@@ -180,3 +180,24 @@ def test_a_zero_cap_per_blocks_the_candidates_that_have_the_field(per: str, who:
 def test_a_zero_duration_per_never_blocks() -> None:
     policies = [rule("Never", "cooldown", {"cooldownHours": 0, "per": "offer"})]
     assert codes(lint_json(policies)) == ["CPL106"]
+
+
+IN_CPOL = {
+    "frequency_cap": ("cap 3 per week", "cap 5 per week for each offer", "cap 2 per week for each offer"),
+    "cooldown": ("cooldown 48 hours", "cooldown 24 hours for each offer", "cooldown 72 hours for each offer"),
+    "outcome_based": (
+        'suppress for 14 days after "dismiss"',
+        'suppress for 7 days after "dismiss" for each offer',
+        'suppress for 30 days after "dismiss" for each offer',
+    ),
+}
+"""Per rule type: one without `for each`, a looser one with it, a stricter one with it."""
+
+
+@pytest.mark.parametrize("rule_type", RULES)
+def test_in_cpol(rule_type: str) -> None:
+    everything, looser, stricter = IN_CPOL[rule_type]
+    found = only(lint_cpol(policy("All", everything), policy("Each", looser)), "CPL301")
+    assert found.primary.location == "set.cpol:5:1"
+    assert found.related[0].policy_name == "All"
+    assert above_info(lint_cpol(policy("All", everything), policy("Each", stricter))) == []
