@@ -89,13 +89,14 @@ def _scoped(
     cand: Candidate,
     scope: ScopeRef,
     outcome: str,
+    each: Each | None,
     filters: tuple[Only, ...] = (),
     window: float | None = None,
-    each: Each | None = None,
 ) -> Series:
     """Interactions with an outcome, narrowed to the matched scope (global: all of them),
     then to the candidate's value of a `per` field; with a window (seconds), only those a
-    window of that length ending now can see."""
+    window of that length ending now can see. (`each` is positional: the hot path passes
+    no keywords.)"""
     since = None if window is None else ctx.now - window
     field = SCOPE_FIELDS[scope.scope]
     if field is None:
@@ -219,18 +220,17 @@ def frequency_cap(config: Any) -> Evaluator:
     ]
     caps += _days_window(config)  # SPEC order: day, week, month, total, older windowDays
     widest = _widest(caps)
+    limits = [(cap, cap.seconds, cap.maximum) for cap in caps]  # the hot loop reads locals
 
     def evaluate(
         ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef], each: Each | None = None
     ) -> Verdict:
         results: list[Verdict] = []
         for scope in scopes:
-            series = _scoped(ctx, cand, scope, "impression", filters, widest, each)
-            for cap in caps:
-                count, eligible = count_window(series, ctx.now, cap.seconds, cap.maximum)
-                results.append(
-                    Verdict.said(count >= cap.maximum, eligible, _cap_words, count, scope, cap, each)
-                )
+            series = _scoped(ctx, cand, scope, "impression", each, filters, widest)
+            for cap, seconds, maximum in limits:
+                count, eligible = count_window(series, ctx.now, seconds, maximum)
+                results.append(Verdict.said(count >= maximum, eligible, _cap_words, count, scope, cap, each))
         return _first_block(results, "no cap applies")
 
     blank = {"window": caps[0].name, "count": None, "max": caps[0].maximum} if caps else {}
@@ -272,7 +272,7 @@ def cooldown(config: Any) -> Evaluator:
     ) -> Verdict:
         results: list[Verdict] = []
         for scope in scopes:
-            series = _scoped(ctx, cand, scope, "impression", window=period + RECENCY_MARGIN, each=each)
+            series = _scoped(ctx, cand, scope, "impression", each, (), period + RECENCY_MARGIN)
             recent = _recent(ctx, series, period)
             lifts = recent.at + period if recent is not None else None
             results.append(
@@ -289,7 +289,7 @@ def _cooldown_words(
     ctx: Context, cand: Candidate, hours: float, scope: ScopeRef, recent: Event | None, each: Each | None
 ) -> tuple[str, dict[str, Any]]:
     """`recent` is the impression that blocks; without it, the words look further back."""
-    last = recent or _scoped(ctx, cand, scope, "impression", each=each).last()
+    last = recent or _scoped(ctx, cand, scope, "impression", each).last()
     what = _what(scope, each)
     if last is None:
         return f"no impression{what} yet", _counted({"cooldownHours": hours, "hoursSinceLast": None}, each)
@@ -324,7 +324,7 @@ def outcome_based(config: Any) -> Evaluator:
         return _first_block([_since_outcome(ctx, cand, scope, each) for scope in scopes], "no such outcome")
 
     def _since_outcome(ctx: Context, cand: Candidate, scope: ScopeRef, each: Each | None) -> Verdict:
-        found = [(s.last(), name) for name in outcomes if (s := _scoped(ctx, cand, scope, name, each=each))]
+        found = [(s.last(), name) for name in outcomes if (s := _scoped(ctx, cand, scope, name, each))]
         if not found:
             return Verdict.said(False, None, _outcome_words, configured, outcomes, days, scope, None, each)
         last, name = max(found, key=lambda pair: pair[0].at if pair[0] else 0.0)
