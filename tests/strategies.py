@@ -630,11 +630,12 @@ def _reorder_clauses(tokens: list[Token], rnd: Random) -> list[Token]:
         clauses = _split_at(tokens[1:], _CLAUSE_HEADS[first])
         rnd.shuffle(clauses)
         return [tokens[0], *(token for clause in clauses for token in clause)]
-    if first == "CAP":  # frequency_cap: cap items, then campaign filters
-        cut = next((i for i, t in enumerate(tokens) if t[0] in ("WITHIN", "EXCLUDING")), len(tokens))
+    if first == "CAP":  # frequency_cap: cap items, then campaign filters and `for each`
+        tails = {"WITHIN", "EXCLUDING", "FOR"}
+        cut = next((i for i, t in enumerate(tokens) if t[0] in tails), len(tokens))
         parts = _split_at(tokens[1:cut], {"COMMA"})
         items = [part[1:] if part[0][0] == "COMMA" else part for part in parts]
-        filters = _split_at(tokens[cut:], {"WITHIN", "EXCLUDING"})
+        filters = _split_at(tokens[cut:], tails)
         rnd.shuffle(items)
         rnd.shuffle(filters)
         joined: list[Token] = [tokens[0]]
