@@ -241,7 +241,7 @@ def _scope_row(ref: ScopeRef, sink: _Sink) -> Raw:
     out = _scope_dict(ref)
     for item in ref.row_fields:
         key = str(item.key.value)
-        if key in out or key in ("scope", "scopeId"):
+        if key in out:
             sink.error(f"`{key}` is set twice in this scope", item.key.span, "remove one of them")
         elif key not in SCOPE_ROW_FIELDS:
             hint = did_you_mean(key, SCOPE_ROW_FIELDS) or "scope row fields: " + ", ".join(SCOPE_ROW_FIELDS)
@@ -300,10 +300,10 @@ def _lower_scopes(statements: list[ScopeStmt], node: PolicyNode, out: Lowered, s
             _set_scope_list(stmt.refs, stmt, out, sink)
         elif stmt.keyword == "scope" and stmt.refs:
             _set_single_scope(stmt.refs[0], out)
-            for item in stmt.refs[0].row_fields[:1]:
+            if stmt.refs[0].row_fields:
                 sink.error(
                     "`scope` has no row fields; they belong to the entries of `scopes`",
-                    item.key.span,
+                    stmt.refs[0].row_fields[0].key.span,
                     "write them after a scope of `scopes` or `applies to`",
                 )
         else:
