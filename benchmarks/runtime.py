@@ -35,7 +35,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -194,7 +194,7 @@ def _policy(index: int, name: str, rule: str, config: dict[str, Any], priority: 
         "ruleType": rule,
         "config": config,
         "priority": priority,
-        "createdAt": f"2026-01-{index + 1:02d}T09:00:00.000Z",
+        "createdAt": f"{date(2026, 1, 1) + timedelta(days=index)}T09:00:00.000Z",
     }
     if "scopes" in scope:
         policy["scopes"] = [{"scope": s, "scopeId": i} for s, i in scope["scopes"]]
@@ -317,6 +317,34 @@ def per_policies() -> list[dict[str, Any]]:
     return [*out, _policy(15, "Rest each offer after a rejection", "outcome_based", rest, 72)]
 
 
+#: What the 86 scoped policies of `many_policies` do, in turn.
+SCOPED_RULES: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("frequency_cap", {"maxPerDay": 2, "maxPerWeek": 5}),
+    ("cooldown", {"cooldownHours": 6}),
+    ("outcome_based", {"afterOutcome": "rejected", "suppressForDays": 2}),
+    ("budget_exhausted", {"budgetField": "spend", "threshold": 1e9}),
+)
+
+
+def many_policies() -> list[dict[str, Any]]:
+    """The 14 policies and 86 more, each scoped to one offer, channel or category in turn: a
+    set where a candidate is in the scope of only a few of the scoped policies."""
+    categories = sorted({category for category, _, _ in OFFERS.values()})
+    targets = [
+        *(("offer", offer) for offer in OFFERS),
+        *(("channel", channel) for channel in CHANNELS),
+        *(("category", category) for category in categories),
+    ]
+    out = policies()
+    for index in range(100 - len(out)):
+        scope, scope_id = targets[index % len(targets)]
+        rule, config = SCOPED_RULES[index % len(SCOPED_RULES)]
+        name = f"{rule} on {scope} {scope_id} #{index}"
+        priority = 40 + index % 20
+        out.append(_policy(20 + index, name, rule, dict(config), priority, scope=scope, scopeId=scope_id))
+    return out
+
+
 # -- measuring --------------------------------------------------------------------------
 def measure(actions: dict[K, Callable[[], object]], repeat: int, min_sample: float) -> dict[K, float]:
     """Seconds per call of each action: the best of `repeat` samples, each of enough calls to
@@ -413,12 +441,14 @@ def main() -> int:
     parser.add_argument(
         "--quick", action="store_true", help="a smoke run: shorter samples (10 ms), 3 of them"
     )
-    parser.add_argument("--per", action="store_true", help="policies that count each offer apart (per)")
+    workload = parser.add_mutually_exclusive_group()
+    workload.add_argument("--per", action="store_true", help="policies that count each offer apart (per)")
+    workload.add_argument("--many", action="store_true", help="100 policies, most scoped to one target")
     args = parser.parse_args()
     repeat = args.repeat if args.repeat is not None else (3 if args.quick else 7)
     min_sample = 0.01 if args.quick else 0.05
 
-    raw_policies = per_policies() if args.per else policies()
+    raw_policies = per_policies() if args.per else many_policies() if args.many else policies()
     engine = Engine(cpol.load_json(raw_policies))
     base = baseline.Baseline(raw_policies)
     sizes = sorted(
@@ -428,7 +458,13 @@ def main() -> int:
     main_case = cases[MAIN]
 
     print(f"python {platform.python_version()} on {platform.machine()}, best of {repeat}")
-    kind = "one per rule type, three counting per offer" if args.per else "one per rule type"
+    kind = (
+        "one per rule type, three counting per offer"
+        if args.per
+        else "one per rule type, and 86 scoped to one offer, channel or category"
+        if args.many
+        else "one per rule type"
+    )
     print(f"{len(raw_policies)} policies ({kind}); now = {_stamp(NOW)}")
 
     # -- agreement first: a benchmark of wrong answers is worthless ----------------------

@@ -26,6 +26,10 @@ from cpol.runtime.verdict import Verdict, latest
 
 #: Rules a mandatory offer still obeys when they are bypassable (SPEC §1).
 MANDATORY_RULES = frozenset({"frequency_cap", "cross_channel_cap"})
+#: The candidate fields that decide which scopes match: a candidate's place in the scope index.
+scope_signature = operator.attrgetter(*sorted({f for f in SCOPE_FIELDS.values() if f is not None}))
+#: Scope signatures remembered across requests before the index starts afresh (bounds memory).
+SCOPE_INDEX_LIMIT = 4096
 
 
 def _created_key(policy: Policy) -> tuple[int, float]:
@@ -268,6 +272,10 @@ class Engine:
         read = {name for p in self.active for name in p.key_fields}
         self.decision_fields = read | {"channelType", "isMandatory"}  # + what gates read
         self._signatures: dict[frozenset[str], Callable[[Candidate], object]] = {}
+        self._scoped = [p for p in self.active if not p.overrides and not p.global_scope]
+        #: The scope index, kept across requests: per scope signature, the scoped policies
+        #: whose scopes a candidate with that signature is outside of.
+        self._outside: dict[object, frozenset[int]] = {}
 
     def decide(self, request: Request, *, explain: bool = False, raw: Any = None) -> list[Decision]:
         """One decision per candidate, in order (earlier allowed offers feed mutual exclusion)."""
@@ -279,6 +287,7 @@ class Engine:
         sent = _sent_candidates(request, raw)
         signature = self._signature(gates.fields)
         plan = self.explain_plan if explain else self._fast_plan(ctx, cache, request.candidates)
+        plans: dict[object, list[_Step]] = {}  # fast mode: the plan narrowed to each scope signature
         outcomes: dict[object, Outcome] = {}  # candidates that agree on every field read share one
         decisions = []
         volatile = self.volatile
@@ -289,7 +298,8 @@ class Engine:
             if outcome is None:
                 run = _Run(explain)
                 if not gates.check(candidate, run):
-                    self._policies(ctx, cache, candidate, run, plan)
+                    steps = plan if explain else self._in_scope(plan, plans, candidate)
+                    self._policies(ctx, cache, candidate, run, steps)
                 outcome = self._outcome(cache, candidate, run)
                 if key is not None:
                     outcomes[key] = outcome
@@ -322,6 +332,22 @@ class Engine:
             overridden = first.policy.id if first.policy.id is not None else first.policy.name
         eligible = latest([e.eligible_at for e in run.blocks]) if run.blocks else None
         return not run.blocks, run.blocks, overridden, eligible, run.trace if run.explain else None
+
+    def _in_scope(self, plan: list[_Step], plans: dict[object, list[_Step]], cand: Candidate) -> list[_Step]:
+        """Fast mode's plan without the policies none of whose scopes the candidate is in:
+        its cost follows the candidate's policies, not the whole set. (Explain mode walks
+        every policy, since each gets a trace entry.)"""
+        where = scope_signature(cand)
+        found = plans.get(where)
+        if found is None:
+            outside = self._outside.get(where)
+            if outside is None:
+                if len(self._outside) >= SCOPE_INDEX_LIMIT:
+                    self._outside.clear()
+                outside = frozenset(p.index for p in self._scoped if not p.matched_scopes(cand))
+                self._outside[where] = outside
+            found = plans[where] = [step for step in plan if step[2] not in outside] if outside else plan
+        return found
 
     def _fast_plan(self, ctx: Context, cache: Cache, candidates: Sequence[Candidate]) -> list[_Step]:
         """The active policies that may block someone in this request: one whose verdict is
