@@ -12,6 +12,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import cpol
+from cpol.runtime.request import (
+    Candidate,
+    Customer,
+    Interaction,
+    Request,
+    Session,
+    Suppression,
+    _NullMeansDefault,
+)
 from strategies import json_values
 
 from .helpers import candidate, decide_one, engine, impression, policy, request
@@ -385,3 +394,12 @@ def test_null_in_an_optional_request_field_counts_as_absent(where):
 
 def _without_echo(decisions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{key: value for key, value in d.items() if key != "candidate"} for d in decisions]
+
+
+@pytest.mark.parametrize("model", [Customer, Interaction, Candidate, Suppression, Session, Request])
+def test_null_means_the_default_wherever_a_default_is_not_none(model: type[Any]) -> None:
+    """Only models with a non-None default pay for turning null into that default; a model
+    given a new non-None default must take the validator along."""
+    defaults = [info.default for info in model.model_fields.values() if not info.is_required()]
+    needs_it = any(default is not None for default in defaults)
+    assert issubclass(model, _NullMeansDefault) == needs_it

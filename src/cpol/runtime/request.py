@@ -47,9 +47,16 @@ _OPTIONAL: dict[type, set[str]] = {}  # per model: its fields that may be omitte
 
 
 class _Model(BaseModel):
-    """Unknown fields are ignored; an optional field sent as null counts as omitted."""
+    """Unknown fields are ignored; an optional field sent as null counts as omitted (its
+    default is None, so null and omitted read the same)."""
 
     model_config = ConfigDict(extra="ignore", frozen=True, strict=True)
+
+
+class _NullMeansDefault(_Model):
+    """A model with optional fields whose default is not None (`[]`, `False`, `"global"`):
+    null there counts as omitted too. A Python call per object, so a model whose optional
+    fields all default to None (Interaction, a request's hundreds of objects) does without."""
 
     @model_validator(mode="before")
     @classmethod
@@ -64,7 +71,7 @@ class _Model(BaseModel):
         return {key: value for key, value in data.items() if value is not None or key not in optional}
 
 
-class Customer(_Model):
+class Customer(_NullMeansDefault):
     id: Id
     timezone: str | None = None
     segments: list[Id] = []
@@ -88,7 +95,7 @@ class Interaction(_Model):
     campaignId: str | None = None
 
 
-class Candidate(_Model):
+class Candidate(_NullMeansDefault):
     offerId: Id
     channelId: str | None = None
     channelType: str | None = None
@@ -99,7 +106,7 @@ class Candidate(_Model):
     isMandatory: bool = False
 
 
-class Suppression(_Model):
+class Suppression(_NullMeansDefault):
     id: str | None = None
     scope: str = "global"
     scopeId: str | None = None
@@ -110,11 +117,11 @@ class Suppression(_Model):
     isActive: bool | None = None
 
 
-class Session(_Model):
+class Session(_NullMeansDefault):
     servedOfferIds: list[Id] = []
 
 
-class Request(_Model):
+class Request(_NullMeansDefault):
     now: Instant
     customer: Customer
     interactions: list[Interaction] = []
