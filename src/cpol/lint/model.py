@@ -22,6 +22,7 @@ from cpol.plan.base import Loc
 from cpol.plan.models import DEFAULT_PRIORITY
 from cpol.policyset import Located
 from cpol.runtime.engine import MANDATORY_RULES
+from cpol.runtime.rules import FREQUENCY_PERIODS
 
 DAY = 86400.0
 
@@ -40,12 +41,6 @@ DEFAULT_PERIOD = {
     "customer_total_cap": "weekly",
     "offer_category_cap": "monthly",
 }
-FREQUENCY_KEYS: tuple[tuple[str, str], ...] = (
-    ("maxPerDay", "daily"),
-    ("maxPerWeek", "weekly"),
-    ("maxPerMonth", "monthly"),
-    ("maxTotal", "alltime"),
-)
 
 
 def number(value: float) -> str:
@@ -120,7 +115,7 @@ def caps_of(policy: Policy) -> tuple[Cap, ...]:
     """The caps of a cap rule, in the order the engine reports them; () for other rules."""
     config: Any = policy.config
     if policy.ruleType == "frequency_cap":
-        keyed = [(key, getattr(config, key), period) for key, period in FREQUENCY_KEYS]
+        keyed = [(key, getattr(config, key), period) for key, period in FREQUENCY_PERIODS]
     elif policy.ruleType in DEFAULT_PERIOD:
         keyed = [("maxTotal", config.maxTotal, config.periodType or DEFAULT_PERIOD[policy.ruleType])]
     else:

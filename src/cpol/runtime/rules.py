@@ -203,7 +203,8 @@ def _widest(caps: Sequence[Cap]) -> float | None:
     return None if None in seconds or not seconds else max(s for s in seconds if s is not None)
 
 
-FREQUENCY_PERIODS = (
+#: frequency_cap's newer keys and the periods they cap, in SPEC order (the linter reads it too).
+FREQUENCY_PERIODS: tuple[tuple[str, str], ...] = (
     ("maxPerDay", "daily"),
     ("maxPerWeek", "weekly"),
     ("maxPerMonth", "monthly"),
