@@ -11,6 +11,17 @@ request as marks and each time-bound block as a bar: for a window cap the window
 suppression or a category rest the span from the event that started it to its
 eligibleAt; for anything else that lifts by itself (a time window, a suppression record)
 [now, eligibleAt]. Blocks that time alone never lifts are listed under the timeline.
+
+A large request is summed up rather than drawn whole (its full detail is in
+`--format json`): the first HTML_CANDIDATES candidates get a section, the summary table
+lists the first SUMMARY_ROWS and sums up the rest, a history of more than MAX_MARKS
+interactions is drawn as at most TIMELINE_BINS groups, and the interactions table lists
+the INTERACTION_ROWS most recent. So the report's size is bounded by those numbers (and
+the policies), not by the request, and every step is linear in the request.
+
+Every instant of years 1 to 9999 draws: the axis is kept inside the calendar, and tick
+labels are zero-padded. User strings are shown with control and bidi characters as
+visible escapes (`\\x1b`, `\\u202e`) before being HTML-escaped.
 """
 
 from __future__ import annotations
@@ -18,6 +29,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,17 +38,23 @@ from typing import Any
 import jinja2
 
 import cpol
-from cpol.runtime.clock import DAY, HOUR, format_instant
+from cpol.runtime.clock import DAY, HOUR, LAST_INSTANT
 from cpol.runtime.decision import Decision, Entry
 from cpol.runtime.render.text import (
+    FIRST_INSTANT,
+    Rest,
     candidate_label,
+    clean,
+    format_instant,
     gates_first,
+    grouped,
     instant,
     is_gate,
     lifted,
     lifting,
     override_name,
-    position,
+    positions,
+    rest_of,
 )
 from cpol.runtime.request import Interaction, Request
 
@@ -61,6 +79,17 @@ TICK_STEPS = tuple(h * HOUR for h in (1, 3, 6, 12)) + tuple(d * DAY for d in (1,
 MAX_TICKS = 12
 CAPTION_ROOM = 55.0  # % of the axis a caption may start at and still fit on its right
 MARK_GAP = 1.2  # % of the axis under which two interaction marks would overlap
+#: Candidates with a section of their own; the others are in the summary table.
+HTML_CANDIDATES = 50
+#: Rows of the summary table; the candidates past them are summed up under it.
+SUMMARY_ROWS = 1000
+#: Interactions drawn one mark each; a longer history is drawn as TIMELINE_BINS groups.
+MAX_MARKS = 200
+TIMELINE_BINS = 100
+#: Rows of the interactions table (the most recent ones).
+INTERACTION_ROWS = 500
+#: The order in which outcome kinds show through in a group of interactions.
+_SEVERITY = {"o-impression": 0, "o-other": 1, "o-adverse": 2}
 
 
 @dataclass(frozen=True)
@@ -115,11 +144,14 @@ class Mark:
 class Timeline:
     rows: list[Row]
     marks: list[Mark]
+    marks_label: str  # `4`, or `200,000 in 100 groups`
     untimed: list[Entry]
 
 
 @dataclass
 class CandidateView:
+    """A summary row, and a section when `timeline` is set (the first HTML_CANDIDATES)."""
+
     rank: int
     label: str
     decision: Decision
@@ -129,7 +161,17 @@ class CandidateView:
     first_block: Entry | None
     override: str | None
     lifted: list[Entry]
-    timeline: Timeline
+    timeline: Timeline | None
+
+
+@dataclass(frozen=True)
+class HistoryMarks:
+    """The interaction marks, built once for every candidate: `by_offer` holds, for each
+    offer, the indexes of the marks with an interaction of that offer (ringed `own`)."""
+
+    marks: list[Mark]
+    by_offer: dict[str, set[int]]
+    label: str
 
 
 # Spans ------------------------------------------------------------------------------------
@@ -185,11 +227,12 @@ def _axis(now: float, interactions: Sequence[Interaction], spans: Sequence[Span]
     if high - low < HOUR:
         low, high = low - DAY / 2, high + DAY / 2
     margin = (high - low) * 0.04
-    return Axis(low - margin, high + margin)
+    return Axis(max(low - margin, FIRST_INSTANT), min(high + margin, LAST_INSTANT))
 
 
 def ticks(axis: Axis) -> list[tuple[str, str]]:
     """(left %, label) at round UTC instants, at most MAX_TICKS of them."""
+    # The axis lies inside the calendar (see _axis), so every tick has a date.
     span = axis.high - axis.low
     step = next((s for s in TICK_STEPS if span / s < MAX_TICKS), TICK_STEPS[-1])
     while span / step >= MAX_TICKS:  # n intervals can hold n + 1 ticks
@@ -201,7 +244,7 @@ def ticks(axis: Axis) -> list[tuple[str, str]]:
         when = datetime.fromtimestamp(moment, UTC)
         label = when.strftime("%b %d %H:%M") if step < DAY else when.strftime("%b %d")
         if step >= 365 * DAY:
-            label = when.strftime("%Y-%m-%d")
+            label = when.date().isoformat()  # zero-padded, unlike strftime's %Y for year 1
         out.append((_pct(axis.percent(moment)), label))
         moment += step
     return out
@@ -233,17 +276,75 @@ def interaction_title(item: Interaction) -> str:
     return " · ".join(parts)
 
 
-def _timeline(decision: Decision, request: Request, axis: Axis, now: float, spans: list[Span]) -> Timeline:
-    marks: list[Mark] = []
-    last: list[float] = [-100.0, -100.0]  # the rightmost mark of each lane, in %
-    for item in sorted(request.interactions, key=lambda i: i.timestamp):
-        css = _outcome_css(item.outcome)
-        if item.offerId is not None and item.offerId == decision.candidate.offerId:
-            css += " own"
-        left = axis.percent(item.timestamp.timestamp())
-        lane = 1 if left - last[0] < MARK_GAP and left - last[1] >= MARK_GAP else 0
-        last[lane] = left
-        marks.append(Mark(_pct(left), css, interaction_title(item), lane))
+def history_marks(interactions: Sequence[Interaction], axis: Axis) -> HistoryMarks:
+    """One mark per interaction (sorted by time), or, beyond MAX_MARKS, one per group of
+    the interactions that fall in the same TIMELINE_BINS-th of the axis."""
+    if len(interactions) <= MAX_MARKS:
+        marks = [
+            Mark(
+                _pct(axis.percent(i.timestamp.timestamp())), _outcome_css(i.outcome), interaction_title(i), 0
+            )
+            for i in interactions
+        ]
+        by_offer: dict[str, set[int]] = {}
+        for index, item in enumerate(interactions):
+            if item.offerId is not None:
+                by_offer.setdefault(item.offerId, set()).add(index)
+        return HistoryMarks(_lanes(marks), by_offer, str(len(marks)))
+    return _grouped_marks(interactions, axis)
+
+
+def _grouped_marks(interactions: Sequence[Interaction], axis: Axis) -> HistoryMarks:
+    bins: dict[int, list[Interaction]] = {}
+    by_offer: dict[str, set[int]] = {}
+    for item in interactions:
+        index = min(int(axis.percent(item.timestamp.timestamp()) * TIMELINE_BINS / 100.0), TIMELINE_BINS - 1)
+        bins.setdefault(index, []).append(item)
+    marks = []
+    for position, index in enumerate(sorted(bins)):
+        group = bins[index]
+        for item in group:
+            if item.offerId is not None:
+                by_offer.setdefault(item.offerId, set()).add(position)
+        first, last = group[0].timestamp.timestamp(), group[-1].timestamp.timestamp()
+        css = max((_outcome_css(i.outcome) for i in group), key=_SEVERITY.__getitem__)
+        marks.append(Mark(_pct(axis.percent((first + last) / 2)), css, _group_title(group), 0))
+    label = f"{grouped(len(interactions))} in {grouped(len(marks))} groups"
+    return HistoryMarks(_lanes(marks), by_offer, label)
+
+
+def _group_title(group: Sequence[Interaction]) -> str:
+    """`37 interactions, 2026-01-02T… to 2026-01-03T…: 30 impression, 7 click`."""
+    outcomes = Counter(item.outcome for item in group).most_common()
+    counts = ", ".join(f"{grouped(count)} {outcome}" for outcome, count in outcomes)
+    first, last = group[0].timestamp.timestamp(), group[-1].timestamp.timestamp()
+    return f"{grouped(len(group))} interactions, {format_instant(first)} to {format_instant(last)}: {counts}"
+
+
+def _lanes(marks: list[Mark]) -> list[Mark]:
+    """Marks (in time order) that would overlap the previous one go one lane down."""
+    last = [-100.0, -100.0]  # the rightmost mark of each lane, in %
+    for mark in marks:
+        left = float(mark.left)
+        mark.lane = 1 if left - last[0] < MARK_GAP and left - last[1] >= MARK_GAP else 0
+        last[mark.lane] = left
+    return marks
+
+
+def _own_marks(history: HistoryMarks, offer_id: str) -> list[Mark]:
+    """The marks with those of the candidate's own offer ringed."""
+    own = history.by_offer.get(offer_id, set())
+    if not own:
+        return history.marks
+    return [
+        Mark(m.left, f"{m.css} own", m.title, m.lane) if index in own else m
+        for index, m in enumerate(history.marks)
+    ]
+
+
+def _timeline(
+    decision: Decision, history: HistoryMarks, axis: Axis, now: float, spans: list[Span]
+) -> Timeline:
     rows = []
     released = [(span, True) for span in (span_of(e, now) for e in lifted(decision)) if span is not None]
     for span, was_lifted in [*((span, False) for span in spans), *released]:
@@ -269,7 +370,8 @@ def _timeline(decision: Decision, request: Request, axis: Axis, now: float, span
             Row(entry.policy_name, entry.rule_type, entry.reason, caption, _caption_at(start, end), bars)
         )
     untimed = [e for e in gates_first(decision.blocked_by) if span_of(e, now) is None]
-    return Timeline(rows, marks, untimed)
+    marks = _own_marks(history, decision.candidate.offerId)
+    return Timeline(rows, marks, history.label, untimed)
 
 
 # The report -------------------------------------------------------------------------------
@@ -291,6 +393,12 @@ def details_text(details: dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
+def _visible(value: object) -> object:
+    """Every string the template prints, with control and bidi characters as escapes
+    (HTML-escaping alone would keep a right-to-left override that reorders the page)."""
+    return clean(value) if isinstance(value, str) else value
+
+
 @functools.cache
 def _template() -> jinja2.Template:
     env = jinja2.Environment(
@@ -299,6 +407,7 @@ def _template() -> jinja2.Template:
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
+        finalize=_visible,
     )
     env.filters.update(instant=instant, details=details_text)
     return env.get_template("report.html.j2")
@@ -307,17 +416,23 @@ def _template() -> jinja2.Template:
 def render_html(decisions: Sequence[Decision], request: Request, *, sources: Sequence[str] = ()) -> str:
     """The standalone report of explain-mode decisions (fast-mode ones show no trace)."""
     now = request.now.timestamp()
+    rows = decisions[:SUMMARY_ROWS]
     spans_of = [
         [span for span in (span_of(e, now) for e in gates_first(d.blocked_by)) if span is not None]
-        for d in decisions
+        for d in decisions[:HTML_CANDIDATES]
     ]
-    axis = _axis(now, request.interactions, [span for spans in spans_of for span in spans])
+    interactions = sorted(request.interactions, key=lambda i: i.timestamp)
+    axis = _axis(now, interactions, [span for spans in spans_of for span in spans])
+    history = history_marks(interactions, axis)
     views = []
-    for index, (decision, spans) in enumerate(zip(decisions, spans_of, strict=True)):
+    for index, (decision, rank) in enumerate(zip(rows, positions(rows, request), strict=True)):
         blocks = gates_first(decision.blocked_by)
+        timeline = None
+        if index < HTML_CANDIDATES:
+            timeline = _timeline(decision, history, axis, now, spans_of[index])
         views.append(
             CandidateView(
-                rank=position(decision, request, index),
+                rank=rank,
                 label=candidate_label(decision),
                 decision=decision,
                 blocks=blocks,
@@ -326,25 +441,32 @@ def render_html(decisions: Sequence[Decision], request: Request, *, sources: Seq
                 first_block=blocks[0] if blocks else None,
                 override=override_name(decision),
                 lifted=lifted(decision),
-                timeline=_timeline(decision, request, axis, now, spans),
+                timeline=timeline,
             )
         )
     allowed = sum(1 for d in decisions if d.allowed)
+    listed = interactions[-INTERACTION_ROWS:]
+    rest: Rest | None = rest_of(decisions[len(rows) :]) if len(decisions) > len(rows) else None
     return (
         _template().render(
             request=request,
             now=format_instant(now),
             now_left=_pct(axis.percent(now)),
             ticks=ticks(axis),
+            count=len(decisions),
             candidates=views,
+            sections=[view for view in views if view.timeline is not None],
+            rest=rest,
             allowed=allowed,
             blocked=len(decisions) - allowed,
             total=len(request.candidates),
-            interactions=sorted(request.interactions, key=lambda i: i.timestamp),
+            interactions=listed,
+            earlier=len(interactions) - len(listed),
             sources=list(sources),
             version=cpol.__version__,
             is_gate=is_gate,
             outcome_css=_outcome_css,
+            grouped=grouped,
         )
         + "\n"
     )

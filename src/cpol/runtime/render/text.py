@@ -8,19 +8,27 @@ added when asked for, i.e. when the caller writes to a terminal.
 
 User strings (policy names, ids, reasons quoting them) are shown with control characters
 escaped, so a policy name cannot move the cursor or recolour the terminal.
+
+Nobody reads a hundred thousand candidate blocks: beyond TEXT_CANDIDATES the report shows
+the first ones in full and sums up the rest in a few lines (how many, allowed, blocked and
+by which policy first), pointing to `--format json` for the whole detail. Every step is
+linear in the decisions and their traces, so a large request costs what evaluating it costs.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import textwrap
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import click
 
-from cpol.runtime.clock import format_instant
+from cpol.runtime.clock import LAST_INSTANT
 from cpol.runtime.decision import Decision, Entry
 from cpol.runtime.request import Request
 
@@ -30,7 +38,15 @@ QUIET_RESULTS = frozenset({"not_in_scope", "skipped"})
 #: The trace reason of a block an override lifted starts with this (engine wording).
 BYPASSED_PREFIX = "bypassed by override"
 
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+#: Characters shown as escapes: the C0 and C1 controls (category Cc), the bidi embeddings,
+#: overrides, isolates and marks, and the Unicode line and paragraph separators; all of
+#: them can move, hide or reorder the text around them.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_SPACES = frozenset("\n\r\t")
+#: Candidates shown in full; the others are summed up (see `summary_lines`).
+TEXT_CANDIDATES = 50
+#: First blocking policies named in the summary of the candidates not shown.
+SUMMARY_POLICIES = 10
 
 
 # Shared helpers (the HTML report uses them too) -------------------------------------------
@@ -38,17 +54,16 @@ _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u20
 
 def clean(text: str) -> str:
     """One line of terminal-safe text: newlines and tabs become spaces, other control
-    characters (and bidi overrides) are shown as `\\x1b`-style escapes."""
-    out = []
-    for char in text:
-        if char in "\n\r\t":
-            out.append(" ")
-        elif unicodedata.category(char) == "Cc" or char in _BIDI_CONTROLS:
-            code = ord(char)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-        else:
-            out.append(char)
-    return "".join(out)
+    characters (and bidi controls) are shown as `\\x1b`-style escapes."""
+    return _UNSAFE.sub(_visible, text)
+
+
+def _visible(match: re.Match[str]) -> str:
+    char = match[0]
+    if char in _SPACES:
+        return " "
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def is_gate(entry: Entry) -> bool:
@@ -58,6 +73,17 @@ def is_gate(entry: Entry) -> bool:
 
 def gates_first(entries: Sequence[Entry]) -> list[Entry]:
     return sorted(entries, key=lambda entry: not is_gate(entry))  # stable: order kept otherwise
+
+
+#: 0001-01-01T00:00:00Z, the first instant a timestamp can name.
+FIRST_INSTANT = -62135596800.0
+
+
+def format_instant(epoch: float) -> str:
+    """`2026-03-23T09:12:00Z`, years zero-padded (`0001-…`): whole seconds rounded up, as
+    SPEC §2.1 says, and kept inside the calendar, so no instant can fail to print."""
+    whole = max(FIRST_INSTANT, min(math.ceil(round(epoch, 6)), LAST_INSTANT))
+    return datetime.fromtimestamp(whole, UTC).isoformat().replace("+00:00", "Z")
 
 
 def instant(epoch: float | None) -> str | None:
@@ -77,13 +103,60 @@ def duration(seconds: float) -> str:
     return " ".join(parts)
 
 
-def position(decision: Decision, request: Request | None, fallback: int) -> int:
-    """The 1-based rank of the decision's candidate in the request."""
-    if request is not None:
-        for index, candidate in enumerate(request.candidates):
-            if candidate is decision.candidate:
-                return index + 1
-    return fallback + 1
+def positions(decisions: Sequence[Decision], request: Request | None) -> list[int]:
+    """The 1-based rank of each decision's candidate in the request (its index in
+    `decisions` when the candidate is not one of the request's).
+
+    One table of the request's candidates, by identity, for all the decisions: looking
+    each one up by a scan made the report quadratic in the candidates.
+    """
+    ranks = {id(c): index + 1 for index, c in enumerate(request.candidates)} if request is not None else {}
+    return [ranks.get(id(decision.candidate), index + 1) for index, decision in enumerate(decisions)]
+
+
+def grouped(number: int) -> str:
+    """`19,950`: counts a reader takes in at a glance."""
+    return f"{number:,}"
+
+
+@dataclass(frozen=True)
+class Rest:
+    """The candidates a report leaves out, summed up: how many, how many allowed, and the
+    policies (at most SUMMARY_POLICIES, the most frequent first) that block them first."""
+
+    count: int
+    allowed: int
+    blockers: list[tuple[str, int]]
+    other_policies: int
+
+    @property
+    def blocked(self) -> int:
+        return self.count - self.allowed
+
+
+def rest_of(decisions: Sequence[Decision]) -> Rest:
+    first = Counter(gates_first(d.blocked_by)[0].policy_name for d in decisions if d.blocked_by)
+    allowed = sum(1 for d in decisions if d.allowed)
+    others = max(0, len(first) - SUMMARY_POLICIES)
+    return Rest(len(decisions), allowed, first.most_common(SUMMARY_POLICIES), others)
+
+
+def summary_lines(rest: Rest) -> list[str]:
+    """The left-out candidates in at most SUMMARY_POLICIES + 3 lines."""
+    lines = [
+        f"… and {grouped(rest.count)} more candidate{'' if rest.count == 1 else 's'}"
+        f" (see --format json): {grouped(rest.allowed)} allowed, {grouped(rest.blocked)} blocked"
+    ]
+    if rest.blockers:
+        lines.append("  blocked first by")
+        lines += [f"    {grouped(count)} × {clean(name)}" for name, count in rest.blockers]
+    if rest.other_policies:
+        lines.append(f"    … and {plural(rest.other_policies, 'other policy', 'other policies')}")
+    return lines
+
+
+def plural(number: int, one: str, many: str) -> str:
+    return f"{grouped(number)} {one if number == 1 else many}"
 
 
 def override_entry(decision: Decision) -> Entry | None:
@@ -243,9 +316,13 @@ def render_text(
     shown = "" if len(decisions) == total else f" shown of {total}"
     counts = f"{len(decisions)} candidate{'' if len(decisions) == 1 else 's'}{shown}"
     lines.append(f"{counts}: {allowed} allowed, {len(decisions) - allowed} blocked")
-    for index, decision in enumerate(decisions):
+    in_full = decisions[:TEXT_CANDIDATES]
+    for decision, rank in zip(in_full, positions(in_full, request), strict=True):
         lines.append("")
-        lines.extend(_candidate(decision, position(decision, request, index), now, paint, width))
+        lines.extend(_candidate(decision, rank, now, paint, width))
+    if len(decisions) > len(in_full):
+        lines.append("")
+        lines.extend(summary_lines(rest_of(decisions[len(in_full) :])))
     return "\n".join(lines) + "\n"
 
 
