@@ -11,6 +11,7 @@ interactions; the decisions may be a subset of the request's candidates (`--cand
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 
 from cpol.runtime.decision import Decision
@@ -26,8 +27,28 @@ def decisions_json(decisions: Sequence[Decision]) -> list[dict[str, object]]:
 
 
 def render_json(decisions: Sequence[Decision]) -> str:
-    """The SPEC §2 decisions array as text: indent 2, non-ASCII kept, a final newline."""
-    return json.dumps(decisions_json(decisions), indent=2, ensure_ascii=False) + "\n"
+    """The SPEC §2 decisions array as text: indent 2, non-ASCII kept, a final newline.
+
+    Strict JSON only: a non-finite number (NaN, ±Infinity, which `json` would write as
+    bare words no other parser reads) is written as null, as a missing value. The walk
+    that finds them runs only when the fast, strict dump refuses the decisions.
+    """
+    value = decisions_json(decisions)
+    try:
+        return json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    except ValueError:
+        return json.dumps(finite(value), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def finite(value: object) -> object:
+    """`value` with every non-finite float replaced by None (lists and dicts walked)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(item) for item in value]
+    return value
 
 
 def render(

@@ -203,10 +203,22 @@ def span_of(entry: Entry, now: float) -> Span | None:
         return None
     if entry.rule_type in SINCE_EVENT:
         key, unit = SINCE_EVENT[entry.rule_type]
-        length = details.get(key)
-        if isinstance(length, int | float) and not isinstance(length, bool):
+        length = _finite(details.get(key))
+        if length is not None:
             return Span(entry, entry.eligible_at - length * unit, entry.eligible_at, _since(entry))
     return Span(entry, now, entry.eligible_at, "until it opens" if entry.rule_type == "time_window" else "")
+
+
+def _finite(value: object) -> float | None:
+    """A detail as a finite float, or None when it is no number or none a float can hold
+    (an integer of 400 digits, NaN, Infinity), so the bar is drawn from `now` instead."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _since(entry: Entry) -> str:
@@ -223,7 +235,7 @@ def _axis(now: float, interactions: Sequence[Interaction], spans: Sequence[Span]
     moments = [now, *(i.timestamp.timestamp() for i in interactions)]
     moments += [s.start for s in spans if s.start is not None]
     moments += [s.end for s in spans]
-    low, high = min(moments), max(moments)
+    low, high = min(filter(math.isfinite, moments)), max(filter(math.isfinite, moments))  # now is finite
     if high - low < HOUR:
         low, high = low - DAY / 2, high + DAY / 2
     margin = (high - low) * 0.04
