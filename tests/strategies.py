@@ -27,6 +27,8 @@ from typing import Any, NamedTuple
 from hypothesis import reject
 from hypothesis import strategies as st
 
+from cpol.plan.fields import MAX_COUNT, MAX_DAYS
+
 RULE_TYPES: tuple[str, ...] = (
     "frequency_cap", "cooldown", "budget_exhausted", "outcome_based", "segment_exclusion",
     "time_window", "mutual_exclusion", "cross_channel_cap", "customer_total_cap",
@@ -132,6 +134,30 @@ def numbers() -> st.SearchStrategy[int | float]:
     )
 
 
+def counts() -> st.SearchStrategy[int | float]:
+    """A cap's maximum: a whole number from 0 to MAX_COUNT, int or integral float."""
+    return st.one_of(
+        st.integers(min_value=0, max_value=10**6),
+        st.integers(min_value=0, max_value=MAX_COUNT),
+        st.integers(min_value=0, max_value=10**6).map(float),
+        st.sampled_from([0, 0.0, 1, 1.0, 3, 3.0, 1e15, MAX_COUNT]),
+    )
+
+
+def durations(unit_seconds: float) -> st.SearchStrategy[int | float]:
+    """A length of time in a unit `unit_seconds` long: 0, or one second to 10,000 years."""
+    longest = MAX_DAYS * 86400.0 / unit_seconds
+    return st.one_of(
+        st.sampled_from([0, 0.0, 1, 1.0, 3, 0.5, 7.25, 24, 48]),
+        st.integers(min_value=0, max_value=int(longest)),
+        st.floats(min_value=2 / unit_seconds, max_value=longest),
+    )
+
+
+HOURS_LONG = durations(3600.0)
+DAYS_LONG = durations(86400.0)
+
+
 def timestamps() -> st.SearchStrategy[str]:
     """Valid ISO 8601 instants, in the API's `...000Z` spelling and other common ones."""
     zones = st.sampled_from([UTC, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8))])
@@ -210,12 +236,12 @@ def _subset(
 
 
 def _frequency_caps() -> dict[str, st.SearchStrategy[Any]]:
-    return {key: numbers() for key in ("maxPerDay", "maxPerWeek", "maxPerMonth", "maxTotal")}
+    return {key: counts() for key in ("maxPerDay", "maxPerWeek", "maxPerMonth", "maxTotal")}
 
 
 @st.composite
 def _frequency_cap(draw: st.DrawFn) -> dict[str, Any]:
-    older = {"maxContacts": draw(numbers()), "windowDays": draw(numbers())}
+    older = {"maxContacts": draw(counts()), "windowDays": draw(DAYS_LONG)}
     shape = draw(st.sampled_from(["newer", "older alone", "older with newer"]))
     if shape == "older alone":
         return older
@@ -244,10 +270,10 @@ def _cross_channel_cap(draw: st.DrawFn) -> dict[str, Any]:
     shape = draw(st.sampled_from(["newer", "older", "both"]))
     config: dict[str, Any] = {}
     if shape != "older":
-        config["maxTotal"] = draw(numbers())
+        config["maxTotal"] = draw(counts())
         _put(config, "periodType", draw(_optional(st.sampled_from(PERIOD_TYPES), nullable=False)))
     if shape != "newer":
-        config.update(maxContacts=draw(numbers()), windowDays=draw(numbers()))
+        config.update(maxContacts=draw(counts()), windowDays=draw(DAYS_LONG))
     _put(config, "appliesAcross", draw(_optional(string_lists(), nullable=False)))
     return config
 
@@ -256,11 +282,11 @@ def _cross_channel_cap(draw: st.DrawFn) -> dict[str, Any]:
 def _outcome_based(draw: st.DrawFn) -> dict[str, Any]:
     shape = draw(st.sampled_from(["newer", "older", "mixed"]))
     if shape == "newer":
-        return {"afterOutcome": draw(outcomes()), "suppressForDays": draw(numbers())}
+        return {"afterOutcome": draw(outcomes()), "suppressForDays": draw(DAYS_LONG)}
     if shape == "older":
-        return {"outcome": draw(outcomes()), "withinDays": draw(numbers())}
+        return {"outcome": draw(outcomes()), "withinDays": draw(DAYS_LONG)}
     which = draw(_subset({"afterOutcome": outcomes(), "outcome": outcomes()}, min_size=1))
-    days = draw(_subset({"suppressForDays": numbers(), "withinDays": numbers()}, min_size=1))
+    days = draw(_subset({"suppressForDays": DAYS_LONG, "withinDays": DAYS_LONG}, min_size=1))
     return {**which, **days}
 
 
@@ -273,7 +299,7 @@ def _rule_configs() -> dict[str, st.SearchStrategy[dict[str, Any]]]:
     fixed = st.fixed_dictionaries
     return {
         "frequency_cap": _with_per(_frequency_cap()),
-        "cooldown": _with_per(fixed({"cooldownHours": numbers()})),
+        "cooldown": _with_per(fixed({"cooldownHours": HOURS_LONG})),
         "budget_exhausted": fixed({"budgetField": st.sampled_from(BUDGET_FIELDS), "threshold": numbers()}),
         "outcome_based": _with_per(_outcome_based()),
         "segment_exclusion": _segment_exclusion(),
@@ -289,15 +315,15 @@ def _rule_configs() -> dict[str, st.SearchStrategy[dict[str, Any]]]:
         "mutual_exclusion": fixed({"excludeOfferIds": string_lists()}),
         "cross_channel_cap": _cross_channel_cap(),
         "customer_total_cap": fixed(
-            {"maxTotal": numbers()}, optional={"periodType": st.sampled_from(TOTAL_PERIOD_TYPES)}
+            {"maxTotal": counts()}, optional={"periodType": st.sampled_from(TOTAL_PERIOD_TYPES)}
         ),
         "offer_category_cap": fixed(
-            {"targetCategory": non_blank_texts(), "maxTotal": numbers()},
+            {"targetCategory": non_blank_texts(), "maxTotal": counts()},
             optional={"periodType": st.sampled_from(TOTAL_PERIOD_TYPES)},
         ),
         "allow_override": fixed({}, optional={"reason": texts()}),
         "category_suppression": fixed(
-            {"suppressionDays": numbers()},
+            {"suppressionDays": DAYS_LONG},
             optional={"categoryId": texts(), "subCategoryId": texts()},
         ),
         "do_not_contact": fixed({}, optional={"dncSource": texts(), "reason": texts()}),

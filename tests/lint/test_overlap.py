@@ -156,7 +156,6 @@ DUPLICATES = {
         policy("A", EMAIL, "cap 3 per week"),
         policy("B", EMAIL, "cap 3 per 7 days"),
     ),
-    "the same cap rounded up": (policy("A", EMAIL, "cap 3 per week"), policy("B", EMAIL, "cap 2.5 per week")),
     "two overrides on one offer": (
         policy("A", 'scope offer "o"', "override"),
         policy("B", 'scope offer "o"', 'override because "x"'),

@@ -62,6 +62,11 @@ def small_numbers(top: int) -> st.SearchStrategy[int | float]:
     return st.one_of(st.integers(0, top), st.sampled_from([0.5, 1.5, 2.5]))
 
 
+def small_counts(top: int) -> st.SearchStrategy[int | float]:
+    """A cap's maximum: whole numbers only (a fractional count is refused)."""
+    return st.one_of(st.integers(0, top), st.sampled_from([1.0, 2.0]))
+
+
 def optional(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     return st.one_of(st.none(), strategy)
 
@@ -73,11 +78,10 @@ def some(values: tuple[str, ...], min_size: int = 0) -> st.SearchStrategy[list[s
 @st.composite
 def frequency_cap(draw: st.DrawFn) -> dict[str, Any]:
     config = {
-        key: draw(optional(small_numbers(4)))
-        for key in ("maxPerDay", "maxPerWeek", "maxPerMonth", "maxTotal")
+        key: draw(optional(small_counts(4))) for key in ("maxPerDay", "maxPerWeek", "maxPerMonth", "maxTotal")
     }
     if draw(st.booleans()):
-        config["maxContacts"] = draw(small_numbers(4))
+        config["maxContacts"] = draw(small_counts(4))
         config["windowDays"] = draw(st.sampled_from([1, 2, 3.5, 10, 14]))
     config = {k: v for k, v in config.items() if v is not None}
     if not config:
@@ -119,12 +123,12 @@ def cross_channel_cap(draw: st.DrawFn) -> dict[str, Any]:
     shape = draw(st.sampled_from(["newer", "older", "both"]))
     config: dict[str, Any] = {}
     if shape != "older":
-        config["maxTotal"] = draw(small_numbers(4))
+        config["maxTotal"] = draw(small_counts(4))
         period = draw(optional(st.sampled_from(["daily", "weekly", "monthly"])))
         if period is not None:
             config["periodType"] = period
     if shape != "newer":
-        config["maxContacts"] = draw(small_numbers(4))
+        config["maxContacts"] = draw(small_counts(4))
         config["windowDays"] = draw(st.sampled_from([1, 2, 3.5, 10, 14]))
     across = draw(optional(some(tuple(CHANNELS))))
     if across is not None:
@@ -166,11 +170,11 @@ CONFIGS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     "mutual_exclusion": st.fixed_dictionaries({"excludeOfferIds": some(OFFERS)}),
     "cross_channel_cap": cross_channel_cap(),
     "customer_total_cap": st.fixed_dictionaries(
-        {"maxTotal": small_numbers(8)},
+        {"maxTotal": small_counts(8)},
         optional={"periodType": st.sampled_from(["daily", "weekly", "monthly", "alltime"])},
     ),
     "offer_category_cap": st.fixed_dictionaries(
-        {"targetCategory": st.sampled_from(OFFER_CATEGORIES), "maxTotal": small_numbers(5)},
+        {"targetCategory": st.sampled_from(OFFER_CATEGORIES), "maxTotal": small_counts(5)},
         optional={"periodType": st.sampled_from(["daily", "weekly", "monthly", "alltime"])},
     ),
     "allow_override": st.fixed_dictionaries({}, optional={"reason": st.just("vip")}),

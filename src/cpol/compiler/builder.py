@@ -37,7 +37,7 @@ Child = Any
 _USE_VALUE_TOKENS = frozenset({"STRING", "NUMBER", "NULL", "TRUE", "FALSE"})
 
 
-def _number(text: str) -> int | float:
+def number_value(text: str) -> int | float:
     """Integers stay int, decimals float; a number too large to hold becomes infinity,
     which lowering reports (Python refuses to convert integers of over 4300 digits)."""
     if any(c in text for c in ".eE"):
@@ -77,7 +77,7 @@ class AstBuilder(Transformer[Token, Any]):
         if token.type == "STRING":
             value = json.loads(text)
         elif token.type == "NUMBER":
-            value = _number(text)
+            value = number_value(text)
         elif token.type == "NULL":
             value = None
         else:

@@ -27,6 +27,7 @@ from cpol.compiler.ast import (
     ScopeStmt,
     StringList,
 )
+from cpol.compiler.builder import number_value
 from cpol.compiler.source import Source
 from cpol.diagnostics import Span, did_you_mean
 from cpol.plan import RULE_TYPES, SCOPE_ROW_FIELDS
@@ -109,14 +110,15 @@ def _string_or_array(value: StringList, sink: _Sink) -> str | list[str]:
 
 
 def _hour(value: Hour, sink: _Sink) -> int | float:
+    """The hour of `8`, `8:00`, or of a number in any form (`8.0`, `1e400`): a fraction, an
+    hour out of range or infinity is left to the plan and `_check_values`, which word it as
+    they word the JSON's. (Digits are never read with `int()` here: 5,000 of them would fail.)"""
     hours, _, minutes = value.text.partition(":")
-    if minutes and int(minutes) != 0:
-        sink.error(
-            f"`{value.text}` has minutes, but time windows hold whole hours",
-            value.span,
-            f"use {hours}:00 or {int(hours) + 1}:00",
-        )
-    return float(hours) if "." in hours else int(hours)
+    hour = number_value(hours)
+    if minutes.strip("0"):
+        hint = f"use {hour}:00 or {hour + 1}:00" if isinstance(hour, int) and hour < 24 else None
+        sink.error(f"`{value.text}` has minutes, but time windows hold whole hours", value.span, hint)
+    return hour
 
 
 def _weekday(word: Literal, sink: _Sink) -> int | None:

@@ -19,9 +19,12 @@ from cpol.plan.fields import (
     OUTCOME_MESSAGE,
     PER_RULE_TYPES,
     BudgetField,
+    Contacts,
+    Days,
     DaysOfWeek,
     EndHour,
     Flag,
+    Hours,
     Number,
     Operator,
     Outcomes,
@@ -109,8 +112,8 @@ PerField = Annotated[PerDimension, one_of("per", PerDimension)]
 class FrequencyWindow(RuleConfig):
     """Older frequency_cap shape: at most maxContacts over a rolling windowDays window."""
 
-    maxContacts: Number | None = None
-    windowDays: Number | None = None
+    maxContacts: Contacts | None = None
+    windowDays: Days | None = None
 
     @classmethod
     def requirement_errors(cls, data: dict[Any, Any]) -> list[InitErrorDetails]:
@@ -125,7 +128,7 @@ class OutcomeWindow(RuleConfig):
     """Older outcome_based shape: `{outcome, withinDays}`."""
 
     outcome: Outcomes | None = None
-    withinDays: Number | None = None
+    withinDays: Days | None = None
 
 
 class SegmentRef(RuleConfig):
@@ -147,10 +150,10 @@ class FrequencyCapConfig(FrequencyWindow):
         ),
     )
 
-    maxPerDay: Number | None = None
-    maxPerWeek: Number | None = None
-    maxPerMonth: Number | None = None
-    maxTotal: Number | None = None
+    maxPerDay: Contacts | None = None
+    maxPerWeek: Contacts | None = None
+    maxPerMonth: Contacts | None = None
+    maxTotal: Contacts | None = None
     withinCampaignId: Annotated[str, non_empty_text("withinCampaignId")] | None = None
     excludeCampaignIds: Annotated[list[str], non_empty_text_list("excludeCampaignIds")] | None = None
     per: PerField | None = None
@@ -160,7 +163,7 @@ class CooldownConfig(RuleConfig):
     rule_type = "cooldown"
     required = (Requirement(("cooldownHours",)),)
 
-    cooldownHours: Number | None = None
+    cooldownHours: Hours | None = None
     per: PerField | None = None
 
 
@@ -180,7 +183,7 @@ class OutcomeBasedConfig(OutcomeWindow):
     )
 
     afterOutcome: Outcomes | None = None
-    suppressForDays: Number | None = None
+    suppressForDays: Days | None = None
     per: PerField | None = None
 
 
@@ -218,7 +221,7 @@ class CrossChannelCapConfig(FrequencyWindow):
         ),
     )
 
-    maxTotal: Number | None = None
+    maxTotal: Contacts | None = None
     periodType: Annotated[PeriodType, one_of("periodType", PeriodType)] | None = None
     appliesAcross: TextList | None = None
 
@@ -235,7 +238,7 @@ class CustomerTotalCapConfig(RuleConfig):
     rule_type = "customer_total_cap"
     required = (Requirement(("maxTotal",)),)
 
-    maxTotal: Number | None = None
+    maxTotal: Contacts | None = None
     periodType: Annotated[TotalPeriodType, one_of("periodType", TotalPeriodType)] | None = None
 
 
@@ -244,7 +247,7 @@ class OfferCategoryCapConfig(RuleConfig):
     required = (Requirement(("targetCategory",)), Requirement(("maxTotal",)))
 
     targetCategory: Annotated[str, non_empty_text("targetCategory")] | None = None
-    maxTotal: Number | None = None
+    maxTotal: Contacts | None = None
     periodType: Annotated[TotalPeriodType, one_of("periodType", TotalPeriodType)] | None = None
 
 
@@ -260,7 +263,7 @@ class CategorySuppressionConfig(RuleConfig):
 
     categoryId: Text | None = None
     subCategoryId: Text | None = None
-    suppressionDays: Number | None = None
+    suppressionDays: Days | None = None
 
 
 class DoNotContactConfig(RuleConfig):

@@ -50,11 +50,65 @@ def _is_number(value: object) -> TypeGuard[int | float]:
 
 
 def _number(value: object) -> int | float:
+    """A finite number ≥ 0 (negative zero included among the negatives: it would print `-0`)."""
+    if isinstance(value, float) and math.isinf(value):
+        raise problem("this number is too large", "JSON numbers must be finite")
     if not _is_number(value):
         raise problem("must be a number")
-    if value < 0:
-        raise problem("must be ≥ 0")
+    if value < 0 or math.copysign(1.0, value) < 0:
+        raise problem("must be ≥ 0", "write 0" if value == 0 else None)
     return value
+
+
+MAX_COUNT = 2**53 - 1
+"""The largest cap: every JSON reader holds integers up to here exactly (JavaScript's
+Number.MAX_SAFE_INTEGER), and no customer is ever contacted that often."""
+
+
+def _whole(value: object) -> int | float:
+    """A count of contacts: a whole number from 0 to MAX_COUNT, int or float kept as written
+    (`3.0` is three). A fraction has no meaning for a count, and a tiny one like 1e-300 would
+    let a cap block at zero contacts."""
+    number = _number(value)
+    if number != math.floor(number):
+        low = math.floor(number)
+        raise problem(
+            f"must be a whole number, not {number!r}",
+            f"a cap counts contacts: write {low} or {low + 1}",
+        )
+    if number > MAX_COUNT:
+        raise problem(
+            f"must be at most {MAX_COUNT:,}",
+            "no customer is contacted that often; leave the cap out for no limit",
+        )
+    return number
+
+
+MAX_DAYS = 3_652_500
+"""The longest duration, in days: 10,000 years of 365.25 days, longer than the calendar a
+timestamp can name (years 1 to 9999), so a longer one could never end anyway."""
+
+
+def duration(unit: str, seconds: float) -> PlainValidator:
+    """A length of time in `unit` (`seconds` long each): 0, or from one second (instants are
+    written to the second) to MAX_DAYS days."""
+    longest = MAX_DAYS * 86400.0 / seconds
+
+    def check(value: object) -> int | float:
+        number = _number(value)
+        if number > longest:  # before any arithmetic: an int may be too large for a float
+            raise problem(
+                f"must be at most {longest:,.0f} {unit} (10,000 years)",
+                "the calendar ends at 9999-12-31; no wait can be longer",
+            )
+        if 0 < number * seconds < 1:
+            raise problem(
+                f"{number!r} {unit} is shorter than a second", "write 0 for none, or at least a second"
+            )
+        return number
+
+    schema = Annotated[float, Field(ge=0, le=longest)]
+    return PlainValidator(check, json_schema_input_type=schema)
 
 
 def _count(value: object) -> int:
@@ -190,7 +244,12 @@ def _plain(check: Callable[[object], Any], schema: Any) -> PlainValidator:
 
 
 Number = Annotated[int | float, _plain(_number, Annotated[float, Field(ge=0)])]
-"""A count, threshold or duration: any finite JSON number ≥ 0, int or float kept as written."""
+"""A threshold (an amount of budget, a metric value): any finite JSON number ≥ 0, int or
+float kept as written."""
+Contacts = Annotated[int | float, _plain(_whole, Annotated[int, Field(ge=0, le=MAX_COUNT)])]
+"""A cap's maximum number of contacts (see `_whole`)."""
+Hours = Annotated[int | float, duration("hours", 3600.0)]
+Days = Annotated[int | float, duration("days", 86400.0)]
 Count = Annotated[int, _plain(_count, Annotated[int, Field(ge=0)])]
 Text = Annotated[str, _plain(_text, str)]
 TextList = Annotated[list[str], _plain(_text_list, list[str])]

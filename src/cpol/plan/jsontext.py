@@ -92,6 +92,9 @@ def decode_json(source: str | bytes, file: str) -> tuple[object, list[Diagnostic
         raise Diagnostics([_syntax_error(exc, text, file)]) from None
     except RecursionError:
         raise Diagnostics([Diagnostic("JSON is nested too deeply", file=file)]) from None
+    except ValueError:  # an integer of over 4,300 digits, which Python will not convert:
+        marked.clear()  # read again with such integers as the infinity they round to, which
+        value = json.loads(text, object_pairs_hook=hook, parse_int=_int_or_infinity)  # is refused
     broken = unpaired_surrogates(value, file)
     if broken:
         raise Diagnostics(broken)
@@ -105,6 +108,14 @@ def decode_json(source: str | bytes, file: str) -> tuple[object, list[Diagnostic
         for path in (_repeated_key_paths(value) if marked else [])
     ]
     return value, duplicates
+
+
+def _int_or_infinity(digits: str) -> int | float:
+    """`int`, except that too many digits give infinity (a float has no digit limit)."""
+    try:
+        return int(digits)
+    except ValueError:
+        return float(digits)
 
 
 def _has_surrogate(text: str) -> bool:

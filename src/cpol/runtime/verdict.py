@@ -77,7 +77,9 @@ def count_window(
     count = series.count_since(start)
     eligible: float | None = None
     if count >= maximum and seconds is not None and maximum > 0:
-        must_leave = math.floor(count - maximum) + 1
+        # maxima are whole numbers (the plan refuses fractions); `min` keeps even a fraction
+        # so small that `count - maximum == count` inside the window
+        must_leave = min(math.floor(count - maximum) + 1, count)
         eligible = series.times_since(start)[must_leave - 1] + seconds
     return count, eligible
 
