@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import cpol
-from cpol.runtime.request import (
+from cpol.runtime.request_check import (
     Candidate,
     Customer,
     Interaction,

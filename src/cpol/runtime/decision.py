@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from cpol.runtime.clock import format_instant
 from cpol.runtime.request import Candidate
 
@@ -66,7 +68,7 @@ class Decision:
     trace: list[Entry] | None
 
     def to_json(self) -> dict[str, Any]:
-        echo = self.sent if self.sent is not None else self.candidate.model_dump(exclude_unset=True)
+        echo = self.sent if self.sent is not None else msgspec.to_builtins(self.candidate)  # no defaults
         out: dict[str, Any] = {
             "candidate": echo,
             "allowed": self.allowed,

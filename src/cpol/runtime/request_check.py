@@ -1,22 +1,24 @@
-"""The evaluation request of SPEC §2: a customer, their history and the candidates.
+"""The request rules of SPEC §2 as pydantic models: the reader that says what is wrong.
 
-Unknown fields are ignored (requests come from many systems); anything malformed is
-reported with its JSON path, e.g. `interactions[3].timestamp: must be an ISO 8601
-timestamp`, and never as a traceback.
+`cpol.runtime.request` reads valid requests at C speed; when that reader refuses one,
+these models read it again to report every problem with its JSON path, e.g.
+`interactions[3].timestamp: must be an ISO 8601 timestamp`, never as a traceback. Both
+readers accept exactly the same requests (tests/runtime/test_request_parity.py).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
-    PrivateAttr,
     ValidationError,
     model_validator,
 )
@@ -39,8 +41,17 @@ def _instant(value: object) -> datetime:
         ) from None
 
 
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"must be a finite number, not {value} (JSON has no NaN or Infinity)")
+    return value
+
+
 Instant = Annotated[datetime, BeforeValidator(_instant)]
 Id = Annotated[str, Field(strict=True)]
+#: A number the engine compares and writes back in a trace: JSON can only carry finite ones.
+Figure = Annotated[int | float | None, AfterValidator(_finite)]
+Metric = Annotated[Any, AfterValidator(_finite)]
 
 
 _OPTIONAL: dict[type, set[str]] = {}  # per model: its fields that may be omitted
@@ -75,7 +86,7 @@ class Customer(_NullMeansDefault):
     id: Id
     timezone: str | None = None
     segments: list[Id] = []
-    metrics: dict[str, Any] = {}
+    metrics: dict[str, Metric] = {}
     dnc: list[Id] = []
     consent: dict[str, str | None] = {}
 
@@ -125,20 +136,10 @@ class Request(_NullMeansDefault):
     now: Instant
     customer: Customer
     interactions: list[Interaction] = []
-    budgets: dict[str, dict[str, int | float | None]] = {}
+    budgets: dict[str, dict[str, Figure]] = {}
     suppressions: list[Suppression] = []
     session: Session = Session()
     candidates: list[Candidate]
-    _instants: list[float] = PrivateAttr(default_factory=list)
-
-    def model_post_init(self, context: Any, /) -> None:
-        """Epoch seconds of every interaction, computed once with the parsing."""
-        self._instants = [interaction.timestamp.timestamp() for interaction in self.interactions]
-
-    @property
-    def instants(self) -> list[float]:
-        """`interactions[i].timestamp` in epoch seconds."""
-        return self._instants
 
 
 _MESSAGES = {
@@ -164,18 +165,39 @@ def _location(loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
     return tuple(part for part in loc if part not in ("int", "float", "str", "function-after"))
 
 
-def parse_request(source: str | bytes | object, file: str = "<request>") -> tuple[Request, Any]:
-    """The request model and the decoded JSON (candidates are echoed back as given)."""
-    if isinstance(source, str | bytes):
-        data, repeated = decode_json(source, file)
-        if repeated:
-            raise Diagnostics(repeated)
-    else:
-        data = source
-        if broken := unpaired_surrogates(data, file):
-            raise Diagnostics(broken)
+def read_json(source: str | bytes, file: str) -> object:
+    """Decoded JSON text, refused with every problem's place when it repeats a key or spells
+    a number JSON cannot carry (`NaN`, `Infinity`, `1e400`: Python's decoder takes them)."""
+    data, repeated = decode_json(source, file)
+    problems = repeated + non_finite_numbers(data, file)
+    if problems:
+        raise Diagnostics(problems)
+    return data
+
+
+def non_finite_numbers(value: object, file: str) -> list[Diagnostic]:
+    """Every NaN or infinite number in a decoded value, at its path (iterative: nesting may
+    be deep)."""
+    found: list[Diagnostic] = []
+    stack: list[tuple[object, tuple[str | int, ...]]] = [(value, ())]
+    while stack:
+        item, loc = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            message = f"is not a finite number ({item}): JSON has no NaN or Infinity"
+            found.append(Diagnostic(message, file, path=json_path(loc) or "(root)"))
+        elif isinstance(item, dict):
+            stack.extend((child, (*loc, key)) for key, child in reversed(item.items()))
+        elif isinstance(item, list):
+            stack.extend((child, (*loc, index)) for index, child in reversed(list(enumerate(item))))
+    return found
+
+
+def checked(data: object, file: str) -> Request:
+    """The request as these models read it, or Diagnostics naming every problem."""
+    if broken := unpaired_surrogates(data, file):
+        raise Diagnostics(broken)
     try:
-        return Request.model_validate(data), data
+        return Request.model_validate(data)
     except ValidationError as invalid:
         items = [
             Diagnostic(_message(e), file, path=json_path(_location(tuple(e["loc"]))) or "(root)")

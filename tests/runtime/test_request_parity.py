@@ -1,0 +1,201 @@
+"""The two request readers agree: msgspec's C-speed one (`request._fast`) and the checking
+one (pydantic, `request_check`) accept exactly the same requests and read them to equal
+values; on a bad request the user sees the checking reader's diagnostics, every one.
+
+Requests come as a decoded value (`Engine.decide_json(dict)`) and as JSON text (what a
+server reads off the wire); both entry points are exercised.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import cpol
+from cpol.runtime import request as reader
+from cpol.runtime import request_check
+from strategies import json_values
+
+from .test_properties import requests
+
+Outcome = reader.Request | list[str]
+
+
+def fast(source: object) -> reader.Request | None:
+    """The fast reader's request, or None when it leaves the request to the checking one."""
+    try:
+        return reader._fast(source)[0]
+    except (reader._Refused, Exception):  # noqa: BLE001 - any refusal means "not vouched for"
+        return None
+
+
+def checked(source: object) -> Outcome:
+    """The checking reader's request, or its diagnostics as text."""
+    try:
+        data = request_check.read_json(source, "<r>") if isinstance(source, str | bytes) else source
+        return reader._from_checked(request_check.checked(data, "<r>"))
+    except cpol.Diagnostics as problems:
+        return [str(item) for item in problems.items]
+
+
+def parsed(source: object) -> Outcome:
+    """What a user gets: the request, or the diagnostics."""
+    try:
+        return reader.parse_request(source, "<r>")[0]
+    except cpol.Diagnostics as problems:
+        return [str(item) for item in problems.items]
+
+
+def agree(source: object) -> Outcome:
+    """Both readers accept or both refuse; accepted, the values are equal; the user gets the
+    checking reader's answer."""
+    quick, slow = fast(source), checked(source)
+    if isinstance(slow, list):
+        assert quick is None, f"the fast reader accepted a request the checking one refuses: {slow}"
+    else:
+        assert quick == slow, "the fast reader refused or misread a valid request"
+    assert parsed(source) == slow
+    return slow
+
+
+def as_text(data: Any) -> bytes:
+    return json.dumps(data).encode()
+
+
+# -- valid requests: both entry points read them alike, and fast --------------------------------
+@given(requests(max_candidates=4))
+def test_valid_requests_read_alike_from_a_dict_and_from_text(data: dict[str, Any]) -> None:
+    for source in (data, as_text(data), json.dumps(data, ensure_ascii=False)):
+        assert isinstance(agree(source), reader.Request)
+
+
+@given(requests(max_candidates=3), st.data())
+def test_null_in_an_optional_field_reads_as_omitted(data: dict[str, Any], draw: st.DataObject) -> None:
+    where = draw.draw(
+        st.sampled_from(
+            [
+                ("interactions",),
+                ("budgets",),
+                ("suppressions",),
+                ("session",),
+                ("customer", "segments"),
+                ("customer", "metrics"),
+                ("customer", "consent"),
+                ("customer", "dnc"),
+                ("candidates", 0, "isMandatory"),
+                ("session", "servedOfferIds"),
+            ]
+        )
+    )
+    with_null, omitted = copy.deepcopy(data), copy.deepcopy(data)
+    _set(with_null, where, None)
+    _delete(omitted, where)
+    assert agree(with_null) == agree(omitted)
+
+
+# -- a corpus of bad requests: both refuse, and the user sees every problem --------------------
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix] if prefix else []
+    if isinstance(value, dict):
+        for key, child in value.items():
+            found += _paths(child, (*prefix, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            found += _paths(child, (*prefix, index))
+    return found
+
+
+def _set(target: Any, path: tuple[Any, ...], value: Any) -> None:
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+
+
+def _delete(target: Any, path: tuple[Any, ...]) -> None:
+    for key in path[:-1]:
+        target = target[key]
+    if isinstance(target, dict):
+        target.pop(path[-1], None)
+
+
+@given(requests(max_candidates=3), st.data())
+def test_any_value_anywhere_is_read_alike(data: dict[str, Any], draw: st.DataObject) -> None:
+    """Replace a random part of a valid request with any JSON value (NaN, huge numbers, lone
+    surrogates, wrong types, nulls included): both readers still agree."""
+    for _ in range(draw.draw(st.integers(1, 3))):
+        path = draw.draw(st.sampled_from(_paths(data)))
+        _set(data, path, draw.draw(json_values(max_leaves=6)))
+    agree(data)
+    text = json.dumps(data).encode()  # NaN and Infinity come out as Python's non-JSON literals
+    agree(text)
+
+
+@given(requests(max_candidates=3), st.data())
+def test_a_missing_field_is_read_alike(data: dict[str, Any], draw: st.DataObject) -> None:
+    _delete(data, draw.draw(st.sampled_from(_paths(data))))
+    agree(data)
+    agree(as_text(data))
+
+
+BAD_TEXTS = {
+    "repeated key": b'{"now": "2026-03-20T14:00:00Z", "now": "2026-03-20T15:00:00Z", '
+    b'"customer": {"id": "c"}, "candidates": [{"offerId": "o"}]}',
+    "repeated key in a candidate": b'{"now": "2026-03-20T14:00:00Z", "customer": {"id": "c"}, '
+    b'"candidates": [{"offerId": "o", "offerId": "p"}]}',
+    "lone surrogate": b'{"now": "2026-03-20T14:00:00Z", "customer": {"id": "\\ud800"}, '
+    b'"candidates": [{"offerId": "o"}]}',
+    "NaN metric": b'{"now": "2026-03-20T14:00:00Z", "customer": {"id": "c", "metrics": {"m": NaN}}, '
+    b'"candidates": [{"offerId": "o"}]}',
+    "Infinity in an unknown field": b'{"now": "2026-03-20T14:00:00Z", "customer": {"id": "c"}, '
+    b'"candidates": [{"offerId": "o", "score": Infinity}]}',
+    "1e400 budget": b'{"now": "2026-03-20T14:00:00Z", "customer": {"id": "c"}, '
+    b'"budgets": {"o": {"spend": 1e400}}, "candidates": [{"offerId": "o"}]}',
+    "timestamp in no format": b'{"now": "20 March", "customer": {"id": "c"}, "candidates": [{"offerId": "o"}]}',
+    "truncated": b'{"now": "2026-03-20T14:00:00Z", "customer": {"id": "c"}, "candidates": [',
+    "a number as an id": b'{"now": "2026-03-20T14:00:00Z", "customer": {"id": 7}, "candidates": [{"offerId": "o"}]}',
+    "not an object": b"[1, 2]",
+}
+
+
+@pytest.mark.parametrize("text", BAD_TEXTS.values(), ids=BAD_TEXTS.keys())
+def test_bad_text_is_refused_with_the_checking_readers_diagnostics(text: bytes) -> None:
+    outcome = agree(text)
+    assert isinstance(outcome, list) and outcome, outcome
+
+
+def test_a_dict_with_a_non_finite_metric_or_budget_is_refused_at_its_path() -> None:
+    base = json.loads(BAD_TEXTS["timestamp in no format"].replace(b"20 March", b"2026-03-20T14:00:00Z"))
+    for where, value in (
+        (("customer", "metrics"), {"m": math.inf}),
+        (("customer", "metrics"), {"m": math.nan}),
+        (("budgets",), {"o": {"spend": -math.inf}}),
+    ):
+        data = copy.deepcopy(base)
+        _set(data, where, value)
+        outcome = agree(data)
+        assert isinstance(outcome, list) and "finite" in outcome[0], outcome
+
+
+# -- what the fast reader leaves to the checking one, and still reads right ----------------------
+def test_text_with_an_escaped_colon_is_read_by_the_checking_reader() -> None:
+    """The repeated-key count cannot see `\\u003a`; such text takes the slow road, same result."""
+    text = b'{"now": "2026-03-20T14\\u003a00:00Z", "customer": {"id": "c"}, "candidates": [{"offerId": "o"}]}'
+    assert fast(text) is None
+    request = checked(text)
+    assert isinstance(request, reader.Request) and parsed(text) == request
+    assert request.now.isoformat() == "2026-03-20T14:00:00+00:00"
+
+
+def test_datetime_objects_in_a_dict_are_read_by_the_checking_reader() -> None:
+    from datetime import UTC, datetime
+
+    data = {"now": datetime(2026, 3, 20, 14, tzinfo=UTC), "customer": {"id": "c"}, "candidates": [{"offerId": "o"}]}
+    assert fast(data) is None
+    request = reader.parse_request(data)[0]
+    assert request.now == datetime(2026, 3, 20, 14, tzinfo=UTC)
