@@ -12,12 +12,15 @@ then a one-line summary) and exits with the same codes, so they are shared here 
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import errno
+import io
 import json
 import os
 import shutil
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -33,6 +36,7 @@ from cpol.runtime import Decision, Engine, Request, parse_request
 from cpol.runtime.render import FORMATS, render, render_json
 from cpol.runtime.render.text import DEFAULT_WIDTH
 from cpol.testing.command import test
+from cpol.textsafe import escape
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"
@@ -49,7 +53,7 @@ class CpolError(click.ClickException):
     exit_code = EXIT_PROBLEM
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"cpol: {self.format_message()}", err=True)
+        click.echo(f"cpol: {escape(self.format_message())}", err=True)
 
 
 class Unreadable(CpolError):
@@ -276,8 +280,8 @@ class CpolGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.Abort, click.ClickException, BrokenPipeError):
-            raise  # click's own control flow; a closed pipe is handled by click
+        except (click.exceptions.Exit, click.Abort, click.ClickException, OutputFailed):
+            raise  # click's own control flow; a failed write is told by `main`
         except Exception as error:
             if os.environ.get("CPOL_DEBUG"):
                 raise
@@ -400,7 +404,7 @@ def reformat(source: Source, *, check: bool, show_diff: bool) -> Outcome:
         emit(formatted)
     elif changed:
         write_output(source.arg, formatted)
-        click.echo(f"reformatted {source.name}", err=True)
+        click.echo(f"reformatted {escape(source.name)}", err=True)
     return "changed" if changed else "unchanged"
 
 
@@ -544,9 +548,86 @@ cli.add_command(test)
 cli.add_command(lint)
 
 
+# Standard output and standard error that cannot be written ----------------------------------
+
+
+class OutputFailed(Exception):
+    """A write to standard output or error failed (a full disk, `> /dev/full`, a closed
+    pipe). Not an OSError, so no handler meant for input files can take it for one."""
+
+    def __init__(self, stream: str, error: OSError) -> None:
+        super().__init__(f"cannot write {stream}: {error.strerror or error}")
+        self.stream = stream
+        self.error = error
+
+
+class _GuardedFile(io.FileIO):
+    """File descriptor 1 or 2, whose failed writes say which stream failed."""
+
+    def __init__(self, fd: int, stream: str) -> None:
+        super().__init__(fd, "wb", closefd=False)
+        self.stream = stream
+
+    def write(self, data: Any, /) -> int:
+        try:
+            return super().write(data)
+        except OSError as error:
+            raise OutputFailed(self.stream, error) from error
+
+
+def _guard(current: Any, stream: str) -> Any:
+    """A text stream like `current` over the same descriptor, its failures told apart; the
+    stream itself when it has no descriptor (a test runner's capture)."""
+    try:
+        fd = current.fileno()
+        current.flush()
+    except (AttributeError, OSError, ValueError):
+        return current
+    return io.TextIOWrapper(
+        io.BufferedWriter(_GuardedFile(fd, stream)),
+        encoding=current.encoding,
+        errors=current.errors,
+        line_buffering=current.line_buffering,
+        write_through=getattr(current, "write_through", False),
+    )
+
+
+def _silence(fd: int) -> None:
+    """Point a failed descriptor at /dev/null so output still buffered for it is dropped
+    at exit instead of failing again (the idiom Python's documentation gives for SIGPIPE)."""
+    with contextlib.suppress(OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fd)
+        os.close(devnull)
+
+
+@contextlib.contextmanager
+def guarded_output() -> Iterator[None]:
+    """Every command, `--help` and `--version` included: a failed write to stdout or stderr
+    is `cpol: cannot write standard output: …` and exit 1, like `-o /dev/full`, never an
+    internal error; a closed pipe (`cpol compile big.cpol | head`) ends quietly, exit 1."""
+    sys.stdout = _guard(sys.stdout, "standard output")
+    sys.stderr = _guard(sys.stderr, "standard error")
+    try:
+        try:
+            yield
+        finally:
+            sys.stdout.flush()  # what is still buffered fails here, not at exit
+            sys.stderr.flush()
+    except OutputFailed as failure:
+        _silence(1 if failure.stream == "standard output" else 2)
+        if failure.error.errno != errno.EPIPE:
+            with contextlib.suppress(OutputFailed, OSError):
+                sys.stderr.write(f"cpol: {failure}\n")
+                sys.stderr.flush()
+        _silence(2)  # a message that could not be written must not fail again at exit
+        raise SystemExit(EXIT_PROBLEM) from None
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point (`cpol = "cpol.cli:main"`)."""
-    cli.main(args=list(argv) if argv is not None else None, prog_name="cpol")
+    with guarded_output():
+        cli.main(args=list(argv) if argv is not None else None, prog_name="cpol")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
+from cpol.textsafe import excerpt, one_line
+
 Severity = Literal["error", "warning", "info"]
 
 
@@ -54,19 +56,27 @@ class Diagnostic:
         return self.file
 
     def render(self) -> str:
-        """`file:line:col: error: message`, the source line, a caret and the hint."""
-        lines = [f"{self.location}: {self.severity}: {self.message}"]
+        """`file:line:col: error: message`, the source line, a caret and the hint.
+
+        Everything shown is escaped (names, comments and file names are anyone's text, and
+        must not drive the terminal) and bounded: a message quoting a huge word is cut in
+        its middle, and the source line to a window around the problem, with the caret
+        under its character in the escaped text.
+        """
+        lines = [f"{one_line(self.location)}: {self.severity}: {one_line(self.message)}"]
         if self.span is not None and self.source_line is not None:
-            text = self.source_line.rstrip("\n")
-            width = 1
-            if self.span.end_line == self.span.line:
-                width = max(1, self.span.end_column - self.span.column)
-            width = min(width, max(1, len(text) - self.span.column + 1))
-            lines.append(f"  {text}")
-            lines.append("  " + " " * (self.span.column - 1) + "^" + "~" * (width - 1))
+            lines.extend(self._quote(self.span, self.source_line.rstrip("\n")))
         if self.hint:
-            lines.append(f"  hint: {self.hint}")
+            lines.append(f"  hint: {one_line(self.hint)}")
         return "\n".join(lines)
+
+    @staticmethod
+    def _quote(span: Span, text: str) -> list[str]:
+        """The source line (escaped, cut to a window) and the caret line under the span."""
+        start = span.column - 1
+        end = span.end_column - 1 if span.end_line == span.line else start + 1
+        shown = excerpt(text, start, end)
+        return [f"  {shown.text}", "  " + " " * shown.caret_at + "^" + "~" * (shown.caret_width - 1)]
 
     def to_json(self) -> dict[str, object]:
         data: dict[str, object] = {

@@ -18,6 +18,7 @@ from cpol.diagnostics import json_path
 from cpol.lint.codes import CODES, Code
 from cpol.lint.finding import Finding, Place, Suppression
 from cpol.lint.jsonpos import JsonPositions
+from cpol.textsafe import one_line
 
 FORMATS = ("text", "json", "sarif")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -60,6 +61,8 @@ def suppressed_line(findings: Sequence[Finding], shown: bool) -> str | None:
 
 
 def _text_block(finding: Finding) -> str:
+    """One finding as lines, each escaped: names, notes and justifications are the policy
+    author's text and must not drive the terminal (escaping escaped text changes nothing)."""
     diagnostic = finding.primary.diagnostic(finding.message, finding.severity)
     label = f"{finding.severity}[{finding.code.code}] {finding.kind}"
     if finding.suppressed is not None:
@@ -70,7 +73,7 @@ def _text_block(finding: Finding) -> str:
     if finding.suppressed is not None:
         why = finding.suppressed.justification or "(no justification given)"
         lines.append(f"  suppressed: {finding.suppressed.directive.location}: {why}")
-    return "\n".join(lines) + "\n"
+    return "".join(f"{one_line(line)}\n" for line in lines)
 
 
 def render_text(
