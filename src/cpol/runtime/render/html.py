@@ -44,7 +44,6 @@ from cpol.runtime.render.text import (
     FIRST_INSTANT,
     Rest,
     candidate_label,
-    clean,
     format_instant,
     gates_first,
     grouped,
@@ -57,6 +56,7 @@ from cpol.runtime.render.text import (
     rest_of,
 )
 from cpol.runtime.request import Interaction, Request
+from cpol.textsafe import clean
 
 #: Window lengths by `details.window` (frequency_cap) or `details.periodType` (the other caps).
 WINDOWS: dict[str, tuple[float | None, str]] = {

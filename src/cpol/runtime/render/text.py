@@ -18,7 +18,6 @@ linear in the decisions and their traces, so a large request costs what evaluati
 from __future__ import annotations
 
 import math
-import re
 import textwrap
 import unicodedata
 from collections import Counter
@@ -31,6 +30,7 @@ import click
 from cpol.runtime.clock import LAST_INSTANT
 from cpol.runtime.decision import Decision, Entry
 from cpol.runtime.request import Request
+from cpol.textsafe import cell_width, clean
 
 DEFAULT_WIDTH = 100
 #: Results whose rows are dimmed: the policy did not take part in the decision.
@@ -38,11 +38,6 @@ QUIET_RESULTS = frozenset({"not_in_scope", "skipped"})
 #: The trace reason of a block an override lifted starts with this (engine wording).
 BYPASSED_PREFIX = "bypassed by override"
 
-#: Characters shown as escapes: the C0 and C1 controls (category Cc), the bidi embeddings,
-#: overrides, isolates and marks, and the Unicode line and paragraph separators; all of
-#: them can move, hide or reorder the text around them.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-_SPACES = frozenset("\n\r\t")
 #: Candidates shown in full; the others are summed up (see `summary_lines`).
 TEXT_CANDIDATES = 50
 #: First blocking policies named in the summary of the candidates not shown.
@@ -50,20 +45,6 @@ SUMMARY_POLICIES = 10
 
 
 # Shared helpers (the HTML report uses them too) -------------------------------------------
-
-
-def clean(text: str) -> str:
-    """One line of terminal-safe text: newlines and tabs become spaces, other control
-    characters (and bidi controls) are shown as `\\x1b`-style escapes."""
-    return _UNSAFE.sub(_visible, text)
-
-
-def _visible(match: re.Match[str]) -> str:
-    char = match[0]
-    if char in _SPACES:
-        return " "
-    code = ord(char)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def is_gate(entry: Entry) -> bool:
@@ -232,16 +213,6 @@ def entry_title(entry: Entry) -> str:
 
 
 # Display width ------------------------------------------------------------------------------
-
-
-def cell_width(text: str) -> int:
-    """Terminal columns: wide East Asian characters take 2, combining marks 0."""
-    width = 0
-    for char in text:
-        if unicodedata.combining(char):
-            continue
-        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
-    return width
 
 
 def truncate(text: str, width: int) -> str:
