@@ -33,8 +33,8 @@ demo: $(STAMP)
 	@echo "HTML report: $(DEMO_OUT)/report.html"
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks examples
-	$(BIN)/ruff format --check src tests benchmarks examples
+	$(BIN)/ruff check src tests benchmarks examples fuzz
+	$(BIN)/ruff format --check src tests benchmarks examples fuzz
 	$(BIN)/mypy
 	$(BIN)/pytest
 
