@@ -11,10 +11,12 @@ field sent as null reads as omitted.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Optional, TypeVar
 
 import msgspec
@@ -55,8 +57,9 @@ class Customer(_Record, frozen=True, kw_only=True):
     consent: OrNull[dict[str, str | None]] = {}
 
 
-class Interaction(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    """One past contact or outcome (no null defaults to reset: a plain Struct, the cheapest)."""
+class Interaction(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False):
+    """One past contact or outcome (no null defaults to reset: a plain Struct, the cheapest;
+    only strings inside, so the garbage collector need not track the hundreds of a request)."""
 
     id: str | None = None
     timestamp: Stamp
@@ -70,7 +73,7 @@ class Interaction(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True)
     campaignId: str | None = None
 
 
-class Candidate(_Record, frozen=True, kw_only=True):
+class Candidate(_Record, frozen=True, kw_only=True, gc=False):
     offerId: str
     channelId: str | None = None
     channelType: str | None = None
@@ -81,7 +84,7 @@ class Candidate(_Record, frozen=True, kw_only=True):
     isMandatory: OrNull[bool] = False
 
 
-class Suppression(_Record, frozen=True, kw_only=True):
+class Suppression(_Record, frozen=True, kw_only=True, gc=False):
     id: str | None = None
     scope: OrNull[str] = "global"
     scopeId: str | None = None
@@ -169,14 +172,13 @@ def _fast(source: str | bytes | object) -> tuple[Request, Any]:
     if any(isinstance(v, float) and not math.isfinite(v) for v in wire.customer.metrics.values()):
         raise _Refused
     interactions = wire.interactions
-    stamps: list[datetime] = list(map(_utc, [item.timestamp for item in interactions]))
-    for item, stamp in zip(interactions, stamps):  # noqa: B905 (same length)
-        force_setattr(item, "timestamp", stamp)
+    stamps = _utc_all([item.timestamp for item in interactions])
+    list(map(force_setattr, interactions, itertools.repeat("timestamp"), stamps))
     for record in wire.suppressions:
         if record.expiresAt is not None:
-            force_setattr(record, "expiresAt", _utc(record.expiresAt))
+            force_setattr(record, "expiresAt", parse_instant(record.expiresAt))
     request = Request(
-        now=_utc(wire.now),
+        now=parse_instant(wire.now),
         customer=wire.customer,
         interactions=interactions,
         budgets=wire.budgets,
@@ -188,11 +190,19 @@ def _fast(source: str | bytes | object) -> tuple[Request, Any]:
     return request, data
 
 
-def _utc(text: Any) -> datetime:
-    """`parse_instant`, with its common case (`2026-03-20T14:00:00Z`) at C speed."""
-    if len(text) == 20 and text[19] == "Z":
-        return datetime.fromisoformat(text)
-    return parse_instant(text)
+_TZINFO = operator.attrgetter("tzinfo")
+
+
+def _utc_all(stamps: list[str]) -> list[datetime]:
+    """`parse_instant` of each, in one C-speed pass when every stamp names UTC without a
+    fraction (`2026-03-20T14:00:00Z`, the common case): then the two read alike."""
+    try:
+        parsed = list(map(datetime.fromisoformat, stamps))
+    except ValueError:
+        return list(map(parse_instant, stamps))
+    if "." in "".join(stamps) or not set(map(_TZINFO, parsed)) <= {UTC}:
+        return list(map(parse_instant, stamps))
+    return parsed
 
 
 def _refuse_repeated_keys(text: str | bytes, encoded: bytes) -> None:
