@@ -273,21 +273,23 @@ def test_eligible_at_of_a_block_lifts_exactly_then():
 @pytest.mark.parametrize(
     ("rule", "config", "outcome"),
     [
-        ("cooldown", {"cooldownHours": 1e9}, "impression"),
-        ("frequency_cap", {"maxContacts": 1, "windowDays": 1e7}, "impression"),
-        ("outcome_based", {"afterOutcome": "complaint", "suppressForDays": 1e300}, "complaint"),
-        ("category_suppression", {"suppressionDays": 1e7}, "impression"),
+        ("cooldown", {"cooldownHours": 87_660_000}, "impression"),
+        ("frequency_cap", {"maxContacts": 1, "windowDays": 3_652_500}, "impression"),
+        ("outcome_based", {"afterOutcome": "complaint", "suppressForDays": 3_652_500}, "complaint"),
+        ("category_suppression", {"suppressionDays": 3_652_500}, "impression"),
     ],
 )
 def test_huge_valid_durations_still_give_a_decision(rule, config, outcome):
-    # Valid policies (numbers only need to be ≥ 0) whose block lifts after year 9999.
-    # Ambiguity: the SPEC does not say how to render such an instant; the decision must
-    # still be made (blocked), with eligibleAt either null or a `…Z` instant.
+    # The longest valid durations (10,000 years): the block lifts after year 9999, so
+    # eligibleAt is null and the reason says why (docs/decisions.md).
     decision = decide_one(
         [policy(rule, config, name="rule")], interactions=[interaction(ago(hours=1), outcome)]
     )
     assert decision["allowed"] is False
-    assert decision["eligibleAt"] is None or Z_SECONDS.match(decision["eligibleAt"])
+    assert decision["eligibleAt"] is None
+    assert decision["blockedBy"][0]["reason"].endswith(
+        "the block lasts beyond 9999-12-31T23:59:59Z, the last instant cpol can write"
+    )
 
 
 def test_time_window_at_the_end_of_the_calendar_still_gives_a_decision():

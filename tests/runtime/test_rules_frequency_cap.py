@@ -104,12 +104,11 @@ def test_max_zero_always_blocks_and_never_lifts(key):
     assert decision["eligibleAt"] is None
 
 
-def test_fractional_max_blocks_at_the_next_whole_count():
-    config = {"maxPerDay": 1.5}
-    one = decide_one([cap(config)], interactions=[impression(ago(hours=2))])
-    assert one["allowed"] is True
-    two = decide_one([cap(config)], interactions=[impression(ago(hours=3)), impression(ago(hours=2))])
-    # the count drops below 1.5 when the older of the two leaves the window
+def test_a_whole_float_max_counts_like_an_int():
+    # a fractional max is refused by the plan (docs/decisions.md); 2.0 is two
+    two = decide_one(
+        [cap({"maxPerDay": 2.0})], interactions=[impression(ago(hours=3)), impression(ago(hours=2))]
+    )
     assert_blocks(two, "cap", later(hours=21))
 
 

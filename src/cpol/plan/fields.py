@@ -11,7 +11,7 @@ import functools
 import math
 import zoneinfo
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, TypeGuard, get_args
 
 from pydantic import BeforeValidator, Field, PlainValidator
@@ -209,11 +209,18 @@ def _name(value: object) -> str:
 
 
 def _timestamp(value: object) -> str:
+    """An ISO 8601 instant that stays within years 1 to 9999 once in UTC (the engine orders
+    policies by createdAt in UTC; `0001-01-01T00:00+01:00` would fall before year 1)."""
     text = _text(value)
     try:
-        datetime.fromisoformat(text)
+        moment = datetime.fromisoformat(text)
     except ValueError:
         raise problem(f"`{text}` is not an ISO 8601 timestamp") from None
+    if moment.tzinfo is not None:
+        try:
+            moment.astimezone(UTC)
+        except OverflowError:
+            raise problem(f"`{text}` is outside the years 1 to 9999 once in UTC") from None
     return text
 
 

@@ -41,13 +41,31 @@ def parse_instant(text: str) -> datetime:
 
 #: The last instant a timestamp can name (9999-12-31T23:59:59Z).
 LAST_INSTANT = 253402300799.0
+#: The first instant a timestamp can name (0001-01-01T00:00:00Z).
+FIRST_INSTANT = -62135596800.0
+#: Said of a block that would lift after LAST_INSTANT (its eligibleAt is then null).
+BEYOND_CALENDAR = "the block lasts beyond 9999-12-31T23:59:59Z, the last instant cpol can write"
 
 
 def format_instant(epoch: float) -> str:
-    """`2026-03-23T09:12:00Z`: whole seconds, rounded up (the engine never passes an
-    instant past `LAST_INSTANT`: a block that lifts later than that never lifts)."""
-    whole = min(math.ceil(round(epoch, 6)), LAST_INSTANT)
-    return datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """`2026-03-23T09:12:00Z`: whole seconds, rounded up, the year always four digits
+    (`0001-…`; strftime's `%Y` does not pad on glibc). Instants outside the calendar are
+    clamped to its ends (the engine never passes one: a block that lifts after
+    `LAST_INSTANT` never lifts by time)."""
+    whole = min(max(math.ceil(round(epoch, 6)), FIRST_INSTANT), LAST_INSTANT)
+    t = datetime.fromtimestamp(whole, UTC)
+    return f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}Z"
+
+
+def utc_offset_at_edge(epoch: float, zone: ZoneInfo) -> float:
+    """The zone's UTC offset in seconds at an instant near either end of the calendar, where
+    the local date may fall outside years 1 to 9999 and `datetime` cannot hold it. Within a
+    day of 0001-01-01 or 9999-12-31 every zone keeps one offset (local mean time at the
+    start; no daylight-saving change falls at New Year), so the offset of the UTC wall time
+    is the offset of the instant."""
+    clamped = min(max(epoch, FIRST_INSTANT), LAST_INSTANT)
+    offset = zone.utcoffset(datetime.fromtimestamp(clamped, UTC).replace(tzinfo=None))
+    return offset.total_seconds() if offset is not None else 0.0
 
 
 @functools.lru_cache(maxsize=512)

@@ -17,10 +17,18 @@ from typing import Any, NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
 from cpol.plan import Policy, ScopeRef
-from cpol.runtime.clock import DAY, HOUR, UTC_ZONE, format_instant, zone
+from cpol.runtime.clock import DAY, HOUR, LAST_INSTANT, UTC_ZONE, format_instant, utc_offset_at_edge, zone
 from cpol.runtime.history import IMPRESSION, SCOPE_FIELDS, Event, History, Only, Series, only
 from cpol.runtime.request import Candidate, Request
-from cpol.runtime.verdict import Verdict, count_window, latest, plural
+from cpol.runtime.verdict import (
+    Verdict,
+    count_window,
+    elapsed_words,
+    latest,
+    number_words,
+    plural,
+    since_figure,
+)
 
 PERIODS: dict[str, tuple[float | None, str, str]] = {
     # periodType: (window seconds, "in the last …", "per …")
@@ -187,11 +195,11 @@ def _days_window(config: Any) -> list[Cap]:
     days = config.windowDays
     return [
         Cap(
-            f"{days:g} days",
+            f"{number_words(days)} days",
             days * DAY,
             config.maxContacts,
-            f"in the last {days:g} days",
-            f"per {days:g} days",
+            f"in the last {number_words(days)} days",
+            f"per {number_words(days)} days",
         )
     ]
 
@@ -241,17 +249,13 @@ def frequency_cap(config: Any) -> Evaluator:
 def _cap_words(count: int, scope: ScopeRef, cap: Cap, each: Each | None) -> tuple[str, dict[str, Any]]:
     reason = (
         f"{plural(count, 'impression')}{_what(scope, each)} {cap.in_words}; "
-        f"cap is {cap.maximum:g} {cap.per_words}"
+        f"cap is {number_words(cap.maximum)} {cap.per_words}"
     )
     details = {"window": cap.name, "count": count, "max": cap.maximum}
     return (reason, details) if each is None else each.counted(reason, details)
 
 
 # -- recency rules: cooldown, outcome_based, category_suppression ---------------------------
-def _ago(seconds: float, unit: float, word: str) -> str:
-    return f"{seconds / unit:.1f} {word} ago"
-
-
 #: Recency rules look for the last event in the slice of the history their period can see
 #: (widened by this margin, then tested exactly: `now - t < period` and `t > now - period`
 #: may round apart); only the words of a pass look further back.
@@ -295,8 +299,9 @@ def _cooldown_words(
     if last is None:
         return f"no impression{what} yet", _counted({"cooldownHours": hours, "hoursSinceLast": None}, each)
     since = ctx.now - last.at
-    details = {"cooldownHours": hours, "hoursSinceLast": round(since / HOUR, 3)}
-    reason = f"last impression{what} was {_ago(since, HOUR, 'hours')}; cooldown is {hours:g} hours"
+    details = {"cooldownHours": hours, "hoursSinceLast": since_figure(since, hours, HOUR)}
+    ago = elapsed_words(since, hours, HOUR, "hours")
+    reason = f"last impression{what} was {ago}; cooldown is {number_words(hours)} hours"
     return (reason, details) if each is None else each.counted(reason, details)
 
 
@@ -360,8 +365,9 @@ def _outcome_words(
     if last is None:
         return f"no {' / '.join(outcomes)}{what}", _counted(details, each)
     since, name = last
-    details.update(daysSince=round(since / DAY, 3), lastOutcome=name)
-    reason = f"last {name}{what} was {_ago(since, DAY, 'days')}; suppressed for {days:g} days after it"
+    details.update(daysSince=since_figure(since, days, DAY), lastOutcome=name)
+    ago = elapsed_words(since, days, DAY, "days")
+    reason = f"last {name}{what} was {ago}; suppressed for {number_words(days)} days after it"
     return (reason, details) if each is None else each.counted(reason, details, ",")
 
 
@@ -425,10 +431,12 @@ def _rest_words(
         return "the candidate is not in the suppressed category", details
     if since is None or last is None:
         return f"no offer of {what} shown yet", details
-    details.update(daysSince=round(since / DAY, 3), triggeringOfferId=last.interaction.offerId)
+    days = config.suppressionDays
+    details.update(daysSince=since_figure(since, days, DAY), triggeringOfferId=last.interaction.offerId)
+    ago = elapsed_words(since, days, DAY, "days")
     reason = (
-        f"an offer of {what} ({last.interaction.offerId}) was shown {_ago(since, DAY, 'days')}; "
-        f"the category rests {config.suppressionDays:g} days"
+        f"an offer of {what} ({last.interaction.offerId}) was shown {ago}; "
+        f"the category rests {number_words(days)} days"
     )
     return reason, details
 
@@ -443,7 +451,7 @@ def _period_cap(series: Series, ctx: Context, cap: Cap, *what: str) -> Verdict:
 def _period_words(cap: Cap, count: int, what: tuple[str, ...]) -> tuple[str, dict[str, Any]]:
     reason = (
         f"{plural(count, 'impression')} {' '.join(what)} {cap.in_words}; "
-        f"cap is {cap.maximum:g} {cap.per_words}"
+        f"cap is {number_words(cap.maximum)} {cap.per_words}"
     )
     return reason, {"periodType": cap.name, "count": count, "max": cap.maximum}
 
@@ -521,7 +529,8 @@ def _budget_words(config: Any, key: str | None, actual: float | None) -> tuple[s
     details = {"budgetField": config.budgetField, "threshold": config.threshold, "actual": actual}
     if actual is None:
         return f"no {config.budgetField} figure for {key}", details
-    return f"{key} has used {actual:g} {config.budgetField}; the budget is {config.threshold:g}", details
+    used, budget = number_words(actual), number_words(config.threshold)
+    return f"{key} has used {used} {config.budgetField}; the budget is {budget}", details
 
 
 def segment_exclusion(config: Any) -> Evaluator:
@@ -601,7 +610,10 @@ def _metric_words(
         return f"metric {config.metricId} is missing, so it does not block", details
     sign, holds = OPERATORS[operator]
     verb = "is" if holds(value, threshold) else "is not"
-    return f"metric {config.metricId} is {value:g}, which {verb} {sign} {threshold:g}", details
+    return (
+        f"metric {config.metricId} is {number_words(value)}, which {verb} {sign} {number_words(threshold)}",
+        details,
+    )
 
 
 def mutual_exclusion(config: Any) -> Evaluator:
@@ -639,6 +651,30 @@ def allow_override(config: Any) -> Evaluator:
 
 
 # -- time_window --------------------------------------------------------------------------
+class LocalClock(NamedTuple):
+    """What a time window reads of a local time: the weekday (0 is Sunday), hour and minute."""
+
+    weekday: int
+    hour: int
+    minute: int
+
+
+def local_clock(epoch: float, tz: ZoneInfo) -> LocalClock:
+    """The local weekday and time of an instant; near either end of the calendar, where the
+    local date may lie outside years 1 to 9999, from the zone's offset there."""
+    try:
+        local = datetime.fromtimestamp(epoch, tz)
+    except (OverflowError, ValueError, OSError):
+        return _clock_of(epoch + utc_offset_at_edge(epoch, tz))
+    return LocalClock(local.isoweekday() % 7, local.hour, local.minute)
+
+
+def _clock_of(local_seconds: float) -> LocalClock:
+    """The clock of a local time given in seconds since 1970-01-01T00:00 local (a Thursday)."""
+    day, rest = divmod(local_seconds, DAY)
+    return LocalClock(int(day + 4) % 7, int(rest // HOUR), int(rest % HOUR // 60))
+
+
 def _open_hour(hour: int, start: int | None, end: int | None) -> bool:
     low = 0 if start is None else start
     high = 24 if end is None else end
@@ -649,8 +685,8 @@ def _open_hour(hour: int, start: int | None, end: int | None) -> bool:
     return hour >= low or hour < high  # wraps past midnight
 
 
-def _is_open(local: datetime, config: Any) -> bool:
-    day_ok = config.daysOfWeek is None or (local.isoweekday() % 7) in config.daysOfWeek
+def _is_open(local: LocalClock, config: Any) -> bool:
+    day_ok = config.daysOfWeek is None or local.weekday in config.daysOfWeek
     return day_ok and _open_hour(local.hour, config.startHour, config.endHour)
 
 
@@ -659,14 +695,20 @@ def next_opening(now: float, tz: ZoneInfo, config: Any) -> float | None:
 
     Openness only changes at the start of a local hour, so the candidates are local
     hour starts; converting a local time that a spring-forward gap skips lands on the
-    first existing instant after it, which is what SPEC §2.1 asks for.
+    first existing instant after it, which is what SPEC §2.1 asks for. Near the ends of
+    the calendar, where `datetime` cannot hold every local time, the zone's offset there
+    is used instead.
     """
+    try:
+        return _next_opening(now, tz, config)
+    except (OverflowError, ValueError, OSError):
+        return _next_opening_at_edge(now, utc_offset_at_edge(now, tz), config)
+
+
+def _next_opening(now: float, tz: ZoneInfo, config: Any) -> float | None:
     start_day = datetime.fromtimestamp(now, tz).date()
     for offset in range(16):
-        try:
-            day = start_day + timedelta(days=offset)
-        except OverflowError:  # the calendar ends before the window opens
-            return None
+        day = start_day + timedelta(days=offset)
         if config.daysOfWeek is not None and (day.isoweekday() % 7) not in config.daysOfWeek:
             continue
         for hour in range(24):
@@ -677,8 +719,25 @@ def next_opening(now: float, tz: ZoneInfo, config: Any) -> float | None:
                 continue
             if instant - now > TIME_WINDOW_HORIZON:
                 return None
-            if _is_open(datetime.fromtimestamp(instant, tz), config):
+            if _is_open(local_clock(instant, tz), config):
                 return instant
+    return None
+
+
+def _next_opening_at_edge(now: float, offset: float, config: Any) -> float | None:
+    """`next_opening` for a zone of one fixed offset, in plain arithmetic."""
+    first_day = (now + offset) // DAY
+    for step in range(16):
+        day = first_day + step
+        if config.daysOfWeek is not None and int(day + 4) % 7 not in config.daysOfWeek:
+            continue
+        for hour in range(24):
+            if not _open_hour(hour, config.startHour, config.endHour):
+                continue
+            instant = day * DAY + hour * HOUR - offset
+            if instant <= now:
+                continue
+            return instant if instant - now <= TIME_WINDOW_HORIZON else None
     return None
 
 
@@ -688,7 +747,7 @@ def time_window(config: Any) -> Evaluator:
 
 def _time_window(config: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
     tz = zone(config.timezone) or ctx.customer_zone or UTC_ZONE
-    local = datetime.fromtimestamp(ctx.now, tz)
+    local = local_clock(ctx.now, tz)
     if _is_open(local, config):
         return Verdict.said(False, None, _window_words, config, tz, local, False, None)
     opening = next_opening(ctx.now, tz, config)
@@ -696,20 +755,22 @@ def _time_window(config: Any, ctx: Context, cand: Candidate, scopes: Sequence[Sc
 
 
 def _window_words(
-    config: Any, tz: ZoneInfo, local: datetime, blocked: bool, opening: float | None
+    config: Any, tz: ZoneInfo, local: LocalClock, blocked: bool, opening: float | None
 ) -> tuple[str, dict[str, Any]]:
     details = {
         "allowedDays": list(config.daysOfWeek) if config.daysOfWeek is not None else None,
-        "currentDay": local.isoweekday() % 7,
+        "currentDay": local.weekday,
         "startHour": config.startHour,
         "endHour": config.endHour,
         "currentHour": local.hour,
         "timezone": tz.key,
     }
-    when = f"it is {WEEKDAY_NAMES[local.isoweekday() % 7]} {local:%H:%M} in {tz.key}"
+    when = f"it is {WEEKDAY_NAMES[local.weekday]} {local.hour:02d}:{local.minute:02d} in {tz.key}"
     if not blocked:
         return f"{when}, inside the allowed window", details
-    later = f"; it opens at {format_instant(opening)}" if opening is not None else ""
+    later = ""
+    if opening is not None and opening <= LAST_INSTANT:  # later ones: the Verdict says so
+        later = f"; it opens at {format_instant(opening)}"
     return f"{when}, outside the allowed window{later}", details
 
 

@@ -6,6 +6,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from cpol.runtime.clock import BEYOND_CALENDAR, LAST_INSTANT
 from cpol.runtime.history import Series
 
 Words = Callable[..., tuple[str, dict[str, Any]]]
@@ -47,7 +48,11 @@ class Verdict:
 
     @property
     def reason(self) -> str:
+        """The sentence, which also says so when the block would lift after the last instant
+        a timestamp can name (its eligibleAt is then null)."""
         self._words()
+        if self.blocked and self.eligible_at is not None and self.eligible_at > LAST_INSTANT:
+            return f"{self._reason}; {BEYOND_CALENDAR}"
         return self._reason
 
     @property
@@ -87,3 +92,59 @@ def count_window(
 def plural(count: float, word: str) -> str:
     number = f"{count:g}" if isinstance(count, float) else str(count)
     return f"{number} {word}" if count == 1 else f"{number} {word}s"
+
+
+def number_words(value: float) -> str:
+    """A number from a policy or a request as written, never rounded: `24`, `2.5`, `1234567`
+    (`:g` keeps six digits, so "used 1.23457e+06; the budget is 1.23457e+06" could pass)."""
+    if isinstance(value, int) or (value == math.floor(value) and abs(value) < 1e16):
+        return str(int(value))
+    return repr(value)
+
+
+#: The units of an exact duration, longest first.
+_UNITS = ((86400.0, "day"), (3600.0, "hour"), (60.0, "minute"))
+
+
+def elapsed_words(since: float, limit: float, unit: float, word: str) -> str:
+    """How long ago the last event was, for a rule that blocks while `since < limit × unit`
+    (seconds; `limit` in `unit`s as configured). One decimal ("3.0 hours ago") when that
+    figure is on the verdict's side of the limit; otherwise the exact time, rounded to the
+    microsecond towards the verdict ("23 hours 59 minutes 59.5 seconds ago"), so the words
+    never say 24.0 hours of a block that a 24-hour cooldown still holds."""
+    blocked = since < limit * unit
+    figure = round(since / unit, 1)
+    if (figure < limit) == blocked:
+        return f"{figure:.1f} {word} ago"
+    return f"{exact_duration(since, unit, up=not blocked)} ago"
+
+
+def exact_duration(seconds: float, largest: float, *, up: bool) -> str:
+    """`6 days 23 hours 59 minutes 59.5 seconds`: units from `largest` down, zero ones left
+    out, seconds to the microsecond (rounded up when `up`, else down)."""
+    scaled = seconds * 1_000_000
+    micro = max(0, math.ceil(scaled) if up else math.floor(scaled))
+    parts: list[str] = []
+    for size, name in _UNITS:
+        if size > largest:
+            continue
+        count, micro = divmod(micro, int(size) * 1_000_000)
+        if count:
+            parts.append(plural(count, name))
+    if micro or not parts:
+        whole, fraction = divmod(micro, 1_000_000)
+        text = f"{whole}.{fraction:06d}".rstrip("0").rstrip(".")
+        parts.append(f"{text} second" if text == "1" else f"{text} seconds")
+    return " ".join(parts)
+
+
+def since_figure(since: float, limit: float, unit: float) -> float:
+    """`since` in `unit`s for `details` (hoursSinceLast, daysSince): three decimals, or as
+    many more as it takes to stay on the verdict's side of `limit` (the full value at most)."""
+    value = since / unit
+    blocked = since < limit * unit
+    for digits in range(3, 10):
+        figure = round(value, digits)
+        if (figure < limit) == blocked:
+            return figure
+    return value

@@ -72,8 +72,20 @@ def parse_time(text: str, now: datetime | None) -> datetime:
                 f"`{text}` is relative to `now`, and `now` itself must be an absolute time",
                 "write `now` as an ISO 8601 instant, e.g. now: 2026-03-20T14:00Z",
             )
-        return now + sign * duration
+        try:
+            return now + sign * duration
+        except OverflowError:
+            raise _off_calendar(text, sign) from None
     return _absolute(text.strip())
+
+
+CALENDAR_HINT = "a time in a test file lies within the years 1 to 9999 (0001-01-01 to 9999-12-31), UTC"
+
+
+def _off_calendar(text: str, direction: int) -> TimeError:
+    """`text` names an instant before year 1 (direction < 0) or after year 9999."""
+    edge = "before 0001-01-01T00:00:00Z" if direction < 0 else "after 9999-12-31T23:59:59Z"
+    return TimeError(f"`{text.strip()}` is {edge}", CALENDAR_HINT)
 
 
 def _normal(text: str) -> str:
@@ -86,11 +98,23 @@ def _relative(lowered: str) -> tuple[int, timedelta | None]:
     for pattern, sign in ((_AGO, -1), (_IN, 1), (_FROM_NOW, 1)):
         match = pattern.match(lowered)
         if match:
-            return sign, _duration(match.group("d"))
+            return sign, _bounded_duration(match.group("d"), lowered, sign)
     match = _NOW_PLUS.match(lowered)
     if match:
-        return (1 if match.group("sign") == "+" else -1), _duration(match.group("d"))
+        sign = 1 if match.group("sign") == "+" else -1
+        return sign, _bounded_duration(match.group("d"), lowered, sign)
     return 1, None
+
+
+def _bounded_duration(text: str, written: str, sign: int) -> timedelta:
+    """A duration that a timedelta can hold (about 2.7 million years): any longer one takes
+    the time off the calendar whatever `now` is."""
+    try:
+        return _duration(text)
+    except (OverflowError, ValueError) as error:
+        if isinstance(error, TimeError):
+            raise
+        raise _off_calendar(written, sign) from None
 
 
 def parse_duration(text: str) -> timedelta:
@@ -98,7 +122,12 @@ def parse_duration(text: str) -> timedelta:
     lowered = _normal(text)
     if not re.fullmatch(_DURATION, lowered):
         raise TimeError(f"`{text}` is not a length of time", "e.g. `3 days`, `90 minutes`, `1 day 6 hours`")
-    return _duration(lowered)
+    try:
+        return _duration(lowered)
+    except (OverflowError, ValueError) as error:
+        if isinstance(error, TimeError):
+            raise
+        raise TimeError(f"`{text}` is longer than the calendar", CALENDAR_HINT) from None
 
 
 def _duration(text: str) -> timedelta:
@@ -128,7 +157,10 @@ def _absolute(text: str) -> datetime:
         raise TimeError(f"`{text}` is not a time cpol can read") from None
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise _off_calendar(text, -1 if value.year == 1 else 1) from None
 
 
 def _in_zone(local: str, name: str, text: str) -> datetime:
@@ -147,18 +179,26 @@ def _in_zone(local: str, name: str, text: str) -> datetime:
     if wall.tzinfo is not None:
         raise TimeError(f"`{text}` gives both an offset and a zone", "keep one of them")
     aware = wall.replace(tzinfo=zone)
-    back = aware.astimezone(UTC).astimezone(zone)
+    try:
+        back = aware.astimezone(UTC).astimezone(zone)
+    except OverflowError:
+        raise _off_calendar(text, -1 if wall.year == 1 else 1) from None
     if back.replace(tzinfo=None) != wall:
         raise TimeError(
-            f"{wall:%Y-%m-%d %H:%M} does not exist in {name} (the clocks skip it for daylight saving)",
-            f"the first time after the gap is {back:%Y-%m-%d %H:%M}",
+            f"{_minutes(wall)} does not exist in {name} (the clocks skip it for daylight saving)",
+            f"the first time after the gap is {_minutes(back)}",
         )
     return aware.astimezone(UTC)
 
 
+def _minutes(moment: datetime) -> str:
+    """`2026-03-29 02:30`, the year always four digits."""
+    return f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d} {moment.hour:02d}:{moment.minute:02d}"
+
+
 def iso(moment: datetime) -> str:
-    """`2026-03-19T10:00:00Z`, with microseconds only when there are some."""
+    """`2026-03-19T10:00:00Z`, with microseconds only when there are some; the year always
+    has four digits (`0001-01-01T00:00:00Z`), which strftime's `%Y` does not promise."""
     moment = moment.astimezone(UTC)
-    if moment.microsecond:
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    text = moment.replace(tzinfo=None).isoformat(timespec="microseconds" if moment.microsecond else "seconds")
+    return f"{text}Z"
