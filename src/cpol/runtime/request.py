@@ -17,7 +17,7 @@ import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, Any, Optional, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Optional, TypeVar, cast
 
 import msgspec
 from msgspec.structs import force_setattr
@@ -171,14 +171,15 @@ def _fast(source: str | bytes | object) -> tuple[Request, Any]:
     wire = msgspec.convert(data, _Wire)
     if any(isinstance(v, float) and not math.isfinite(v) for v in wire.customer.metrics.values()):
         raise _Refused
+    # until here a Stamp is the text sent (see `Stamp`): read it, and put the instant in its place
     interactions = wire.interactions
-    stamps = _utc_all([item.timestamp for item in interactions])
+    stamps = _utc_all(list(map(_TIMESTAMP, interactions)))
     list(map(force_setattr, interactions, itertools.repeat("timestamp"), stamps))
     for record in wire.suppressions:
         if record.expiresAt is not None:
-            force_setattr(record, "expiresAt", parse_instant(record.expiresAt))
+            force_setattr(record, "expiresAt", parse_instant(cast(str, record.expiresAt)))
     request = Request(
-        now=parse_instant(wire.now),
+        now=parse_instant(cast(str, wire.now)),
         customer=wire.customer,
         interactions=interactions,
         budgets=wire.budgets,
@@ -191,6 +192,7 @@ def _fast(source: str | bytes | object) -> tuple[Request, Any]:
 
 
 _TZINFO = operator.attrgetter("tzinfo")
+_TIMESTAMP = operator.attrgetter("timestamp")
 
 
 def _utc_all(stamps: list[str]) -> list[datetime]:
