@@ -187,19 +187,22 @@ def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
 # Loading policies from any mix of .cpol and .json -------------------------------------------
 
 
-def compile_cpol(sources: Sequence[Source]) -> tuple[dict[str, list[Policy]], list[Diagnostic]]:
+def compile_cpol(
+    sources: Sequence[Source], roots: Sequence[str] = ()
+) -> tuple[dict[str, list[Policy]], list[Diagnostic]]:
     """Compile `.cpol` sources together, so names are checked across files with positions.
 
     The compiler returns one flat list; with several files each is compiled again on its
-    own (cheap) to know which policies came from which file.
+    own (cheap) to know which policies came from which file. `roots` are the folders
+    `--allow-import-from` adds to where `use "x.cpol"` may read.
     """
     try:
-        together = compile_sources((s.text, s.name) for s in sources)
+        together = compile_sources(((s.text, s.name) for s in sources), import_roots=roots)
     except Diagnostics as problems:
         return {}, problems.items
     if len(sources) == 1:
         return {sources[0].arg: together}, []
-    return {s.arg: cpol.compile_source(s.text, s.name) for s in sources}, []
+    return {s.arg: cpol.compile_source(s.text, s.name, import_roots=roots) for s in sources}, []
 
 
 def policy_prefix(source: Source) -> Callable[[int], tuple[str | int, ...]]:
@@ -239,9 +242,11 @@ def cross_file_duplicates(loaded: Sequence[tuple[Source, list[Policy]]]) -> list
     return out
 
 
-def load_policies(sources: Sequence[Source]) -> tuple[list[Policy], list[Diagnostic]]:
+def load_policies(
+    sources: Sequence[Source], roots: Sequence[str] = ()
+) -> tuple[list[Policy], list[Diagnostic]]:
     """Every source's policies in argument order, and every problem found across all of them."""
-    compiled, diagnostics = compile_cpol([s for s in sources if not s.is_json])
+    compiled, diagnostics = compile_cpol([s for s in sources if not s.is_json], roots)
     loaded: list[tuple[Source, list[Policy]]] = []
     for source in sources:
         if not source.is_json:
@@ -258,13 +263,13 @@ def load_policies(sources: Sequence[Source]) -> tuple[list[Policy], list[Diagnos
     return [policy for _, policies in loaded for policy in policies], diagnostics
 
 
-def load_or_exit(args: Sequence[str]) -> list[Policy]:
+def load_or_exit(args: Sequence[str], roots: Sequence[str] = ()) -> list[Policy]:
     """The policies of FILE arguments, or report every problem and exit 1."""
     sources, failures = read_sources(args)
     if failures:
         report([], failures)
         raise SystemExit(EXIT_PROBLEM)
-    policies, diagnostics = load_policies(sources)
+    policies, diagnostics = load_policies(sources, roots)
     if has_errors(diagnostics):
         report(diagnostics, [])
         raise SystemExit(EXIT_PROBLEM)
@@ -293,6 +298,19 @@ def files_argument(command: F) -> F:
     return click.argument("files", nargs=-1, required=True, metavar="FILE...")(command)
 
 
+def imports_option(command: F) -> F:
+    """`--allow-import-from DIR`: `use "x.cpol"` may read there too (by default only in the
+    folder of the file being compiled; standard input may import only the standard library)."""
+    return click.option(
+        "--allow-import-from",
+        "roots",
+        multiple=True,
+        metavar="DIR",
+        type=click.Path(exists=True, file_okay=False),
+        help='Let `use "x.cpol"` also read files under DIR (repeatable).',
+    )(command)
+
+
 def output_option(what: str) -> Callable[[F], F]:
     return click.option(
         "-o",
@@ -315,6 +333,7 @@ def cli() -> None:
 
 @cli.command()
 @files_argument
+@imports_option
 @click.option(
     "--format",
     "output_format",
@@ -323,13 +342,13 @@ def cli() -> None:
     show_default=True,
     help="json: print the diagnostics as a JSON array on stdout.",
 )
-def check(files: tuple[str, ...], output_format: str) -> None:
+def check(files: tuple[str, ...], roots: tuple[str, ...], output_format: str) -> None:
     """Report every problem in FILEs; write nothing.
 
     FILEs are compiled together, so policy names must be unique across all of them.
     """
     sources, failures = read_sources(files)
-    policies, diagnostics = load_policies(sources)
+    policies, diagnostics = load_policies(sources, roots)
     if output_format == "json":
         emit(json_text([d.to_json() for d in [*(f.diagnostic() for f in failures), *diagnostics]]))
     elif failures or diagnostics:
@@ -342,24 +361,26 @@ def check(files: tuple[str, ...], output_format: str) -> None:
 
 @cli.command("compile")
 @files_argument
+@imports_option
 @output_option("the JSON array")
-def compile_command(files: tuple[str, ...], output: str) -> None:
+def compile_command(files: tuple[str, ...], roots: tuple[str, ...], output: str) -> None:
     """Compile FILEs to a JSON array of policies.
 
     .json FILEs are validated and normalised; FILEs are compiled together, in order.
     """
-    write_output(output, json_text(cpol.to_json(load_or_exit(files))))
+    write_output(output, json_text(cpol.to_json(load_or_exit(files, roots))))
 
 
 @cli.command()
 @files_argument
+@imports_option
 @output_option("the .cpol text")
-def decompile(files: tuple[str, ...], output: str) -> None:
+def decompile(files: tuple[str, ...], roots: tuple[str, ...], output: str) -> None:
     """Print policies as canonical .cpol.
 
     JSON input may be an array, an API list response {"data": [...]} or one policy.
     """
-    write_output(output, cpol.to_cpol(load_or_exit(files)))
+    write_output(output, cpol.to_cpol(load_or_exit(files, roots)))
 
 
 @cli.command()
@@ -445,7 +466,9 @@ def context_option(command: F) -> F:
     )(command)
 
 
-def decide_or_exit(files: Sequence[str], context: str, *, explain: bool) -> tuple[Request, list[Decision]]:
+def decide_or_exit(
+    files: Sequence[str], context: str, *, explain: bool, roots: Sequence[str] = ()
+) -> tuple[Request, list[Decision]]:
     """Load POLICIES and the request, report every problem of both (exit 1), then decide."""
     if context == STDIN and STDIN in files:
         raise click.UsageError("`-` (standard input) can be given only once: for POLICIES or for --context")
@@ -459,7 +482,7 @@ def decide_or_exit(files: Sequence[str], context: str, *, explain: bool) -> tupl
         report([], failures)
         raise SystemExit(EXIT_PROBLEM)
     assert request_source is not None
-    policies, diagnostics = load_policies(sources)
+    policies, diagnostics = load_policies(sources, roots)
     parsed, problems = parse_context(request_source)
     diagnostics.extend(problems)
     if has_errors(diagnostics) or parsed is None:
@@ -498,20 +521,22 @@ def use_color(output: str) -> bool:
 @cli.command("eval")
 @policies_argument
 @context_option
+@imports_option
 @output_option("the decisions")
-def eval_command(policies: tuple[str, ...], context: str, output: str) -> None:
+def eval_command(policies: tuple[str, ...], context: str, roots: tuple[str, ...], output: str) -> None:
     """Decide every candidate of a request; print the decisions as JSON.
 
     POLICIES (.cpol or .json) are compiled together. Fast mode: no trace (see `explain`).
     Exit 0 whenever the request was evaluated, even if every candidate is blocked.
     """
-    _, decisions = decide_or_exit(policies, context, explain=False)
+    _, decisions = decide_or_exit(policies, context, explain=False, roots=roots)
     write_output(output, render_json(decisions))
 
 
 @cli.command()
 @policies_argument
 @context_option
+@imports_option
 @click.option(
     "--format",
     "output_format",
@@ -528,14 +553,19 @@ def eval_command(policies: tuple[str, ...], context: str, output: str) -> None:
 )
 @output_option("the report")
 def explain(
-    policies: tuple[str, ...], context: str, output_format: str, offer_id: str | None, output: str
+    policies: tuple[str, ...],
+    context: str,
+    roots: tuple[str, ...],
+    output_format: str,
+    offer_id: str | None,
+    output: str,
 ) -> None:
     """Decide every candidate of a request and explain why, policy by policy.
 
     Every policy is evaluated for every candidate and listed in the trace, in evaluation
     order, with its result and reason. Exit 0 whenever the request was evaluated.
     """
-    request, decisions = decide_or_exit(policies, context, explain=True)
+    request, decisions = decide_or_exit(policies, context, explain=True, roots=roots)
     if offer_id is not None:
         decisions = only_offer(request, decisions, offer_id, context)
     color = output_format == "text" and use_color(output)

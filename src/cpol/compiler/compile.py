@@ -7,13 +7,14 @@ timezone on line 40 shows both. Policies that contain a syntax error are not val
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cpol.compiler.ast import Module, PolicyNode, UseNode
 from cpol.compiler.builder import AstBuilder, LeanAstBuilder
-from cpol.compiler.imports import instantiate, locate, module_hint
+from cpol.compiler.imports import NotImported, instantiate, locate, roots_of
 from cpol.compiler.lower import Lowered, Written, lower_policy
 from cpol.compiler.source import Source
 from cpol.diagnostics import Diagnostic, Diagnostics, Span, json_path
@@ -67,14 +68,19 @@ def lower_source(text: str, filename: str = "<input>", *, positions: bool = True
     return LoweredFile(source, lowered, diagnostics, uses)
 
 
-def _resolve_imports(file: LoweredFile, chain: tuple[str, ...]) -> None:
-    """Load every `use`d module (recursively) and add its policies, parameters applied."""
+Roots = Iterable[str | os.PathLike[str]]
+
+
+def _resolve_imports(file: LoweredFile, chain: tuple[str, ...], roots: tuple[str, ...]) -> None:
+    """Load every `use`d module (recursively) and add its policies, parameters applied.
+
+    `roots` are the root file's: a module's own imports stay where the root's may go.
+    """
     for use in file.uses:
         name = str(use.module.value)
-        found = locate(name, file.source.filename)
-        if isinstance(found, str):
-            hint = None if name.endswith(".cpol") else module_hint(name)
-            file.report(found, use.module.span, hint)
+        found = locate(name, file.source.filename, roots)
+        if isinstance(found, NotImported):
+            file.report(found.message, use.module.span, found.hint)
             continue
         text, module_file = found
         if module_file in chain:
@@ -82,7 +88,7 @@ def _resolve_imports(file: LoweredFile, chain: tuple[str, ...]) -> None:
             file.report(f"import cycle: {cycle}", use.module.span)
             continue
         module = lower_source(text, module_file)
-        _resolve_imports(module, (*chain, module_file))
+        _resolve_imports(module, (*chain, module_file), roots)
         file.diagnostics.extend(module.diagnostics)
         file.imported.extend(instantiate(use, module.plan, file.report))
 
@@ -132,16 +138,24 @@ def _report_duplicate_names(files: Sequence[LoweredFile]) -> None:
             )
 
 
-def compile_sources(sources: Iterable[tuple[str, str]]) -> list[Policy]:
-    """Compile several (text, filename) pairs together: names must be unique across all."""
-    return [policy for policy, _, _ in compile_located(sources)]
+def compile_sources(sources: Iterable[tuple[str, str]], *, import_roots: Roots = ()) -> list[Policy]:
+    """Compile several (text, filename) pairs together: names must be unique across all.
+
+    A filename not in angle brackets is the file the text was read from: its folder is
+    where its `use "x.cpol"` imports may read. `import_roots` allows more folders.
+    """
+    return [policy for policy, _, _ in compile_located(sources, import_roots=import_roots)]
 
 
-def compile_located(sources: Iterable[tuple[str, str]]) -> list[tuple[Policy, Source, Lowered]]:
+def compile_located(
+    sources: Iterable[tuple[str, str]], *, import_roots: Roots = ()
+) -> list[tuple[Policy, Source, Lowered]]:
     """Like `compile_sources`, each policy with its file and the spans of its JSON paths."""
+    extra = tuple(import_roots)
     files = [lower_source(text, name) for text, name in sources]
     for file in files:
-        _resolve_imports(file, (file.source.filename,))
+        filename = file.source.filename
+        _resolve_imports(file, (filename,), roots_of(filename, extra))
     located: list[tuple[Policy, Source, Lowered]] = []
     for file in files:
         for policy, lowered in zip(_validate(file), file.plan, strict=True):
@@ -159,9 +173,16 @@ def _position(diagnostic: Diagnostic) -> tuple[int, int]:
     return (span.line, span.column) if span else (0, 0)
 
 
-def compile_source(text: str, filename: str = "<input>") -> list[Policy]:
-    """Compile one `.cpol` text to plan policies, or raise `Diagnostics` with every error."""
-    return compile_sources([(text, filename)])
+def compile_source(text: str, filename: str = "<input>", *, import_roots: Roots = ()) -> list[Policy]:
+    """Compile one `.cpol` text to plan policies, or raise `Diagnostics` with every error.
+
+    Without a filename (or with one in angle brackets, `<stdin>`) the text has no file
+    behind it and may `use` only the standard library, unless `import_roots` names the
+    folders its file imports may come from (resolved against the working directory).
+    A filename is taken as the path the text was read from: its folder's tree is where its
+    file imports may come from.
+    """
+    return compile_sources([(text, filename)], import_roots=import_roots)
 
 
 def read_text(path: Path) -> str:
@@ -173,6 +194,6 @@ def read_text(path: Path) -> str:
         raise Diagnostics([Diagnostic(f"cannot read file: {reason}", str(path))]) from None
 
 
-def compile_files(paths: Iterable[str | Path]) -> list[Policy]:
+def compile_files(paths: Iterable[str | Path], *, import_roots: Roots = ()) -> list[Policy]:
     """Compile `.cpol` files together (duplicate names are checked across all of them)."""
-    return compile_sources((read_text(Path(p)), str(p)) for p in paths)
+    return compile_sources(((read_text(Path(p)), str(p)) for p in paths), import_roots=import_roots)

@@ -7,16 +7,25 @@ policy). Parameters are the JSON keys themselves, so anything a policy can say c
 overridden and validated by the same models, with errors pointing at the `use` line.
 A module name ending in `.cpol` is a file relative to the importing file; any other name
 is a module of the standard library shipped in `cpol/stdlib_rules/`.
+
+`.cpol` text may come from anyone (a service compiles what it is sent), so a `use` must not
+become a way to read the disk: a file import stays inside the directory tree of the root
+file being compiled (symlinks resolved first), or of an import root the caller names;
+text with no file behind it imports only the standard library unless roots are given; and
+the file must be a regular file of at most MAX_MODULE_BYTES, checked before it is read.
+Refusals never quote the target file.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
-from collections.abc import Callable
+import os
+import stat
+from collections.abc import Callable, Iterable
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from cpol.compiler.ast import Literal, PolicyNode, UseArg, UseNode
 from cpol.compiler.lower import Lowered
@@ -28,6 +37,13 @@ TOP_LEVEL_KEYS = (
     "id", "tenantId", "version", "createdAt", "updatedAt", "deletedAt",
 )  # fmt: skip
 STDLIB_PACKAGE = "cpol.stdlib_rules"
+#: The largest module file a `use` reads: far above any real policy file (the whole
+#: standard library is a few kB), and small enough that nothing hostile floods memory.
+MAX_MODULE_BYTES = 1024 * 1024
+#: Said in every refusal to read outside the allowed trees.
+WIDEN_HINT = (
+    "imports stay in the compiled file's folder; `--allow-import-from DIR` (import_roots=) widens that"
+)
 
 
 @functools.cache
@@ -46,20 +62,79 @@ def stdlib_modules() -> dict[str, str]:
     return dict(sorted(out.items()))
 
 
-def locate(name: str, importer: str) -> tuple[str, str] | str:
-    """(source text, file name to report) for a module, or an error message."""
+def has_file(filename: str) -> bool:
+    """Whether a text was read from a file: `<input>`, `<stdin>` and the like name none."""
+    return not filename.startswith("<")
+
+
+def roots_of(filename: str, extra: Iterable[str | os.PathLike[str]] = ()) -> tuple[str, ...]:
+    """The real directories a root file's imports may read from: its own folder, if it
+    has a file behind it, and the roots the caller allows."""
+    roots = [os.path.realpath(root) for root in extra]
+    if has_file(filename):
+        roots.insert(0, os.path.realpath(os.path.dirname(os.path.abspath(filename))))
+    return tuple(roots)
+
+
+class NotImported(NamedTuple):
+    """Why a module was not imported, and what to do about it."""
+
+    message: str
+    hint: str | None = None
+
+
+def locate(name: str, importer: str, roots: tuple[str, ...] = ()) -> tuple[str, str] | NotImported:
+    """(source text, file name to report) for a module, or why not."""
     if name.endswith(".cpol"):
-        base = Path(importer).parent if not importer.startswith("<") else Path.cwd()
-        path = base / name
-        try:
-            return path.read_text(encoding="utf-8"), str(path)
-        except (OSError, UnicodeDecodeError) as error:
-            reason = error.strerror if isinstance(error, OSError) else "it is not UTF-8 text"
-            return f"cannot read `{name}`: {reason}"
+        return _read_module(name, importer, roots)
     modules = stdlib_modules()
     if name in modules:
         return modules[name], f"<stdlib>/{name}.cpol"
-    return f"unknown standard-library module `{name}`"
+    return NotImported(f"unknown standard-library module `{name}`", module_hint(name))
+
+
+def _read_module(name: str, importer: str, roots: tuple[str, ...]) -> tuple[str, str] | NotImported:
+    """A module file's text, after checking where it is and what it is, or why not."""
+    if not roots:
+        message = f"cannot import `{name}`: text with no file behind it can import only the standard library"
+        return NotImported(message, "compile the file itself, or allow a folder with import_roots=")
+    path = (Path(importer).parent if has_file(importer) else Path.cwd()) / name
+    real = os.path.realpath(path)
+    if not any(os.path.commonpath([real, root]) == root for root in roots):
+        where = "an absolute path" if os.path.isabs(name) else "outside the compiled file's folder"
+        return NotImported(f"cannot import `{name}`: it is {where}", WIDEN_HINT)
+    try:
+        return _read_regular(real), str(path)
+    except _Refused as refused:
+        return NotImported(f"cannot import `{name}`: {refused}")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) else "it is not UTF-8 text"
+        return NotImported(f"cannot read `{name}`: {reason}")
+
+
+class _Refused(Exception):
+    """A module file that is not read: not a regular file, or too large."""
+
+
+def _read_regular(real: str) -> str:
+    """Read a regular file of at most MAX_MODULE_BYTES. The kind and size are checked before
+    reading (a FIFO would block, `/dev/zero` never ends), and again on the open file, so a
+    file swapped in between is refused too."""
+    _check_kind(os.stat(real))
+    fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as handle:
+        _check_kind(os.fstat(handle.fileno()))
+        data = handle.read(MAX_MODULE_BYTES + 1)
+    if len(data) > MAX_MODULE_BYTES:
+        raise _Refused(f"it is larger than {MAX_MODULE_BYTES // 1024 // 1024} MiB")
+    return data.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _check_kind(info: os.stat_result) -> None:
+    if not stat.S_ISREG(info.st_mode):
+        raise _Refused("it is not a regular file (a folder, a device or a pipe)")
+    if info.st_size > MAX_MODULE_BYTES:
+        raise _Refused(f"it is larger than {MAX_MODULE_BYTES // 1024 // 1024} MiB")
 
 
 def module_hint(name: str) -> str:
