@@ -30,6 +30,7 @@ MANDATORY_RULES = frozenset({"frequency_cap", "cross_channel_cap"})
 scope_signature = operator.attrgetter(*sorted({f for f in SCOPE_FIELDS.values() if f is not None}))
 #: Scope signatures remembered across requests before the index starts afresh (bounds memory).
 SCOPE_INDEX_LIMIT = 4096
+OUTSIDE = "the candidate is outside its scopes"
 
 
 def _created_key(policy: Policy) -> tuple[int, float]:
@@ -276,6 +277,8 @@ class Engine:
         #: The scope index, kept across requests: per scope signature, the scoped policies
         #: whose scopes a candidate with that signature is outside of.
         self._outside: dict[object, frozenset[int]] = {}
+        #: Fast plans narrowed to a scope signature, per set of policies a request's plan left out.
+        self._narrowed: dict[tuple[object, frozenset[int] | None], list[_Step]] = {}
 
     def decide(self, request: Request, *, explain: bool = False, raw: Any = None) -> list[Decision]:
         """One decision per candidate, in order (earlier allowed offers feed mutual exclusion)."""
@@ -286,7 +289,9 @@ class Engine:
         gates = _Gates(request, now)
         sent = _sent_candidates(request, raw)
         signature = self._signature(gates.fields)
-        plan = self.explain_plan if explain else self._fast_plan(ctx, cache, request.candidates)
+        plan, dropped = (
+            (self.explain_plan, None) if explain else self._fast_plan(ctx, cache, request.candidates)
+        )
         plans: dict[object, list[_Step]] = {}  # fast mode: the plan narrowed to each scope signature
         outcomes: dict[object, Outcome] = {}  # candidates that agree on every field read share one
         decisions = []
@@ -298,8 +303,12 @@ class Engine:
             if outcome is None:
                 run = _Run(explain)
                 if not gates.check(candidate, run):
-                    steps = plan if explain else self._in_scope(plan, plans, candidate)
-                    self._policies(ctx, cache, candidate, run, steps)
+                    where = scope_signature(candidate)
+                    if explain:
+                        self._policies(ctx, cache, candidate, run, plan, self._outside_of(where, candidate))
+                    else:
+                        steps = plans.get(where) or self._in_scope(plan, dropped, plans, where, candidate)
+                        self._policies(ctx, cache, candidate, run, steps)
                 outcome = self._outcome(cache, candidate, run)
                 if key is not None:
                     outcomes[key] = outcome
@@ -333,41 +342,73 @@ class Engine:
         eligible = latest([e.eligible_at for e in run.blocks]) if run.blocks else None
         return not run.blocks, run.blocks, overridden, eligible, run.trace if run.explain else None
 
-    def _in_scope(self, plan: list[_Step], plans: dict[object, list[_Step]], cand: Candidate) -> list[_Step]:
+    def _outside_of(self, where: object, cand: Candidate) -> frozenset[int]:
+        """The scope index, kept across requests: the scoped policies a candidate with this
+        scope signature is outside of."""
+        outside = self._outside.get(where)
+        if outside is None:
+            if len(self._outside) >= SCOPE_INDEX_LIMIT:
+                self._outside.clear()
+                self._narrowed.clear()
+            outside = self._outside[where] = frozenset(
+                p.index for p in self._scoped if not p.matched_scopes(cand)
+            )
+        return outside
+
+    def _in_scope(
+        self,
+        plan: list[_Step],
+        dropped: frozenset[int] | None,
+        plans: dict[object, list[_Step]],
+        where: object,
+        cand: Candidate,
+    ) -> list[_Step]:
         """Fast mode's plan without the policies none of whose scopes the candidate is in:
-        its cost follows the candidate's policies, not the whole set. (Explain mode walks
-        every policy, since each gets a trace entry.)"""
-        where = scope_signature(cand)
-        found = plans.get(where)
+        its cost follows the candidate's policies, not the whole set. Kept across requests
+        whose fast plans dropped the same policies. (Explain mode walks every policy, since
+        each gets a trace entry.)"""
+        key = (where, dropped)
+        found = self._narrowed.get(key)
         if found is None:
-            outside = self._outside.get(where)
-            if outside is None:
-                if len(self._outside) >= SCOPE_INDEX_LIMIT:
-                    self._outside.clear()
-                outside = frozenset(p.index for p in self._scoped if not p.matched_scopes(cand))
-                self._outside[where] = outside
-            found = plans[where] = [step for step in plan if step[2] not in outside] if outside else plan
+            if len(self._narrowed) >= SCOPE_INDEX_LIMIT:
+                self._narrowed.clear()
+            outside = self._outside_of(where, cand)
+            found = [step for step in plan if step[2] not in outside] if outside else plan
+            self._narrowed[key] = found
+        plans[where] = found
         return found
 
-    def _fast_plan(self, ctx: Context, cache: Cache, candidates: Sequence[Candidate]) -> list[_Step]:
-        """The active policies that may block someone in this request: one whose verdict is
-        the same for every candidate (it reads no candidate field) and passes is left out,
-        since fast mode keeps no trace of passes."""
+    def _fast_plan(
+        self, ctx: Context, cache: Cache, candidates: Sequence[Candidate]
+    ) -> tuple[list[_Step], frozenset[int]]:
+        """The active policies that may block someone in this request, and the indexes of
+        those left out: one whose verdict is the same for every candidate (it reads no
+        candidate field) and passes, since fast mode keeps no trace of passes."""
         if not candidates:
-            return []
-        plan = []
+            return [], frozenset()
+        plan, dropped = [], []
         for compiled in self.active:
             if compiled.overrides:  # fast mode only needs `self.overrides`
                 continue
             if compiled.constant_key is not None:
                 slot = compiled.slot(cache, candidates[0])
                 if not compiled.verdict(ctx, candidates[0], slot).blocked:
+                    dropped.append(compiled.index)
                     continue
             plan.append(compiled.step)
-        return plan
+        return plan, frozenset(dropped)
 
-    def _policies(self, ctx: Context, cache: Cache, cand: Candidate, run: _Run, plan: list[_Step]) -> None:
-        """The policies in order (explain mode: all of them, with a trace entry each)."""
+    def _policies(
+        self,
+        ctx: Context,
+        cache: Cache,
+        cand: Candidate,
+        run: _Run,
+        plan: list[_Step],
+        outside: frozenset[int] = frozenset(),
+    ) -> None:
+        """The policies in order (explain mode: all of them, with a trace entry each; those
+        whose scopes the scope index says the candidate is `outside` of at once)."""
         explain = run.explain
         overrides = self.overrides  # narrowed to those in scope at the first bypassable block
         narrowed = False
@@ -376,13 +417,16 @@ class Engine:
             if explain and not compiled.active:
                 run.note(compiled.fixed_entry("skipped", _inactive_reason(compiled.policy)))
                 continue
+            if index in outside:
+                run.note(compiled.fixed_entry("not_in_scope", OUTSIDE))
+                continue
             key = constant_key if key_of is None else (index, key_of(cand))
             slot = cache.get(key)
             if slot is None:
                 slot = cache[key] = [compiled.matched_scopes(cand), None, None]
             if not slot[0]:
                 if explain:
-                    run.note(compiled.fixed_entry("not_in_scope", "the candidate is outside its scopes"))
+                    run.note(compiled.fixed_entry("not_in_scope", OUTSIDE))
                 continue
             if explain and compiled.overrides:  # fast mode's plan has none: `self.overrides` serves
                 run.note(compiled.shared_entry(cand, "override", compiled.verdict(ctx, cand, slot), slot))
