@@ -38,13 +38,11 @@ from typing import Any
 import jinja2
 
 import cpol
-from cpol.runtime.clock import DAY, HOUR, LAST_INSTANT
+from cpol.runtime.clock import DAY, FIRST_INSTANT, HOUR, LAST_INSTANT, format_instant
 from cpol.runtime.decision import Decision, Entry
 from cpol.runtime.render.text import (
-    FIRST_INSTANT,
     Rest,
     candidate_label,
-    format_instant,
     gates_first,
     grouped,
     instant,

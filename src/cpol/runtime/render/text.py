@@ -23,11 +23,10 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import click
 
-from cpol.runtime.clock import LAST_INSTANT
+from cpol.runtime.clock import format_instant
 from cpol.runtime.decision import Decision, Entry
 from cpol.runtime.request import Request
 from cpol.textsafe import cell_width, clean
@@ -54,17 +53,6 @@ def is_gate(entry: Entry) -> bool:
 
 def gates_first(entries: Sequence[Entry]) -> list[Entry]:
     return sorted(entries, key=lambda entry: not is_gate(entry))  # stable: order kept otherwise
-
-
-#: 0001-01-01T00:00:00Z, the first instant a timestamp can name.
-FIRST_INSTANT = -62135596800.0
-
-
-def format_instant(epoch: float) -> str:
-    """`2026-03-23T09:12:00Z`, years zero-padded (`0001-…`): whole seconds rounded up, as
-    SPEC §2.1 says, and kept inside the calendar, so no instant can fail to print."""
-    whole = max(FIRST_INSTANT, min(math.ceil(round(epoch, 6)), LAST_INSTANT))
-    return datetime.fromtimestamp(whole, UTC).isoformat().replace("+00:00", "Z")
 
 
 def instant(epoch: float | None) -> str | None:
