@@ -12,15 +12,18 @@ blocks) with numbers at and past their limits.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cpol.runtime import Decision, Entry, Request, parse_request
+import cpol
+from cpol.runtime import Decision, Engine, Entry, Request, parse_request
 from cpol.runtime.clock import FIRST_INSTANT, HOUR, LAST_INSTANT
 from cpol.runtime.render import FORMATS, render
 from cpol.runtime.render.html import Axis, ticks
@@ -173,3 +176,39 @@ def test_year_one_and_9999_in_one_report() -> None:
     html = render("html", [decision], request)
     assert "0001-01-01T00:00:00Z" in html and "9999-12-31T23:59:59Z" in html
     assert "0001-01-01" in render("text", [decision], request)
+
+
+PUSH_A = {"offerId": "off_a", "channelId": "ch_push"}
+
+
+@functools.cache
+def example_engine() -> Engine:
+    """Every rule type, as the bundled example writes them."""
+    path = Path(__file__).resolve().parents[2] / "examples" / "all_rule_types.cpol"
+    return Engine(cpol.compile_source(path.read_text(encoding="utf-8"), str(path)))
+
+
+@given(instants, st.lists(instants, max_size=4), st.sampled_from(["UTC", "Pacific/Kiritimati", "Etc/GMT+12"]))
+def test_every_renderer_survives_decisions_at_the_calendar_edges(
+    now: datetime, moments: list[datetime], zone: str
+) -> None:
+    """End to end: the engine's own decisions (every rule type) on extreme instants."""
+    outcomes = ["impression", "complaint", "rejected", "click"]
+    request, raw = parse_request(
+        {
+            "now": now.isoformat(),
+            "customer": {"id": "c", "timezone": zone},
+            "interactions": [
+                {"timestamp": moment.isoformat(), "outcome": outcome, **PUSH_A}
+                for moment, outcome in zip(moments, outcomes, strict=False)
+            ],
+            "suppressions": [{"id": "s", "scope": "global", "expiresAt": m.isoformat()} for m in moments[:1]],
+            "candidates": [PUSH_A, {"offerId": "off_b", "channelId": "ch_sms"}],
+        }
+    )
+    decisions = example_engine().decide(request, explain=True, raw=raw)
+    for output_format in FORMATS:
+        text = render(output_format, decisions, request)
+        assert not SHORT_YEAR.search(text), (output_format, SHORT_YEAR.search(text))
+        if output_format == "json":
+            strict_json(text)
