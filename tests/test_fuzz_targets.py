@@ -185,6 +185,16 @@ def test_target_imports_without_atheris_and_has_seeds(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", TARGETS)
+def test_target_has_a_libfuzzer_dictionary(name: str) -> None:
+    """`fuzz/NAME.dict`: comments and `"token"` lines, printable ASCII with `\\xNN` escapes."""
+    lines = (FUZZ / f"{name}.dict").read_text(encoding="ascii").splitlines()
+    entries = [line for line in lines if line and not line.startswith("#")]
+    assert entries
+    for line in entries:
+        assert re.fullmatch(r'"(?:[ !#-\[\]-~]|\\x[0-9a-f]{2})+"', line), line
+
+
+@pytest.mark.parametrize("name", TARGETS)
 def test_every_seed_is_accepted(name: str) -> None:
     """The seeds are valid inputs, so the fuzzer starts from the paths that go deep."""
     target = one_input(name)
