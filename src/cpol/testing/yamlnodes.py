@@ -107,8 +107,61 @@ def _mark_span(mark: Any) -> Span:
     return Span(mark.index, mark.index + 1, mark.line + 1, mark.column + 1, mark.line + 1, mark.column + 2)
 
 
+MAX_DEPTH = 50
+"""How deeply lists and mappings may nest in a test file. A test needs about eight levels
+(tests, a test, candidates, a candidate, expect, blocked_by); PyYAML's composer and the
+conversion below recurse per level, so without a bound 100,000 `[` would overflow the
+stack."""
+
+_COLLECTION_STARTS = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
+_COLLECTION_ENDS = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+
+
+def _check_events(text: str, source: Source) -> None:
+    """Reads the YAML as a stream of events (PyYAML's parser does not recurse) before it is
+    composed into nodes: refuses nesting deeper than MAX_DEPTH and every explicit tag.
+
+    A tag (`!!python/object:…`, `!!str`, `!custom`) asks YAML to build a value of some type;
+    a test file holds plain text, numbers, lists and mappings only, so a tag is an error at
+    its location, rather than silently read as text."""
+    problems: list[Diagnostic] = []
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        tag = getattr(event, "tag", None)
+        if tag is not None and isinstance(event, yaml.NodeEvent):
+            problems.append(_tag_problem(tag, event.start_mark, text, source))
+        if isinstance(event, _COLLECTION_STARTS):
+            depth += 1
+            if depth > MAX_DEPTH:
+                problems.append(
+                    source.diagnostic(
+                        f"the YAML is nested more than {MAX_DEPTH} levels deep",
+                        _mark_span(event.start_mark),
+                        "a test file needs a few levels: tests, candidates, expect",
+                    )
+                )
+                break
+        elif isinstance(event, _COLLECTION_ENDS):
+            depth -= 1
+    if problems:
+        raise Diagnostics(problems)
+
+
+def _tag_problem(tag: str, mark: Any, text: str, source: Source) -> Diagnostic:
+    """The error for an explicit tag, underlining it when it is written as shown."""
+    shown = tag.replace(_TAG, "!!", 1)
+    span = _mark_span(mark)
+    if text.startswith(shown, mark.index):
+        span = Span(
+            mark.index, mark.index + len(shown), span.line, span.column, span.line, span.column + len(shown)
+        )
+    message = f"YAML tags such as `{shown}` are not allowed in a test file"
+    return source.diagnostic(message, span, "write the plain value; quote it to keep it as text")
+
+
 def _load(text: str, source: Source) -> Node:
     try:
+        _check_events(text, source)
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
@@ -174,6 +227,15 @@ class _Converter:
         self.done[id(node)] = converted
         return converted
 
+    def text(self, value: str, span: Span) -> str | None:
+        """`value`, or None after an error when it holds a lone surrogate (`"\\ud800"`
+        in a double-quoted YAML string decodes to one, but it is not Unicode text)."""
+        bad = next((ch for ch in value if "\ud800" <= ch <= "\udfff"), None)
+        if bad is None:
+            return value
+        self.error(f"contains \\u{ord(bad):04x}, which is not valid Unicode text", span)
+        return None
+
     def scalar(self, node: yaml.ScalarNode) -> Scalar:
         tag = node.tag
         try:
@@ -187,7 +249,7 @@ class _Converter:
                 return float(self.constructor.construct_yaml_float(node))
         except (ValueError, yaml.YAMLError):
             pass
-        return str(node.value)  # strings, timestamps (read later), anything else: the text
+        return self.text(str(node.value), _span(node))  # strings, timestamps (read later)…
 
     def mapping(self, node: yaml.MappingNode) -> Node:
         explicit = [pair for pair in node.value if pair[0].tag != _TAG + "merge"]
@@ -205,7 +267,9 @@ class _Converter:
             if not isinstance(key_node, yaml.ScalarNode):
                 self.error("a key must be a plain word, not a list or a mapping", _span(key_node))
                 continue
-            key = str(key_node.value)
+            key = self.text(str(key_node.value), _span(key_node))
+            if key is None:
+                continue
             from_merge = id(key_node) not in explicit_ids
             if key in values:
                 if from_merge:
