@@ -500,15 +500,20 @@ def parse_context(source: Source) -> tuple[tuple[Request, Any] | None, list[Diag
         return None, problems.items
 
 
-def only_offer(request: Request, decisions: list[Decision], offer_id: str, context: str) -> list[Decision]:
-    """The decisions of one offer (every candidate was evaluated: mutual exclusion needs them)."""
-    kept = [d for d in decisions if d.candidate.offerId == offer_id]
-    if not kept:
-        offers = list(dict.fromkeys(c.offerId for c in request.candidates))
+def only_offers(
+    request: Request, decisions: list[Decision], offer_ids: Sequence[str], context: str
+) -> list[Decision]:
+    """The decisions on these offers, in the request's order (every candidate was evaluated:
+    mutual exclusion needs them). An offer that is not in the request is an error."""
+    offers = list(dict.fromkeys(c.offerId for c in request.candidates))
+    missing = [offer for offer in dict.fromkeys(offer_ids) if offer not in offers]
+    if missing:
         listed = ", ".join(offers) if offers else "none"
         name = STDIN_NAME if context == STDIN else context
-        raise CpolError(f"no candidate with offerId `{offer_id}` in {name}; its offers are: {listed}")
-    return kept
+        which = ", ".join(f"`{offer}`" for offer in missing)
+        raise CpolError(f"no candidate with offerId {which} in {name}; its offers are: {listed}")
+    wanted = set(offer_ids)
+    return [d for d in decisions if d.candidate.offerId in wanted]
 
 
 def use_color(output: str) -> bool:
@@ -547,9 +552,10 @@ def eval_command(policies: tuple[str, ...], context: str, roots: tuple[str, ...]
 )
 @click.option(
     "--candidate",
-    "offer_id",
+    "offer_ids",
+    multiple=True,
     metavar="OFFER_ID",
-    help="Show only the decisions on this offer (all candidates are still evaluated, in order).",
+    help="Show only the decisions on this offer; repeat for several (all candidates are still evaluated).",
 )
 @output_option("the report")
 def explain(
@@ -557,7 +563,7 @@ def explain(
     context: str,
     roots: tuple[str, ...],
     output_format: str,
-    offer_id: str | None,
+    offer_ids: tuple[str, ...],
     output: str,
 ) -> None:
     """Decide every candidate of a request and explain why, policy by policy.
@@ -566,8 +572,8 @@ def explain(
     order, with its result and reason. Exit 0 whenever the request was evaluated.
     """
     request, decisions = decide_or_exit(policies, context, explain=True, roots=roots)
-    if offer_id is not None:
-        decisions = only_offer(request, decisions, offer_id, context)
+    if offer_ids:
+        decisions = only_offers(request, decisions, offer_ids, context)
     color = output_format == "text" and use_color(output)
     width = max(60, shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns) if color else DEFAULT_WIDTH
     sources = [STDIN_NAME if arg == STDIN else arg for arg in policies]

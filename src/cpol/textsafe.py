@@ -60,6 +60,23 @@ def one_line(text: str, limit: int = LINE_LIMIT) -> str:
     return escape(text)
 
 
+_CONTROL_NAMES = {
+    "\x00": "NUL", "\x07": "BEL", "\x08": "backspace", "\t": "tab", "\n": "newline",
+    "\r": "carriage return", "\x1b": "ESC", "\x7f": "DEL",
+}  # fmt: skip
+
+
+def control_name(char: str) -> str:
+    """A control character named in a message: "`\\x00` (NUL)", "`\\x01`"."""
+    name = _CONTROL_NAMES.get(char)
+    return f"`{visible(char)}` ({name})" if name else f"`{visible(char)}`"
+
+
+def string_escape(char: str) -> str:
+    """How a JSON or `.cpol` string writes a character it may not hold raw: `\\t`, `\\u0000`."""
+    return _SHORT.get(char) or f"\\u{ord(char):04x}"
+
+
 def clean(text: str) -> str:
     """One line of terminal-safe text for reports: newlines and tabs become spaces, other
     unsafe characters are shown as `\\x1b`-style escapes."""

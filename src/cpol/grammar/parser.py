@@ -19,6 +19,7 @@ from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from cpol.diagnostics import Diagnostic, Span, did_you_mean
+from cpol.textsafe import control_name, string_escape
 
 GRAMMAR_PATH = Path(__file__).with_name("cpol.lark")
 
@@ -204,7 +205,10 @@ class _Recovery:
                 f"invalid escape `{inner[bad_escape.start() : bad_escape.start() + 2]}` in string",
                 'escapes are \\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX',
             )
-        return "control character in string", "write tabs as \\t"
+        char = next((c for c in inner if c < " "), None)
+        if char is None:
+            return "control character in string", None
+        return f"control character {control_name(char)} in string", f"write it as {string_escape(char)}"
 
     def _end_span(self) -> Span:
         line = len(self.lines)

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from cpol.diagnostics import Diagnostic, Diagnostics, Span, json_path
+from cpol.textsafe import UNSAFE, control_name, string_escape
 
 Path = tuple[str | int, ...]
 
@@ -56,13 +57,28 @@ def _syntax_error(exc: json.JSONDecodeError, text: str, file: str) -> Diagnostic
     lines = text.split("\n")
     line = lines[exc.lineno - 1] if exc.lineno <= len(lines) else ""
     span = Span(exc.pos, exc.pos + 1, exc.lineno, exc.colno, exc.lineno, exc.colno + 1)
-    hint = None
-    if text[: exc.pos].rstrip().endswith(","):
-        hint = "JSON does not allow a trailing comma"
-    elif not text.strip():
-        hint = "the input is empty"
-    message = f"invalid JSON: {exc.msg[:1].lower()}{exc.msg[1:]}"
-    return Diagnostic(message, file=file, span=span, hint=hint, source_line=line)
+    message, hint = _explain_syntax_error(exc, text)
+    return Diagnostic(f"invalid JSON: {message}", file=file, span=span, hint=hint, source_line=line)
+
+
+def _explain_syntax_error(exc: json.JSONDecodeError, text: str) -> tuple[str, str | None]:
+    """The decoder's message, reworded where it misleads: at the end of the text the
+    problem is that the text stops (a file cut short), whatever was expected there; and
+    `Invalid control character at` names no character (the decoder appends the place)."""
+    if not text.strip():
+        return f"{exc.msg[:1].lower()}{exc.msg[1:]}", "the input is empty"
+    if not text[exc.pos :].strip():
+        return (
+            "unexpected end of input",
+            "the text stops before the JSON is complete; was the file cut short?",
+        )
+    char = text[exc.pos]
+    if exc.msg.startswith("Invalid control character"):
+        return f"control character {control_name(char)} in a string", f"write it as {string_escape(char)}"
+    if exc.msg == "Extra data" and UNSAFE.match(char):
+        return f"control character {control_name(char)} after the end of the JSON value", None
+    hint = "JSON does not allow a trailing comma" if text[: exc.pos].rstrip().endswith(",") else None
+    return f"{exc.msg[:1].lower()}{exc.msg[1:]}", hint
 
 
 def _text(source: str | bytes, file: str) -> str:
