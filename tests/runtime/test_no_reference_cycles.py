@@ -42,3 +42,15 @@ def test_deciding_leaves_nothing_for_the_cycle_collector(explain: bool, collecto
     assert any(d.blocked_by for d in decisions)  # the request exercises blocks and their words
     del decisions
     assert gc.collect() == 0
+
+
+def test_a_requests_records_are_not_tracked_by_the_collector() -> None:
+    """Interactions, candidates and suppressions hold only strings, numbers and instants, so
+    the collector need not track them: the hundreds of a request then never count towards a
+    collection, which would also walk the engine's long-lived objects."""
+    data = json.loads((EXAMPLES / "demo-request.json").read_text(encoding="utf-8"))
+    data["suppressions"] = [{"scope": "offer", "scopeId": "off_x", "expiresAt": "2026-04-01T00:00:00Z"}]
+    request, _ = parse_request(data)
+    records = [*request.interactions, *request.candidates, *request.suppressions]
+    assert request.interactions and request.candidates and request.suppressions
+    assert not any(gc.is_tracked(record) for record in records)
