@@ -238,3 +238,49 @@ def test_a_huge_line_through_the_command_line(tmp_path: Path) -> None:
     result = run("check", str(tmp_path / "big.cpol"))
     assert result.exit_code == 1
     assert len(result.stderr) < 3000
+
+
+# Policy tests (`cpol test`) and the stream of standard error ----------------------------------
+
+TEST_FILE = """\
+policies: [p.cpol]
+now: 2026-03-20T14:00:00Z
+tests:
+  - name: {name}
+    candidates:
+      - offer: {offer}
+        channel: ch
+    expect: {{blocked_by: Cap}}
+"""
+
+
+@given(hostile(), hostile())
+def test_policy_test_reports_show_names_escaped(name: str, offer: str) -> None:
+    """A failing test prints its name, the candidate and its trace."""
+    Path("p.cpol").write_text('policy "Cap" {\n  cap 1 per day\n}\n', encoding="utf-8")
+    name, offer = f"t{name}", f"o{offer}"  # not blank
+    text = TEST_FILE.format(name=json.dumps(name), offer=json.dumps(offer))  # YAML reads JSON strings
+    Path("t.test.yaml").write_text(text, encoding="utf-8")
+    for args in (["test", "t.test.yaml"], ["test", "--coverage", "t.test.yaml"]):
+        result = run(*args)
+        assert_safe(result, echoed=name + offer)
+
+
+def test_standard_error_is_escaped_whatever_wrote_to_it(tmp_path: Path) -> None:
+    """A message written without escaping (here: lint's note on a skipped file, which names
+    it) is still escaped by the standard error stream itself, in a real process."""
+    folder = tmp_path / "pol"
+    folder.mkdir()
+    (folder / "p.cpol").write_text('policy "Cap" {\n  cap 1 per day\n}\n', encoding="utf-8")
+    (folder / "r\x1b]0;pwned\x07.json").write_text('{"now": "2026-03-20T14:00:00Z"}', encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "cpol.cli", "lint", "pol"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "skipped pol/r\\x1b]0;pwned\\x07.json: not a policy file" in done.stderr
+    assert not UNSAFE.findall(done.stderr.replace("\n", ""))

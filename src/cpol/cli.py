@@ -36,7 +36,7 @@ from cpol.runtime import Decision, Engine, Request, parse_request
 from cpol.runtime.render import FORMATS, render, render_json
 from cpol.runtime.render.text import DEFAULT_WIDTH
 from cpol.testing.command import test
-from cpol.textsafe import escape
+from cpol.textsafe import escape, escape_lines
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"
@@ -611,6 +611,16 @@ class _GuardedFile(io.FileIO):
             raise OutputFailed(self.stream, error) from error
 
 
+class _EscapingText(io.TextIOWrapper):
+    """Standard error: only messages go there, so any control character that a message
+    site did not escape (click's own, a file name) is shown escaped instead of reaching the
+    terminal raw."""
+
+    def write(self, text: str, /) -> int:
+        super().write(escape_lines(text))
+        return len(text)
+
+
 def _guard(current: Any, stream: str) -> Any:
     """A text stream like `current` over the same descriptor, its failures told apart; the
     stream itself when it has no descriptor (a test runner's capture)."""
@@ -619,7 +629,8 @@ def _guard(current: Any, stream: str) -> Any:
         current.flush()
     except (AttributeError, OSError, ValueError):
         return current
-    return io.TextIOWrapper(
+    kind = _EscapingText if stream == "standard error" else io.TextIOWrapper
+    return kind(
         io.BufferedWriter(_GuardedFile(fd, stream)),
         encoding=current.encoding,
         errors=current.errors,

@@ -48,6 +48,14 @@ def escape(text: str) -> str:
     return UNSAFE.sub(lambda match: visible(match[0]), text)
 
 
+def escape_lines(text: str) -> str:
+    """Terminal-safe text of several lines: like `escape`, but newlines and tabs stay.
+
+    For a whole stream of messages (cpol's standard error), as a last line of defence.
+    """
+    return UNSAFE.sub(lambda match: match[0] if match[0] in "\n\t" else visible(match[0]), text)
+
+
 #: Characters of one message, hint or report line kept whole; a longer one (a 10 MB name
 #: quoted in a message) is cut in its middle, so both its start and its end still read.
 LINE_LIMIT = 1000

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cpol.testing.runner import FileRun
+from cpol.textsafe import escape
 
 
 @dataclass
@@ -94,4 +95,4 @@ def render_coverage(uses: Sequence[PolicyUse], files: int) -> str:
         if items:
             lines.append(f"  {title} ({len(items)}):")
             lines.extend(f"    {use.label}" for use in items)
-    return "\n".join(lines) + "\n"
+    return "".join(f"{escape(line)}\n" for line in lines)  # names are the policy authors' text

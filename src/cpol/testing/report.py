@@ -22,6 +22,7 @@ import click
 
 from cpol.runtime.render.text import render_text
 from cpol.testing.runner import FileRun, Mismatch, TestResult
+from cpol.textsafe import escape
 
 TRACE_INDENT = " " * 8
 
@@ -31,7 +32,7 @@ def _paint(text: str, color: bool, **styles: object) -> str:
 
 
 def location(run: FileRun, result: TestResult) -> str:
-    return f"{run.path}:{result.case.span.line}"
+    return f"{escape(run.path)}:{result.case.span.line}"
 
 
 def render_runs(
@@ -49,19 +50,17 @@ def render_runs(
             count = len(run.errors)
             word = "problem" if count == 1 else "problems"
             lines.append(
-                f"{_paint('ERROR', color, fg='red', bold=True)} {run.path}  ({count} {word}, reported above)"
+                f"{_paint('ERROR', color, fg='red', bold=True)} {escape(run.path)}"
+                f"  ({count} {word}, reported above)"
             )
             continue
         for result in run.results:
+            title = f"{location(run, result)}  {escape(result.case.name)}"
             if result.passed:
                 if not quiet:
-                    lines.append(
-                        f"{_paint('PASS', color, fg='green')} {location(run, result)}  {result.case.name}"
-                    )
+                    lines.append(f"{_paint('PASS', color, fg='green')} {title}")
                 continue
-            lines.append(
-                f"{_paint('FAIL', color, fg='red', bold=True)} {location(run, result)}  {result.case.name}"
-            )
+            lines.append(f"{_paint('FAIL', color, fg='red', bold=True)} {title}")
             for mismatch in result.mismatches:
                 lines.extend(failure_lines(mismatch, result, color=color, width=width))
     if summary:
@@ -74,10 +73,10 @@ def failure_lines(
 ) -> list[str]:
     """The candidate, expected vs actual, and its explain trace, indented under the test."""
     lines = [
-        f"    {mismatch.candidate.label}",
-        f"      expected: {mismatch.expected}",
-        f"      actual:   {_paint(mismatch.actual, color, fg='red')}",
-        *(f"      differs:  {difference}" for difference in mismatch.differences),
+        f"    {escape(mismatch.candidate.label)}",
+        f"      expected: {escape(mismatch.expected)}",
+        f"      actual:   {_paint(escape(mismatch.actual), color, fg='red')}",
+        *(f"      differs:  {escape(difference)}" for difference in mismatch.differences),
         "      trace:",
     ]
     trace = render_text(
