@@ -284,3 +284,25 @@ def test_standard_error_is_escaped_whatever_wrote_to_it(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "skipped pol/r\\x1b]0;pwned\\x07.json: not a policy file" in done.stderr
     assert not UNSAFE.findall(done.stderr.replace("\n", ""))
+
+
+@given(hostile())
+def test_json_outputs_escape_what_a_terminal_acts_on(text: str) -> None:
+    """JSON printed to a terminal: the same value, but DEL, C1 and bidi characters written as
+    `\\uXXXX` (json.dumps leaves them raw; it escapes only C0 itself)."""
+    name = f"n{text}"
+    Path("p.json").write_text(json_policies(name, status="paused"), encoding="utf-8")
+    Path("d.json").write_text(json_policies(name, name), encoding="utf-8")
+    for args in (
+        ["compile", "p.json"],
+        ["lint", "--format", "json", "p.json"],
+        ["lint", "--format", "sarif", "p.json"],
+    ):
+        result = run(*args)
+        assert result.exit_code == 0, result.output
+        assert not UNSAFE.findall(result.stdout.replace("\n", "")), args
+        assert json.dumps(name)[1:-1] in json.dumps(json.loads(result.stdout))  # the same value
+    checked = run("check", "--format", "json", "d.json")
+    assert checked.exit_code == 1
+    assert not UNSAFE.findall(checked.stdout.replace("\n", ""))
+    assert json.loads(checked.stdout)[0]["message"] == f"duplicate policy name `{name}`"

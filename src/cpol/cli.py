@@ -36,7 +36,7 @@ from cpol.runtime import Decision, Engine, Request, parse_request
 from cpol.runtime.render import FORMATS, render, render_json
 from cpol.runtime.render.text import DEFAULT_WIDTH
 from cpol.testing.command import test
-from cpol.textsafe import escape, escape_lines
+from cpol.textsafe import escape, escape_lines, json_safe
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"
@@ -150,7 +150,8 @@ def write_output(dest: str, text: str) -> None:
 
 
 def json_text(value: object) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+    """Indented JSON, non-ASCII kept, but nothing a terminal would act on (`json_safe`)."""
+    return json_safe(json.dumps(value, indent=2, ensure_ascii=False)) + "\n"
 
 
 # Diagnostics --------------------------------------------------------------------------------

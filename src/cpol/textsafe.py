@@ -56,6 +56,18 @@ def escape_lines(text: str) -> str:
     return UNSAFE.sub(lambda match: match[0] if match[0] in "\n\t" else visible(match[0]), text)
 
 
+#: What `json.dumps(..., ensure_ascii=False)` leaves raw that a terminal acts on: it
+#: escapes C0 controls itself, and every other raw character of JSON text is structure.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def json_safe(text: str) -> str:
+    """JSON text from `json.dumps(..., ensure_ascii=False)` with DEL, C1, bidi controls,
+    separators and lone surrogates written as `\\uXXXX` escapes: the same JSON value
+    (they can only be inside strings), safe to print on a terminal."""
+    return _JSON_UNSAFE.sub(lambda match: f"\\u{ord(match[0]):04x}", text)
+
+
 #: Characters of one message, hint or report line kept whole; a longer one (a 10 MB name
 #: quoted in a message) is cut in its middle, so both its start and its end still read.
 LINE_LIMIT = 1000

@@ -18,7 +18,7 @@ from cpol.diagnostics import json_path
 from cpol.lint.codes import CODES, Code
 from cpol.lint.finding import Finding, Place, Suppression
 from cpol.lint.jsonpos import JsonPositions
-from cpol.textsafe import one_line
+from cpol.textsafe import json_safe, one_line
 
 FORMATS = ("text", "json", "sarif")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -149,7 +149,7 @@ def render_json(findings: Sequence[Finding], policies: int, files: int, texts: M
             "suppressed": len(findings) - len(active(findings)),
         },
     }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return json_safe(json.dumps(data, indent=2, ensure_ascii=False)) + "\n"
 
 
 def _uri(file: str) -> str:
@@ -246,4 +246,4 @@ def render_sarif(findings: Sequence[Finding], texts: Mapping[str, str]) -> str:
             }
         ],
     }
-    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+    return json_safe(json.dumps(log, indent=2, ensure_ascii=False)) + "\n"
