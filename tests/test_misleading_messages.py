@@ -104,6 +104,18 @@ def test_a_raw_control_character_in_a_cpol_string_is_named(char: str) -> None:
     assert problem.hint == f"write it as {string_escape(char)}"
 
 
+@given(CONTROLS.filter(lambda c: c not in "\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"), st.sampled_from(["4", "hours"]))
+def test_a_raw_control_character_in_cpol_code_is_named(char: str, where: str) -> None:
+    """Outside a string: "unexpected character `\\x00` (NUL)", at the character."""
+    text = 'policy "Rest" {\n  cooldown 4 hours\n}\n'.replace(f" {where}", f" {char}{where}", 1)
+    with pytest.raises(cpol.Diagnostics) as raised:
+        cpol.compile_source(text)
+    problem = raised.value.items[0]
+    assert problem.message.startswith(f"unexpected character `{visible(char)}`")
+    assert ("(NUL)" in problem.message) == (char == "\x00")
+    assert problem.span is not None and text[problem.span.start] == char
+
+
 def test_a_nul_through_the_command_line(tmp_path: Path) -> None:
     (tmp_path / "nul.json").write_bytes(b'[{"name": "x\x00y"}]')
     result = run("check", str(tmp_path / "nul.json"))

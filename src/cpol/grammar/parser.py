@@ -19,7 +19,7 @@ from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from cpol.diagnostics import Diagnostic, Span, did_you_mean
-from cpol.textsafe import control_name, string_escape
+from cpol.textsafe import UNSAFE, control_name, string_escape
 
 GRAMMAR_PATH = Path(__file__).with_name("cpol.lark")
 
@@ -186,7 +186,8 @@ class _Recovery:
             hint = "comments start with `#`"
         elif char == "-":
             hint = "a range of days is written with two dots: mon..fri"
-        return self._diagnostic(f"unexpected character `{char}`", span, hint)
+        shown = control_name(char) if UNSAFE.match(char) else f"`{char}`"  # NUL, ESC… named
+        return self._diagnostic(f"unexpected character {shown}", span, hint)
 
     def _bad_string_end(self, pos: int) -> int:
         """Where a string the lexer rejected ends: its closing quote, else the line's end."""
