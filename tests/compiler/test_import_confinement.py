@@ -165,3 +165,38 @@ def test_text_without_a_file_imports_only_the_standard_library(name: str) -> Non
     result = check("-", input=text)
     assert result.exit_code == 1 and "<stdin>:1:5: error: cannot import" in result.stderr
     assert [p.name for p in cpol.compile_source(text.splitlines()[1])] == ["Adverse outcomes quarantine"]
+
+
+@given(st.lists(st.sampled_from(["..", ".", "sub", "inner", "door", "outside", "project"]), max_size=6))
+def test_any_relative_path_is_read_exactly_when_it_resolves_inside(parts: list[str]) -> None:
+    """Paths generated from `..`, `.`, folders and a symlinked folder (`door` -> outside):
+    a module is read if and only if its real path is under the root file's folder."""
+    with layout() as (project, outside):
+        (project / "sub" / "inner").mkdir()
+        (project / "sub" / "door").symlink_to(outside, target_is_directory=True)
+        for folder in (project, project / "sub", project / "sub" / "inner"):
+            (folder / "secret.cpol").write_text(MODULE, encoding="utf-8")  # inside: fine to read
+        (project.parent / "secret.cpol").write_text(SECRET + "\n", encoding="utf-8")
+        name = "/".join([*parts, "secret.cpol"])
+        main = project / "sub" / "main.cpol"
+        main.write_text(f'use "{name}"\n', encoding="utf-8")
+        target = Path(os.path.realpath(project / "sub" / name))
+        inside = target.is_relative_to(Path(os.path.realpath(project / "sub")))
+        result = check(str(main))
+        assert "SECRET" not in result.output
+        if not inside:
+            assert_refused_at_use(result, line=1)
+            assert "cannot import" in result.stderr
+        elif target.exists():
+            assert result.exit_code == 0, result.output
+        else:
+            assert result.exit_code == 1 and "No such file or directory" in result.stderr
+
+
+def test_standard_input_with_an_allowed_folder_reads_from_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "caps.cpol").write_text(MODULE, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert check("-", input='use "caps.cpol"\n').exit_code == 1
+    assert check("--allow-import-from", ".", "-", input='use "caps.cpol"\n').exit_code == 0
