@@ -13,7 +13,7 @@ import itertools
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from cpol.plan import Policy, ScopeRef
 from cpol.plan.models import DEFAULT_PRIORITY
@@ -248,10 +248,15 @@ class _Run:
     blocks: list[Entry] = field(default_factory=list)
     trace: list[Entry] = field(default_factory=list)
     lifted: bool = False
+    #: Explain mode, once the gates are through: where in `trace` the current policy's entry goes.
+    at: int = -1
 
     def note(self, entry: Entry) -> None:
         if self.explain:
-            self.trace.append(entry)
+            if self.at < 0:
+                self.trace.append(entry)
+            else:
+                self.trace[self.at] = entry
 
     def block(self, entry: Entry) -> bool:
         """Record a block; True when fast mode may stop (time alone never lifts it)."""
@@ -266,7 +271,6 @@ class Engine:
     def __init__(self, policies: Sequence[Policy]) -> None:
         self.policies = [CompiledPolicy.of(i, p) for i, p in enumerate(evaluation_order(policies))]
         self.active = [p for p in self.policies if p.active]
-        self.explain_plan = [p.step for p in self.policies]
         self.overrides = [p for p in self.active if p.overrides]
         self.volatile = frozenset().union(*(p.volatile for p in self.active))
         self.outcomes = frozenset().union(*(outcomes_read(p.policy) for p in self.active))
@@ -279,6 +283,8 @@ class Engine:
         self._outside: dict[object, frozenset[int]] = {}
         #: Fast plans narrowed to a scope signature, per set of policies a request's plan left out.
         self._narrowed: dict[tuple[object, frozenset[int] | None], list[_Step]] = {}
+        #: Explain mode's trace layout and steps per scope signature (see `_explain_for`).
+        self._explained: dict[object, tuple[list[Entry | None], list[_Step]]] = {}
 
     def decide(self, request: Request, *, explain: bool = False, raw: Any = None) -> list[Decision]:
         """One decision per candidate, in order (earlier allowed offers feed mutual exclusion)."""
@@ -289,9 +295,7 @@ class Engine:
         gates = _Gates(request, now)
         sent = _sent_candidates(request, raw)
         signature = self._signature(gates.fields)
-        plan, dropped = (
-            (self.explain_plan, None) if explain else self._fast_plan(ctx, cache, request.candidates)
-        )
+        plan, dropped = ([], None) if explain else self._fast_plan(ctx, cache, request.candidates)
         plans: dict[object, list[_Step]] = {}  # fast mode: the plan narrowed to each scope signature
         outcomes: dict[object, Outcome] = {}  # candidates that agree on every field read share one
         decisions = []
@@ -305,7 +309,10 @@ class Engine:
                 if not gates.check(candidate, run):
                     where = scope_signature(candidate)
                     if explain:
-                        self._policies(ctx, cache, candidate, run, plan, self._outside_of(where, candidate))
+                        template, steps = self._explain_for(where, candidate)
+                        run.at = len(run.trace)  # the gates' entries come first
+                        run.trace += cast("list[Entry]", template)  # each None is written over
+                        self._policies(ctx, cache, candidate, run, steps)
                     else:
                         steps = plans.get(where) or self._in_scope(plan, dropped, plans, where, candidate)
                         self._policies(ctx, cache, candidate, run, steps)
@@ -354,6 +361,29 @@ class Engine:
                 p.index for p in self._scoped if not p.matched_scopes(cand)
             )
         return outside
+
+    def _explain_for(self, where: object, cand: Candidate) -> tuple[list[Entry | None], list[_Step]]:
+        """Explain mode's trace laid out for a scope signature, kept across requests: the
+        entries that say the same for every request (a policy switched off, or one the
+        candidate is outside the scopes of) in place, None where the steps returned with it
+        write theirs. A candidate then walks only its own policies, as in fast mode."""
+        found = self._explained.get(where)
+        if found is None:
+            if len(self._explained) >= SCOPE_INDEX_LIMIT:
+                self._explained.clear()
+            outside = self._outside_of(where, cand)
+            template: list[Entry | None] = []
+            steps = []
+            for compiled in self.policies:
+                if not compiled.active:
+                    template.append(compiled.fixed_entry("skipped", _inactive_reason(compiled.policy)))
+                elif compiled.index in outside:
+                    template.append(compiled.fixed_entry("not_in_scope", OUTSIDE))
+                else:
+                    template.append(None)
+                    steps.append(compiled.step)
+            found = self._explained[where] = (template, steps)
+        return found
 
     def _in_scope(
         self,
@@ -405,21 +435,17 @@ class Engine:
         cand: Candidate,
         run: _Run,
         plan: list[_Step],
-        outside: frozenset[int] = frozenset(),
     ) -> None:
-        """The policies in order (explain mode: all of them, with a trace entry each; those
-        whose scopes the scope index says the candidate is `outside` of at once)."""
+        """The policies of the plan in order (explain mode: each writes its entry at its place
+        of a trace that `_explain_for` laid out)."""
         explain = run.explain
         overrides = self.overrides  # narrowed to those in scope at the first bypassable block
         narrowed = False
         mandatory = cand.isMandatory
+        base = run.at
         for compiled, constant_key, index, key_of, skips_mandatory, volatile in plan:
-            if explain and not compiled.active:
-                run.note(compiled.fixed_entry("skipped", _inactive_reason(compiled.policy)))
-                continue
-            if index in outside:
-                run.note(compiled.fixed_entry("not_in_scope", OUTSIDE))
-                continue
+            if explain:
+                run.at = base + index
             key = constant_key if key_of is None else (index, key_of(cand))
             slot = cache.get(key)
             if slot is None:
