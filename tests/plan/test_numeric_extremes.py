@@ -92,7 +92,10 @@ FIELDS = (
         {"metricId": "m", "operator": "gt"},
     ),
     Field("frequency_cap", "priority", "priority", "cap 1 per day\n  priority {}", {"maxPerDay": 1}),
+    Field("frequency_cap", "version", "version", "cap 1 per day\n  meta {{ version {} }}", {"maxPerDay": 1}),
+    Field("time_window", "daysOfWeek", "weekday", "", {}),  # JSON only: .cpol names the days
 )
+TOP_LEVEL = ("priority", "version")
 
 SPECIAL = [
     "1e400", "-1e400", "1e-300", "4.9e-324", "1e308", "0.00000000000000001", "-0", "-0.0", "0.0",
@@ -146,6 +149,8 @@ def run(*args: str) -> Result:
 
 def acceptable(kind: str, value: object) -> bool:
     """Whether the plan may accept this value for a field of this kind (the documented range)."""
+    if kind == "weekday":
+        return isinstance(value, list) and all(acceptable("version", v) and v <= 6 for v in value)
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return False
     if value < 0 or math.copysign(1.0, value) < 0:
@@ -155,6 +160,8 @@ def acceptable(kind: str, value: object) -> bool:
     if kind in ("hours", "days"):
         unit = 3600.0 if kind == "hours" else 86400.0
         return value == 0 or 1 <= value * unit <= MAX_DAYS * 86400.0
+    if kind == "version":
+        return isinstance(value, int)
     if kind in ("hour", "end_hour", "priority"):
         top = {"hour": 23, "end_hour": 24, "priority": 100}[kind]
         return isinstance(value, int) and value <= top
@@ -174,16 +181,17 @@ def check_one(tmp: Path, field: Field, text: str, form: str) -> None:
     """Write the field in one form, check it, and explain a request with it when accepted."""
     context = tmp / "request.json"
     context.write_text(json.dumps(REQUEST), encoding="utf-8")
-    if form == "cpol":
+    if form == "cpol" and field.cpol:
         path = tmp / "p.cpol"
         path.write_text(f'policy "p" {{\n  {field.cpol.format(text)}\n}}\n', encoding="utf-8")
         located = LOCATED_CPOL
     else:
         path = tmp / "p.json"
-        config = ", ".join([f'"{field.key}": {text}'] if field.key != "priority" else [])
+        written = f"[{text}]" if field.kind == "weekday" else text
+        config = ", ".join([f'"{field.key}": {written}'] if field.key not in TOP_LEVEL else [])
         others = json.dumps(field.config)[1:-1]
         body = ", ".join(part for part in (config, others) if part)
-        priority = f', "priority": {text}' if field.key == "priority" else ""
+        priority = f', "{field.key}": {text}' if field.key in TOP_LEVEL else ""
         path.write_text(
             f'[{{"name": "p", "scope": "global", "ruleType": "{field.rule_type}", '
             f'"config": {{{body}}}{priority}}}]',
@@ -197,7 +205,7 @@ def check_one(tmp: Path, field: Field, text: str, form: str) -> None:
         assert located.search(checked.stderr), checked.stderr
         return
     policy = strict_json(checked.stdout)[0]
-    value = policy[field.key] if field.key == "priority" else policy["config"][field.key]
+    value = policy[field.key] if field.key in TOP_LEVEL else policy["config"][field.key]
     assert acceptable(field.kind, value), (text, value)
     check_explain(path.name, context)
 
