@@ -55,5 +55,31 @@ def test_the_index_is_bounded_and_starts_afresh(monkeypatch: pytest.MonkeyPatch)
     eng = engine(POLICIES)
     for offer in "abcde":
         (decision,) = eng.decide_json(_request(offer))
-        assert _first_blocks([decision]) == [f"cap {offer}" if offer in "ace" else None]
+        (explained,) = eng.decide_json(_request(offer), explain=True)
+        assert (
+            _first_blocks([decision])
+            == _first_blocks([explained])
+            == [f"cap {offer}" if offer in "ace" else None]
+        )
         assert 1 <= len(eng._outside) <= 2
+        assert len(eng._narrowed) <= 2 and len(eng._explained) <= 2
+
+
+def test_explain_traces_laid_out_across_requests_are_those_of_a_fresh_engine() -> None:
+    """Explain mode keeps each scope signature's trace layout across requests; a switched-off
+    policy, a gate's entry before the policies' and candidates in several scopes must come out
+    exactly as a new engine writes them."""
+    switched_off = {**policy("cooldown", {"cooldownHours": 9}, name="off rest"), "status": "paused"}
+    policies = [*POLICIES, switched_off]
+    eng = engine(policies)
+    requests = [
+        _request("ab"),
+        _request("ba", channel="ch_sms", channel_type="sms"),
+        {**_request("cde", category="cat_loans"), "suppressions": [{"scope": "offer", "scopeId": "d"}]},
+        _request("ab", channel="ch_sms"),
+    ]
+    for req in requests * 2:
+        kept = [d.to_json() for d in eng.decide_json(req, explain=True)]
+        fresh = [d.to_json() for d in engine(policies).decide_json(req, explain=True)]
+        assert kept == fresh
+        assert all(len(d["trace"]) >= len(policies) for d in kept)
