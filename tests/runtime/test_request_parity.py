@@ -172,17 +172,32 @@ def test_bad_text_is_refused_with_the_checking_readers_diagnostics(text: bytes) 
     assert isinstance(outcome, list) and outcome, outcome
 
 
-def test_a_dict_with_a_non_finite_metric_or_budget_is_refused_at_its_path() -> None:
-    base = json.loads(BAD_TEXTS["timestamp in no format"].replace(b"20 March", b"2026-03-20T14:00:00Z"))
-    for where, value in (
-        (("customer", "metrics"), {"m": math.inf}),
-        (("customer", "metrics"), {"m": math.nan}),
-        (("budgets",), {"o": {"spend": -math.inf}}),
-    ):
-        data = copy.deepcopy(base)
-        _set(data, where, value)
-        outcome = agree(data)
-        assert isinstance(outcome, list) and "finite" in outcome[0], outcome
+@pytest.mark.parametrize("figure", [math.inf, -math.inf, math.nan], ids=["inf", "-inf", "nan"])
+def test_a_non_finite_metric_or_budget_in_a_dict_reads_as_missing(figure: float) -> None:
+    """JSON cannot carry NaN or Infinity (the text readers refuse them); a Python caller's dict
+    can. Both readers take it, and the rules read it as a missing figure: it never blocks and
+    never reaches a trace, whose JSON could not carry it either."""
+    engine = cpol.Engine(
+        cpol.load_json(
+            [
+                {"name": "m", "ruleType": "metric_condition", "scope": "global", "config": {"metricId": "m"}},
+                {
+                    "name": "b",
+                    "ruleType": "budget_exhausted",
+                    "scope": "global",
+                    "config": {"budgetField": "spend", "threshold": 1},
+                },
+            ]
+        )
+    )
+    data = json.loads(BAD_TEXTS["timestamp in no format"].replace(b"20 March", b"2026-03-20T14:00:00Z"))
+    data["customer"]["metrics"] = {"m": figure}
+    data["budgets"] = {"o": {"spend": figure}}
+    assert isinstance(agree(data), reader.Request)
+    (decision,) = engine.decide_json(data, explain=True)
+    assert decision.allowed
+    text = json.dumps([entry.trace_json() for entry in decision.trace or []], allow_nan=False)
+    assert "missing" in text and "Infinity" not in text and "NaN" not in text
 
 
 # -- what the fast reader leaves to the checking one, and still reads right ----------------------

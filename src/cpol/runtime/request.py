@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import math
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,9 +33,6 @@ if TYPE_CHECKING:
 else:
     OrNull = Optional
     Stamp = str
-
-#: The largest float: msgspec refuses NaN and infinities beyond it.
-_FINITE = Annotated[float, msgspec.Meta(ge=-1.7976931348623157e308, le=1.7976931348623157e308)]
 
 
 class _Record(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -105,7 +101,7 @@ class _Wire(_Record, frozen=True, kw_only=True):
     now: Stamp
     customer: Customer
     interactions: OrNull[list[Interaction]] = []
-    budgets: OrNull[dict[str, dict[str, int | _FINITE | None]]] = {}
+    budgets: OrNull[dict[str, dict[str, int | float | None]]] = {}
     suppressions: OrNull[list[Suppression]] = []
     session: OrNull[Session] = msgspec.field(default_factory=Session)
     candidates: list[Candidate]
@@ -169,8 +165,6 @@ def _fast(source: str | bytes | object) -> tuple[Request, Any]:
         data = source
         msgspec.json.encode(data)  # UnicodeEncodeError on a lone surrogate anywhere
     wire = msgspec.convert(data, _Wire)
-    if any(isinstance(v, float) and not math.isfinite(v) for v in wire.customer.metrics.values()):
-        raise _Refused
     # until here a Stamp is the text sent (see `Stamp`): read it, and put the instant in its place
     interactions = wire.interactions
     stamps = _utc_all(list(map(_TIMESTAMP, interactions)))

@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -41,17 +40,8 @@ def _instant(value: object) -> datetime:
         ) from None
 
 
-def _finite(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"must be a finite number, not {value} (JSON has no NaN or Infinity)")
-    return value
-
-
 Instant = Annotated[datetime, BeforeValidator(_instant)]
 Id = Annotated[str, Field(strict=True)]
-#: A number the engine compares and writes back in a trace: JSON can only carry finite ones.
-Figure = Annotated[int | float | None, AfterValidator(_finite)]
-Metric = Annotated[Any, AfterValidator(_finite)]
 
 
 _OPTIONAL: dict[type, set[str]] = {}  # per model: its fields that may be omitted
@@ -86,7 +76,7 @@ class Customer(_NullMeansDefault):
     id: Id
     timezone: str | None = None
     segments: list[Id] = []
-    metrics: dict[str, Metric] = {}
+    metrics: dict[str, Any] = {}
     dnc: list[Id] = []
     consent: dict[str, str | None] = {}
 
@@ -136,7 +126,7 @@ class Request(_NullMeansDefault):
     now: Instant
     customer: Customer
     interactions: list[Interaction] = []
-    budgets: dict[str, dict[str, Figure]] = {}
+    budgets: dict[str, dict[str, int | float | None]] = {}
     suppressions: list[Suppression] = []
     session: Session = Session()
     candidates: list[Candidate]
