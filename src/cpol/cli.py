@@ -151,7 +151,7 @@ def write_output(dest: str, text: str) -> None:
 
 def json_text(value: object) -> str:
     """Indented JSON, non-ASCII kept, but nothing a terminal would act on (`json_safe`)."""
-    return json_safe(json.dumps(value, indent=2, ensure_ascii=False)) + "\n"
+    return json_safe(json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False)) + "\n"
 
 
 # Diagnostics --------------------------------------------------------------------------------

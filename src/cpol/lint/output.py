@@ -149,7 +149,7 @@ def render_json(findings: Sequence[Finding], policies: int, files: int, texts: M
             "suppressed": len(findings) - len(active(findings)),
         },
     }
-    return json_safe(json.dumps(data, indent=2, ensure_ascii=False)) + "\n"
+    return json_safe(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False)) + "\n"
 
 
 def _uri(file: str) -> str:
@@ -246,4 +246,4 @@ def render_sarif(findings: Sequence[Finding], texts: Mapping[str, str]) -> str:
             }
         ],
     }
-    return json_safe(json.dumps(log, indent=2, ensure_ascii=False)) + "\n"
+    return json_safe(json.dumps(log, indent=2, ensure_ascii=False, allow_nan=False)) + "\n"
