@@ -57,8 +57,8 @@ def evaluation_order(policies: Sequence[Policy]) -> list[Policy]:
 KeyOf = Callable[[Candidate], object]
 #: What the candidates sharing a run are told: (allowed, blockedBy, overriddenBy, eligibleAt, trace)
 Outcome = tuple[bool, list[Entry], str | None, float | None, list[Entry] | None]
-#: Per request: (policy index, key) -> [matched scopes, verdict or None, entries by result or None]
-Cache = dict[tuple[int, object], list[Any]]
+#: Per request, per policy index: key -> [matched scopes, verdict or None, entries by result or None]
+Cache = list[dict[object, list[Any]]]
 
 
 def _rule_key(policy: Policy) -> tuple[set[str], KeyOf | None]:
@@ -111,16 +111,16 @@ def _key_of(plain_fields: list[str], rule_key: KeyOf | None) -> KeyOf | None:
     return lambda c: (by_fields(c), rule_key(c))
 
 
-#: (policy, constant key, index, key_of, skipped for mandatory offers, volatile offers)
-_Step = tuple["CompiledPolicy", tuple[int, object], int, KeyOf | None, bool, frozenset[str]]
+#: (policy, index, key_of, skipped for mandatory offers, volatile offers)
+_Step = tuple["CompiledPolicy", int, KeyOf | None, bool, frozenset[str]]
 
 
 @dataclass(frozen=True, slots=True)
 class CompiledPolicy:
     """A policy with what every decision needs precomputed.
 
-    `constant_key` is set when the verdict is the same for every candidate of a request;
-    otherwise `key_of` reads the candidate fields the verdict depends on. `volatile` are
+    `constant` when the verdict is the same for every candidate of a request (`key_of` is
+    None); otherwise `key_of` reads the candidate fields the verdict depends on. `volatile` are
     the offers whose verdict also depends on the decisions before them (a mutual-exclusion
     group): theirs is evaluated afresh every time.
     """
@@ -135,7 +135,7 @@ class CompiledPolicy:
     bypassable: bool
     mandatory_skips: bool
     priority: int
-    constant_key: tuple[int, object] | None
+    constant: bool
     key_of: KeyOf | None
     key_fields: tuple[str, ...]
     volatile: frozenset[str]
@@ -159,7 +159,7 @@ class CompiledPolicy:
             bypassable=bypassable,
             mandatory_skips=bypassable and policy.ruleType not in MANDATORY_RULES,
             priority=policy.priority if policy.priority is not None else DEFAULT_PRIORITY,
-            constant_key=(index, ()) if key_of is None else None,
+            constant=key_of is None,
             key_of=key_of,
             key_fields=tuple(sorted(read.union(fields))),
             volatile=frozenset(policy.config.excludeOfferIds or ())
@@ -170,8 +170,7 @@ class CompiledPolicy:
     @property
     def step(self) -> _Step:
         """What the policy loop reads of the policy, unpacked in one go."""
-        constant_key = self.constant_key or (self.index, ())  # read only when key_of is None
-        return (self, constant_key, self.index, self.key_of, self.mandatory_skips, self.volatile)
+        return (self, self.index, self.key_of, self.mandatory_skips, self.volatile)
 
     def matched_scopes(self, candidate: Candidate) -> Sequence[ScopeRef]:
         """The policy's scopes the candidate is in, in listed order (shared when all match)."""
@@ -190,13 +189,11 @@ class CompiledPolicy:
     def slot(self, cache: Cache, candidate: Candidate) -> list[Any]:
         """`[matched scopes, verdict or None, entries by result or None]`, shared by
         candidates with the same key."""
-        key = self.constant_key
-        if key is None:
-            assert self.key_of is not None
-            key = (self.index, self.key_of(candidate))
-        found = cache.get(key)
+        table = cache[self.index]
+        key = () if self.key_of is None else self.key_of(candidate)
+        found = table.get(key)
         if found is None:
-            found = cache[key] = [self.matched_scopes(candidate), None, None]
+            found = table[key] = [self.matched_scopes(candidate), None, None]
         return found
 
     def shared_entry(self, candidate: Candidate, result: str, verdict: Verdict, slot: list[Any]) -> Entry:
@@ -291,7 +288,8 @@ class Engine:
         now = request.now.timestamp()
         history = History(request.interactions, request.instants, now, self.outcomes)
         ctx = Context(request, now, history, zone(request.customer.timezone), [])
-        cache: Cache = {}  # not in ctx: verdicts may hold ctx, and a cycle would outlive decide()
+        cache: Cache = [{} for _ in self.policies]  # per policy; not in ctx: verdicts may hold ctx,
+        # and a cycle would outlive decide()
         gates = _Gates(request, now)
         sent = _sent_candidates(request, raw)
         signature = self._signature(gates.fields)
@@ -403,7 +401,7 @@ class Engine:
             if len(self._narrowed) >= SCOPE_INDEX_LIMIT:
                 self._narrowed.clear()
             outside = self._outside_of(where, cand)
-            found = [step for step in plan if step[2] not in outside] if outside else plan
+            found = [step for step in plan if step[1] not in outside] if outside else plan
             self._narrowed[key] = found
         plans[where] = found
         return found
@@ -420,7 +418,7 @@ class Engine:
         for compiled in self.active:
             if compiled.overrides:  # fast mode only needs `self.overrides`
                 continue
-            if compiled.constant_key is not None:
+            if compiled.constant:
                 slot = compiled.slot(cache, candidates[0])
                 if not compiled.verdict(ctx, candidates[0], slot).blocked:
                     dropped.append(compiled.index)
@@ -443,13 +441,14 @@ class Engine:
         narrowed = False
         mandatory = cand.isMandatory
         base = run.at
-        for compiled, constant_key, index, key_of, skips_mandatory, volatile in plan:
+        for compiled, index, key_of, skips_mandatory, volatile in plan:
             if explain:
                 run.at = base + index
-            key = constant_key if key_of is None else (index, key_of(cand))
-            slot = cache.get(key)
+            table = cache[index]
+            key = () if key_of is None else key_of(cand)
+            slot = table.get(key)
             if slot is None:
-                slot = cache[key] = [compiled.matched_scopes(cand), None, None]
+                slot = table[key] = [compiled.matched_scopes(cand), None, None]
             if not slot[0]:
                 if explain:
                     run.note(compiled.fixed_entry("not_in_scope", OUTSIDE))
