@@ -664,11 +664,12 @@ def guarded_output() -> Iterator[None]:
             sys.stderr.flush()
     except OutputFailed as failure:
         _silence(1 if failure.stream == "standard output" else 2)
-        if failure.error.errno != errno.EPIPE:
-            with contextlib.suppress(OutputFailed, OSError):
+        if failure.error.errno != errno.EPIPE:  # a closed pipe: the reader left on purpose
+            try:
                 sys.stderr.write(f"cpol: {failure}\n")
                 sys.stderr.flush()
-        _silence(2)  # a message that could not be written must not fail again at exit
+            except (OutputFailed, OSError):
+                _silence(2)  # what could not be written must not fail again at exit
         raise SystemExit(EXIT_PROBLEM) from None
 
 
