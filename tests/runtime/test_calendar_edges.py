@@ -58,6 +58,12 @@ policy "category" { category cap 1 per month for "cat" }
 policy "rest category" { suppress category "cat" for 3652500 days }
 policy "dnc" { do not contact }
 policy "metric" { block when metric "m" > 3 }
+policy "each offer" { cap 1 per week for each offer }
+policy "each channel" { cooldown 72 hours for each channel }
+policy "override elsewhere" {
+  applies to offer "nobody"
+  override because "vip"
+}
 """
 
 
