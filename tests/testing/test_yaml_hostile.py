@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cpol.cli import cli
-from cpol.testing.yamlnodes import MAX_DEPTH
+from cpol.testing.yamlnodes import MAX_DEPTH, MAX_VALUES
 
 HEADER = "policies: [p.cpol]\nnow: 2026-03-20T14:00:00Z\n"
 TEST = """\
@@ -137,3 +137,20 @@ def test_a_file_as_deep_as_allowed_still_runs(here: Path) -> None:
     expect = "{blocked_by: [Cool]}"
     result = run_file(here, HEADER + TEST.format(name="n", offer="o1", expect=expect))
     assert result.exit_code == 0, result.output
+
+
+@settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(levels=st.integers(1, 12), fan=st.integers(2, 9), where=st.sampled_from(["metrics", "extra"]))
+def test_aliases_cannot_expand_a_file_without_bound(here: Path, levels: int, fan: int, where: str) -> None:
+    """A "billion laughs" file: each anchor a list of `fan` aliases of the one before."""
+    anchors = [f"k0: &a0 [{', '.join(['1'] * fan)}]"]
+    anchors += [f"k{i}: &a{i} [{', '.join([f'*a{i - 1}'] * fan)}]" for i in range(1, levels)]
+    indent = "    " if where == "metrics" else "  "
+    bomb = "".join(f"{indent}{line}\n" for line in anchors)
+    head = "customer:\n  id: c\n  metrics:\n" if where == "metrics" else "extra:\n"
+    text = HEADER + head + bomb + TEST.format(name="n", offer="o1", expect="allowed")
+    result = run_file(here, text)
+    expanded = sum(fan**i for i in range(1, levels + 1))
+    if expanded > MAX_VALUES:
+        assert result.exit_code == 1
+        assert f"this value holds more than {MAX_VALUES:,} values" in result.stderr

@@ -113,6 +113,11 @@ MAX_DEPTH = 50
 conversion below recurse per level, so without a bound 100,000 `[` would overflow the
 stack."""
 
+MAX_VALUES = 1_000_000
+"""How many values a test file may hold once its aliases are expanded: far more than any
+test file written by hand or generated (the shipped ones hold a few thousand), and few
+enough to expand in about a second."""
+
 _COLLECTION_STARTS = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
 _COLLECTION_ENDS = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
 
@@ -203,6 +208,7 @@ class _Converter:
         self.constructor = SafeConstructor()
         self.stack: list[int] = []
         self.done: dict[int, Node] = {}  # an alias is the node of its anchor, converted once
+        self.sizes: dict[int, int] = {}  # id of a converted node -> its values, aliases expanded
 
     def error(self, message: str, span: Span, hint: str | None = None) -> None:
         self.problems.append(self.source.diagnostic(message, span, hint))
@@ -224,7 +230,29 @@ class _Converter:
                 converted = Node(self.scalar(node), _span(node), quoted=node.style in ("'", '"'))
         finally:
             self.stack.pop()
+        converted = self.bounded(converted)
         self.done[id(node)] = converted
+        return converted
+
+    def bounded(self, converted: Node) -> Node:
+        """The node, unless with its aliases expanded it holds more than MAX_VALUES values
+        (a "billion laughs" file: nine aliases of nine aliases… of one list); then an error
+        at it, and nothing in its place. Each node's expanded size is counted once, from
+        its children's, so counting costs one step per node as written."""
+        value = converted.value
+        if not isinstance(value, dict | list):
+            return converted
+        children = value.values() if isinstance(value, dict) else value
+        size = 1 + sum(self.sizes.get(id(child), 1) for child in children)
+        if size > MAX_VALUES:
+            self.error(
+                f"with its aliases expanded, this value holds more than {MAX_VALUES:,} values",
+                converted.span,
+                "repeat a history item with `times:` rather than with nested aliases",
+            )
+            converted = Node(None, converted.span)
+            size = 1
+        self.sizes[id(converted)] = size
         return converted
 
     def text(self, value: str, span: Span) -> str | None:
