@@ -208,6 +208,9 @@ def check_one(tmp: Path, field: Field, text: str, form: str) -> None:
     value = policy[field.key] if field.key in TOP_LEVEL else policy["config"][field.key]
     assert acceptable(field.kind, value), (text, value)
     check_explain(path.name, context)
+    linted = run("lint", path.name, "--format", "json")
+    assert linted.exit_code in (0, 1), linted.output
+    strict_json(linted.stdout)
 
 
 @pytest.fixture

@@ -262,10 +262,17 @@ tests:
 
 
 def relative_times() -> st.SearchStrategy[str]:
+    """Relative times of any length, and absolute ones at the edges with an offset or a zone."""
     amounts = st.one_of(st.integers(0, 10**13), st.sampled_from([99999999999, 3000000, 3652058, 10**400]))
     units = st.sampled_from(["days", "weeks", "hours", "seconds"])
     form = st.sampled_from(["{} {} ago", "in {} {}", "now - {} {}", "now + {} {}"])
-    return st.builds(lambda f, a, u: f.format(a, u), form, amounts, units)
+    relative = st.builds(lambda f, a, u: f.format(a, u), form, amounts, units)
+    absolute = st.sampled_from([
+        "0001-01-01T00:00:00+01:00", "0001-01-01T00:00:00-01:00", "9999-12-31T23:59:59-05:00",
+        "9999-12-31T23:59:59+14:00", "0001-01-01 00:00 Asia/Tokyo", "9999-12-31 23:00 America/New_York",
+        "0001-01-01", "9999-12-31T23:59:59.999999Z",
+    ])  # fmt: skip
+    return st.one_of(relative, absolute)
 
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -389,3 +396,15 @@ def test_exact_durations() -> None:
     assert exact_duration(0, 86400.0, up=False) == "0 seconds"
     assert exact_duration(61, 3600.0, up=False) == "1 minute 1 second"
     assert math.isclose(said_seconds(" was 1 day 2 hours ago;", 1.0), 93600.0)
+
+
+@pytest.mark.parametrize(
+    ("now", "edge"),
+    [("0001-01-01T00:00:00+01:00", "before"), ("9999-12-31T23:59:59-00:01", "after"),
+     ("0001-01-01 00:30 Asia/Tokyo", "before")],
+)  # fmt: skip
+def test_a_test_files_now_outside_the_calendar_is_a_located_error(here: Path, now: str, edge: str) -> None:
+    (here / "edge.test.yaml").write_text(TEST_FILE.format(now=now, at="now"), encoding="utf-8")
+    result = run("test", "edge.test.yaml")
+    assert result.exit_code == 1
+    assert f"edge.test.yaml:2:6: error: `now`: `{now}` is {edge}" in result.stderr
