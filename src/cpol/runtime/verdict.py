@@ -97,9 +97,11 @@ def plural(count: float, word: str) -> str:
 def number_words(value: float) -> str:
     """A number from a policy or a request as written, never rounded: `24`, `2.5`, `1234567`
     (`:g` keeps six digits, so "used 1.23457e+06; the budget is 1.23457e+06" could pass)."""
-    if isinstance(value, int) or (value == math.floor(value) and abs(value) < 1e16):
+    if isinstance(value, int):
+        return str(value)
+    if math.isfinite(value) and value == math.floor(value) and abs(value) < 1e16:
         return str(int(value))
-    return repr(value)
+    return repr(value)  # `inf` from a request is the request checker's to refuse, not a crash
 
 
 #: The units of an exact duration, longest first.
