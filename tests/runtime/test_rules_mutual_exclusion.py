@@ -105,3 +105,15 @@ def test_two_groups_are_independent():
     decisions = decide([GROUP, other], request([candidate("off_a"), candidate("off_x"), candidate("off_y")]))
     assert [d["allowed"] for d in decisions] == [True, True, False]
     assert_blocks(decisions[2], "other", None)
+
+
+def test_the_offer_allowed_first_is_named_when_several_were():
+    """Two offers of the group allowed outside the policy's scope, then one in it: the block
+    names the one allowed first, whatever the group's own order."""
+    p = dict(GROUP, scope="channel", scopeId="ch_sms")
+    sms = {"channel": "ch_sms", "channel_type": "sms"}
+    decisions = decide(
+        [p], request([candidate("off_b"), candidate("off_a"), candidate("off_b"), candidate("off_c", **sms)])
+    )
+    assert [d["allowed"] for d in decisions] == [True, True, True, False]
+    assert assert_blocks(decisions[3], "group")["details"]["conflictingOfferId"] == "off_b"

@@ -287,7 +287,7 @@ class Engine:
         """One decision per candidate, in order (earlier allowed offers feed mutual exclusion)."""
         now = request.now.timestamp()
         history = History(request.interactions, request.instants, now, self.outcomes)
-        ctx = Context(request, now, history, zone(request.customer.timezone), [])
+        ctx = Context(request, now, history, zone(request.customer.timezone), {})
         cache: Cache = [{} for _ in self.policies]  # per policy; not in ctx: verdicts may hold ctx,
         # and a cycle would outlive decide()
         gates = _Gates(request, now)
@@ -319,7 +319,7 @@ class Engine:
                     outcomes[key] = outcome
             decisions.append(Decision(candidate, echo, *outcome))
             if outcome[0]:
-                allowed.append(candidate.offerId)
+                allowed.setdefault(candidate.offerId, len(allowed))
         return decisions
 
     def decide_json(

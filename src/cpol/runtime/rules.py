@@ -50,7 +50,9 @@ class Context:
     now: float
     history: History
     customer_zone: ZoneInfo | None
-    allowed_offers: list[str]
+    #: The offers allowed so far in this request, each with the place it was first allowed at
+    #: (mutual exclusion names the earliest; a list of every allowed candidate made it quadratic).
+    allowed_offers: dict[str, int]
 
 
 Evaluator = Callable[[Context, Candidate, Sequence[ScopeRef]], Verdict]
@@ -629,14 +631,18 @@ def mutual_exclusion(config: Any) -> Evaluator:
 def _mutual_exclusion(group: list[str], ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
     if cand.offerId not in group:
         return Verdict.said(False, None, _exclusion_words, group, cand.offerId, None, None)
-    for source, offers in (
-        ("was served in this session", ctx.request.session.servedOfferIds),
-        ("was allowed earlier in this request", ctx.allowed_offers),
-    ):
-        for other in offers:
-            if other != cand.offerId and other in group:
-                return Verdict.said(True, None, _exclusion_words, group, cand.offerId, other, source)
+    for other in ctx.request.session.servedOfferIds:
+        if other != cand.offerId and other in group:
+            return Verdict.said(True, None, _exclusion_words, group, cand.offerId, other, SERVED)
+    allowed = ctx.allowed_offers
+    earlier = [(allowed[other], other) for other in group if other != cand.offerId and other in allowed]
+    if earlier:
+        return Verdict.said(True, None, _exclusion_words, group, cand.offerId, min(earlier)[1], ALLOWED)
     return Verdict.said(False, None, _exclusion_words, group, cand.offerId, None, "")
+
+
+SERVED = "was served in this session"
+ALLOWED = "was allowed earlier in this request"
 
 
 def _exclusion_words(
