@@ -306,3 +306,23 @@ def test_json_outputs_escape_what_a_terminal_acts_on(text: str) -> None:
     assert checked.exit_code == 1
     assert not UNSAFE.findall(checked.stdout.replace("\n", ""))
     assert json.loads(checked.stdout)[0]["message"] == f"duplicate policy name `{name}`"
+
+
+@given(hostile())
+def test_decisions_as_json_escape_what_a_terminal_acts_on(text: str) -> None:
+    """`eval` and `explain --format json` echo the request's candidates and name the
+    policies: the same values, with DEL, C1 and bidi characters written as `\\uXXXX`."""
+    name, offer = f"n{text}", f"o{text}"
+    Path("p.json").write_text(json_policies(name), encoding="utf-8")
+    candidate = {"offerId": offer, "note": text}
+    request = {"now": "2026-03-20T14:00:00Z", "customer": {"id": "c"}, "candidates": [candidate]}
+    Path("r.json").write_text(json.dumps(request), encoding="utf-8")
+    for args in (
+        ["eval", "p.json", "--context", "r.json"],
+        ["explain", "p.json", "--context", "r.json", "--format", "json"],
+    ):
+        result = run(*args)
+        assert result.exit_code == 0, result.output
+        assert not UNSAFE.findall(result.stdout.replace("\n", "")), args
+        (decision,) = json.loads(result.stdout)
+        assert decision["candidate"] == candidate

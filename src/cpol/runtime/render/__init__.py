@@ -18,6 +18,7 @@ from cpol.runtime.decision import Decision
 from cpol.runtime.render.html import render_html
 from cpol.runtime.render.text import DEFAULT_WIDTH, render_text
 from cpol.runtime.request import Request
+from cpol.textsafe import json_safe
 
 FORMATS = ("text", "json", "html")
 
@@ -31,13 +32,15 @@ def render_json(decisions: Sequence[Decision]) -> str:
 
     Strict JSON only: a non-finite number (NaN, ±Infinity, which `json` would write as
     bare words no other parser reads) is written as null, as a missing value. The walk
-    that finds them runs only when the fast, strict dump refuses the decisions.
+    that finds them runs only when the fast, strict dump refuses the decisions. What a
+    terminal would act on (DEL, C1 and bidi controls) is written as `\\uXXXX` (`json_safe`).
     """
     value = decisions_json(decisions)
     try:
-        return json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+        text = json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False)
     except ValueError:
-        return json.dumps(finite(value), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+        text = json.dumps(finite(value), indent=2, ensure_ascii=False, allow_nan=False)
+    return json_safe(text) + "\n"
 
 
 def finite(value: object) -> object:
