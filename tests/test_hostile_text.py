@@ -326,3 +326,19 @@ def test_decisions_as_json_escape_what_a_terminal_acts_on(text: str) -> None:
         assert not UNSAFE.findall(result.stdout.replace("\n", "")), args
         (decision,) = json.loads(result.stdout)
         assert decision["candidate"] == candidate
+
+
+@given(hostile())
+def test_decompiled_and_formatted_cpol_writes_escapes(text: str) -> None:
+    """A name holding a bidi override or a C1 control is written as a `\\uXXXX` escape in the
+    `.cpol` that decompile and fmt print (a "Trojan Source" name cannot reorder the file), and
+    reads back to the same name."""
+    name = f"n{text}"
+    Path("p.json").write_text(json_policies(name), encoding="utf-8")
+    decompiled = run("decompile", "p.json")
+    assert decompiled.exit_code == 0, decompiled.output
+    assert not UNSAFE.findall(decompiled.stdout.replace("\n", ""))
+    Path("p.cpol").write_text(decompiled.stdout, encoding="utf-8")
+    compiled = run("compile", "p.cpol")
+    assert compiled.exit_code == 0, compiled.output
+    assert json.loads(compiled.stdout)[0]["name"] == name

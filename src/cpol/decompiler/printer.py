@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 import jinja2
+
+from cpol.textsafe import json_safe
 
 WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 PERIOD_WORDS = {"daily": "per day", "weekly": "per week", "monthly": "per month", "alltime": "in total"}
@@ -21,7 +22,6 @@ OPERATOR_SIGNS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "="}
 META_KEYS = ("id", "tenantId", "version", "createdAt", "updatedAt", "deletedAt")
 ROW_KEYS = ("id", "contactPolicyId", "createdAt")
 CAP_ITEMS = (("maxPerDay", "per day"), ("maxPerWeek", "per week"), ("maxPerMonth", "per month"))
-_NEEDS_ESCAPE = re.compile("[\u0085\u2028\u2029\ud800-\udfff]")
 
 
 class Notes(Protocol):
@@ -39,11 +39,11 @@ class Notes(Protocol):
 def quote(value: object) -> str:
     """A double-quoted string literal the lexer accepts (JSON escapes, Unicode kept).
 
-    Line separators and lone surrogates are escaped too: editors break lines at the
-    former and UTF-8 cannot encode the latter.
+    What a terminal or an editor would act on is escaped too (`json_safe`): DEL, C1 and
+    bidi controls (a name could reorder the text around it, as in "Trojan Source"), line
+    separators (editors break lines there) and lone surrogates (UTF-8 cannot encode them).
     """
-    text = json.dumps(value, ensure_ascii=False)
-    return _NEEDS_ESCAPE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return json_safe(json.dumps(value, ensure_ascii=False))
 
 
 def number(value: object) -> str:
