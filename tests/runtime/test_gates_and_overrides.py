@@ -8,6 +8,8 @@ import json
 
 import pytest
 
+from cpol.runtime.clock import BEYOND_CALENDAR
+
 from .helpers import (
     ago,
     assert_blocks,
@@ -307,6 +309,16 @@ def test_suppression_eligible_at_is_its_expiry():
     decision = suppressed(record(expiresAt=later(days=3)))
     assert decision["blockedBy"][0]["eligibleAt"] == later(days=3)
     assert decision["eligibleAt"] == later(days=3)
+
+
+def test_suppression_expiring_after_the_calendars_last_second_never_lifts():
+    """9999-12-31T23:59:59.5Z cannot be written at whole seconds without being early: the
+    block has no eligibleAt and says why, like a policy's block that lasts that long."""
+    decision = suppressed(record(expiresAt="9999-12-31T23:59:59.5Z"))
+    first = decision["blockedBy"][0]
+    assert (first["eligibleAt"], decision["eligibleAt"], first["details"]["expiresAt"]) == (None, None, None)
+    assert first["reason"] == f"suppressed on global; {BEYOND_CALENDAR}"
+    assert suppressed(record(expiresAt="9999-12-31T23:59:59Z"))["eligibleAt"] == "9999-12-31T23:59:59Z"
 
 
 def test_suppression_expiring_exactly_now_is_inactive():

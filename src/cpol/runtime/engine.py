@@ -17,7 +17,7 @@ from typing import Any, cast
 
 from cpol.plan import Policy, ScopeRef
 from cpol.plan.models import DEFAULT_PRIORITY
-from cpol.runtime.clock import LAST_INSTANT, format_instant, parse_instant, zone
+from cpol.runtime.clock import BEYOND_CALENDAR, LAST_INSTANT, format_instant, parse_instant, zone
 from cpol.runtime.decision import Decision, Entry
 from cpol.runtime.history import SCOPE_FIELDS, History
 from cpol.runtime.request import Candidate, Request, Suppression, parse_request
@@ -556,15 +556,17 @@ def _active(record: Suppression, now: float) -> bool:
 
 def _suppression_entry(record: Suppression) -> Entry:
     expires = record.expiresAt.timestamp() if record.expiresAt is not None else None
+    lifts = _representable(expires)  # an expiry after the calendar's last second never comes
     target = record.scope if record.scope == "global" else f"{record.scope} {record.scopeId}"
-    until = f" until {format_instant(expires)}" if expires is not None else ""
+    until = f" until {format_instant(lifts)}" if lifts is not None else ""
     why = f" ({record.reason})" if record.reason else ""
+    beyond = f"; {BEYOND_CALENDAR}" if expires is not None and lifts is None else ""
     details = {
         "suppressionId": record.id,
         "scope": record.scope,
         "scopeId": record.scopeId,
         "policyType": record.policyType,
-        "expiresAt": format_instant(expires) if expires is not None else None,
+        "expiresAt": format_instant(lifts) if lifts is not None else None,
     }
     name = f"suppression {record.id}" if record.id else "suppression"
-    return _gate_entry(name, "suppression", f"suppressed on {target}{until}{why}", details, expires)
+    return _gate_entry(name, "suppression", f"suppressed on {target}{until}{why}{beyond}", details, lifts)
