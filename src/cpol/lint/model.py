@@ -23,6 +23,7 @@ from cpol.plan.models import DEFAULT_PRIORITY
 from cpol.policyset import Located
 from cpol.runtime.engine import MANDATORY_RULES
 from cpol.runtime.rules import FREQUENCY_PERIODS
+from cpol.runtime.verdict import number_words
 
 DAY = 86400.0
 
@@ -44,8 +45,10 @@ DEFAULT_PERIOD = {
 
 
 def number(value: float) -> str:
-    """`3`, `2.5`: numbers as a user wrote them."""
-    return f"{value:g}"
+    """`3`, `2.5`, `87660000`: numbers as a user wrote them, never rounded to six digits
+    (`:g` wrote a 10,000-year cooldown as "8.766e+07 hours"); a figure computed from one
+    (a window in days) is rounded to nine decimals first, so float noise does not show."""
+    return number_words(round(value, 9) if isinstance(value, float) else value)
 
 
 def quoted(name: str) -> str:

@@ -37,6 +37,7 @@ from cpol.lint.model import (
     counter_contains,
     lifts_no_more,
     may_meet,
+    number,
     own_counter,
     window_covers,
 )
@@ -56,8 +57,8 @@ def _window_text(window: float) -> str:
     days = window / DAY
     if days < 1:
         hours = days * 24
-        return f"{hours:g} hour" + ("" if hours == 1 else "s")
-    return f"{days:g} day" + ("" if days == 1 else "s")
+        return f"{number(hours)} hour" + ("" if hours == 1 else "s")
+    return f"{number(days)} day" + ("" if days == 1 else "s")
 
 
 # -- caps within one policy (CPL102) ------------------------------------------------------
@@ -122,9 +123,10 @@ def _own_caps(context: Context, view: View) -> dict[str, Finding]:
         labels = ", ".join(other.label for other in shorter or others)
         message = (
             f"{cap.key} ({cap_phrase(view, cap)}) of {view.name} can never be reached: its other caps "
-            f"({labels}) allow at most {most:g} impressions in {_window_text(cap.window)}{per_phrase(view)}"
+            f"({labels}) allow at most {number(most)} impressions in "
+            f"{_window_text(cap.window)}{per_phrase(view)}"
         )
-        fix = f"lower {cap.key} to {most:g} or less, or remove it"
+        fix = f"lower {cap.key} to {number(most)} or less, or remove it"
         related = tuple(Place(view.located, other.loc, f"{other.key}: {other.label}") for other in shorter)
         dead[cap.key] = Finding(UNREACHABLE_CAP, message, fix, Place(view.located, cap.loc), related)
     return dead
