@@ -421,7 +421,7 @@ def reformat(source: Source, *, check: bool, show_diff: bool) -> Outcome:
         emit(unified_diff(source, formatted))
     elif check:
         if changed:
-            emit(f"{source.name}\n")
+            emit(f"{escape(source.name)}\n")
     elif source.arg == STDIN:
         emit(formatted)
     elif changed:
