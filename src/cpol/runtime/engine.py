@@ -223,18 +223,14 @@ class CompiledPolicy:
         return slot[1]  # type: ignore[no-any-return]
 
     def entry(self, result: str, verdict: Verdict | None = None, reason: str = "") -> Entry:
-        return Entry(
-            policy_id=self.policy.id,
-            policy_name=self.policy.name,
-            rule_type=self.policy.ruleType,
-            priority=self.priority,
-            result=result,
-            reason=verdict.reason if verdict is not None and not reason else reason,
-            details=dict(verdict.details) if verdict is not None else {},
-            eligible_at=(
-                _representable(verdict.eligible_at) if verdict is not None and result == "block" else None
-            ),
-        )
+        """The entry of a verdict (its words said when read), or with `reason` of its own."""
+        who = (self.policy.id, self.policy.name, self.policy.ruleType, self.priority, result)
+        if verdict is None:
+            return Entry(*who, reason, {}, None)
+        eligible_at = _representable(verdict.eligible_at) if result == "block" else None
+        if reason:
+            return Entry(*who, reason, dict(verdict.details), eligible_at)
+        return Entry.of(*who, verdict, eligible_at)
 
 
 @dataclass(slots=True)
