@@ -14,6 +14,7 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -216,3 +217,33 @@ def test_datetime_objects_in_a_dict_are_read_by_the_checking_reader() -> None:
     assert fast(data) is None
     request = reader.parse_request(data)[0]
     assert request.now == now
+
+
+# -- the two readers declare the same request ------------------------------------------------
+PAIRS = [
+    (reader.Customer, request_check.Customer),
+    (reader.Interaction, request_check.Interaction),
+    (reader.Candidate, request_check.Candidate),
+    (reader.Suppression, request_check.Suppression),
+    (reader.Session, request_check.Session),
+    (reader._Wire, request_check.Request),
+]
+
+
+@pytest.mark.parametrize(("fast_kind", "checking_kind"), PAIRS, ids=[kind.__name__ for kind, _ in PAIRS])
+def test_both_readers_declare_the_same_fields_and_defaults(fast_kind: Any, checking_kind: Any) -> None:
+    """The models are written twice (msgspec for speed, pydantic for the messages): a field or
+    default added to one and not the other fails here before any request shows it."""
+    fast_fields = {}
+    for info in msgspec.structs.fields(fast_kind):
+        factory = info.default_factory
+        default = factory() if factory is not msgspec.NODEFAULT else info.default
+        fast_fields[info.name] = "required" if info.required else default
+    checking_fields = {
+        name: "required" if info.is_required() else info.get_default(call_default_factory=True)
+        for name, info in checking_kind.model_fields.items()
+    }
+    if fast_kind is reader._Wire:  # a Session model on one side, a Session Struct on the other
+        assert fast_fields.pop("session") == reader.Session()
+        assert checking_fields.pop("session") == request_check.Session()
+    assert fast_fields == checking_fields
