@@ -4,19 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
+from cpol.cli.shared import (
+    EXIT_PROBLEM,
+    STDIN,
+    Source,
+    Unreadable,
+    has_errors,
+    read_source,
+    read_sources,
+    reject_repeated_stdin,
+    report,
+    write_output,
+)
 from cpol.diagnostics import Diagnostic, Diagnostics
 from cpol.lint import CODES, KINDS, Catalog, load_catalog
 from cpol.lint import lint as lint_policy_set
 from cpol.lint.files import compiled_form_of, is_policy_json, policy_files
 from cpol.lint.output import FORMATS, active, render_json, render_sarif, render_text
 from cpol.policyset import Located, load_policy_set
-
-if TYPE_CHECKING:  # cpol.cli imports this module: its helpers are imported where used
-    from cpol.cli import Source, Unreadable
 
 KNOWN = {code.code for code in CODES} | set(KINDS)
 
@@ -35,12 +43,10 @@ def _ignored(values: tuple[str, ...]) -> set[str]:
 
 def _read_folder(arg: str) -> tuple[list[Source], list[Unreadable]]:
     """The policy files under a directory; the `.json` files it skips are named on stderr."""
-    from cpol import cli
-
     try:
         paths = policy_files(Path(arg))
     except OSError as error:
-        return [], [cli.Unreadable(arg, error.strerror or str(error))]
+        return [], [Unreadable(arg, error.strerror or str(error))]
     listed = set(paths)
     sources: list[Source] = []
     failures: list[Unreadable] = []
@@ -50,8 +56,8 @@ def _read_folder(arg: str) -> tuple[list[Source], list[Unreadable]]:
             click.echo(f"skipped {path}: taken as the compiled form of {compiled_from}", err=True)
             continue
         try:
-            source = cli.read_source(str(path))
-        except cli.Unreadable as failure:
+            source = read_source(str(path))
+        except Unreadable as failure:
             failures.append(failure)
             continue
         if source.is_json and not is_policy_json(source.text):
@@ -59,22 +65,20 @@ def _read_folder(arg: str) -> tuple[list[Source], list[Unreadable]]:
         else:
             sources.append(source)
     if not sources and not failures:
-        failures.append(cli.Unreadable(arg, "no policy file in it (.cpol or .json)"))
+        failures.append(Unreadable(arg, "no policy file in it (.cpol or .json)"))
     return sources, failures
 
 
 def read_arguments(args: Sequence[str]) -> tuple[list[Source], list[Unreadable]]:
     """Every FILE argument read, a directory standing for the policy files under it."""
-    from cpol import cli
-
-    cli.reject_repeated_stdin(args)
+    reject_repeated_stdin(args)
     sources: list[Source] = []
     failures: list[Unreadable] = []
     for arg in args:
-        if arg != cli.STDIN and Path(arg).is_dir():
+        if arg != STDIN and Path(arg).is_dir():
             found, failed = _read_folder(arg)
         else:
-            found, failed = cli.read_sources([arg])
+            found, failed = read_sources([arg])
         sources += found
         failures += failed
     return sources, failures
@@ -122,21 +126,19 @@ def lint(
     of every policy involved and a fix; they are documented in docs/lint.md. Exit 1 when
     a finding is an error (or the input has problems); suppressed findings do not count.
     """
-    from cpol import cli  # the shared file handling; imported here as cli imports this module
-
     ignored = _ignored(ignore)
-    if catalog is not None and catalog == cli.STDIN and cli.STDIN in files:
+    if catalog is not None and catalog == STDIN and STDIN in files:
         raise click.UsageError("`-` (standard input) can be given only once: for FILE or for --catalog")
     sources, failures = read_arguments(files)
     catalog_source = None
     if catalog is not None:
         try:
-            catalog_source = cli.read_source(catalog)
-        except cli.Unreadable as failure:
+            catalog_source = read_source(catalog)
+        except Unreadable as failure:
             failures.append(failure)
     if failures:
-        cli.report([], failures)
-        raise SystemExit(cli.EXIT_PROBLEM)
+        report([], failures)
+        raise SystemExit(EXIT_PROBLEM)
     problems: list[Diagnostic] = []
     located: list[Located] = []
     try:
@@ -149,9 +151,9 @@ def lint(
             known = load_catalog(catalog_source.text, catalog_source.name)
         except Diagnostics as found:
             problems.extend(found.items)
-    if cli.has_errors(problems):
-        cli.report(problems, [])
-        raise SystemExit(cli.EXIT_PROBLEM)
+    if has_errors(problems):
+        report(problems, [])
+        raise SystemExit(EXIT_PROBLEM)
     findings = [
         finding
         for finding in lint_policy_set(located, known)
@@ -159,11 +161,11 @@ def lint(
     ]
     texts = {source.name: source.text for source in sources}
     if output_format == "json":
-        report = render_json(findings, len(located), len(sources), texts)
+        rendered = render_json(findings, len(located), len(sources), texts)
     elif output_format == "sarif":
-        report = render_sarif(findings, texts)
+        rendered = render_sarif(findings, texts)
     else:
-        report = render_text(findings, len(located), len(sources), show_suppressed=show_suppressed)
-    cli.write_output(output, report)
+        rendered = render_text(findings, len(located), len(sources), show_suppressed=show_suppressed)
+    write_output(output, rendered)
     if any(finding.severity == "error" for finding in active(findings)):
-        raise SystemExit(cli.EXIT_PROBLEM)
+        raise SystemExit(EXIT_PROBLEM)

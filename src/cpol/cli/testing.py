@@ -6,36 +6,20 @@ has a problem or no test file was found; 2 a wrong command line; 3 a bug in cpol
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 from pathlib import Path
 
 import click
 
+from cpol.cli.shared import EXIT_PROBLEM, STDIN, complain, emit, use_color
 from cpol.runtime.render.text import DEFAULT_WIDTH
 from cpol.testing.coverage import coverage, render_coverage
 from cpol.testing.junit import junit_xml
 from cpol.testing.report import render_runs, summary_line
 from cpol.testing.runner import FileRun, discover, run_paths
 
-DEFAULT_FOLDER = os.path.join("tests", "policies")
-EXIT_PROBLEM = 1
-
-
-def _emit(text: str) -> None:
-    """stdout as UTF-8 whatever the locale (policy names are anyone's text)."""
-    sys.stdout.flush()
-    sys.stdout.buffer.write(text.encode("utf-8"))
-    sys.stdout.buffer.flush()
-
-
-def _complain(message: str) -> None:
-    click.echo(f"cpol: {message}", err=True)
-
-
-def _use_color() -> bool:
-    return not os.environ.get("NO_COLOR") and sys.stdout.isatty()
+DEFAULT_FOLDER = str(Path("tests", "policies"))
 
 
 def _report_errors(runs: list[FileRun]) -> None:
@@ -83,7 +67,7 @@ def test(
     chosen = list(paths) or [DEFAULT_FOLDER if Path(DEFAULT_FOLDER).is_dir() else "."]
     files, problems = discover(chosen)
     for problem in problems:
-        _complain(problem)
+        complain(problem)
     if not files:
         raise SystemExit(EXIT_PROBLEM)
     stdin_text = None
@@ -91,21 +75,21 @@ def test(
         stdin_text = sys.stdin.buffer.read().decode("utf-8-sig", errors="replace")
     runs = run_paths(files, only=only, stdin_text=stdin_text)
     _report_errors(runs)
-    color = _use_color()
+    color = use_color(STDIN)
     width = max(60, shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns) if color else DEFAULT_WIDTH
-    _emit(render_runs(runs, color=color, width=width, quiet=quiet, summary=False))
+    emit(render_runs(runs, color=color, width=width, quiet=quiet, summary=False))
     if show_coverage:
-        _emit(render_coverage(coverage(runs), sum(1 for run in runs if not run.errors)))
-    _emit(summary_line(runs) + "\n")
+        emit(render_coverage(coverage(runs), sum(1 for run in runs if not run.errors)))
+    emit(summary_line(runs) + "\n")
     if junit_file is not None:
         try:
             Path(junit_file).write_text(junit_xml(runs), encoding="utf-8")
         except OSError as error:
-            _complain(f"cannot write {junit_file}: {error.strerror or error}")
+            complain(f"cannot write {junit_file}: {error.strerror or error}")
             raise SystemExit(EXIT_PROBLEM) from None
     ran = sum(len(run.results) for run in runs)
     if only is not None and ran == 0 and not any(run.errors for run in runs):
-        _complain(f"no test name contains `{only}`")
+        complain(f"no test name contains `{only}`")
         raise SystemExit(EXIT_PROBLEM)
     if problems or any(run.errors or run.failed for run in runs):
         raise SystemExit(EXIT_PROBLEM)

@@ -1,0 +1,5 @@
+"""`python -m cpol.cli`: the `cpol` command."""
+
+from cpol.cli import main
+
+main()
