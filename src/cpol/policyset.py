@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cpol.compiler.compile import compile_located
+from cpol.compiler.compile import Roots, compile_located
 from cpol.compiler.lower import Lowered
 from cpol.compiler.source import Source
 from cpol.diagnostics import Diagnostic, Diagnostics, Severity, json_path
@@ -54,16 +54,17 @@ def is_json(name: str, text: str) -> bool:
     return name.endswith(".json") or text.lstrip()[:1] in ("[", "{")
 
 
-def load_policy_set(files: Sequence[tuple[str, str]]) -> list[Located]:
+def load_policy_set(files: Sequence[tuple[str, str]], *, import_roots: Roots = ()) -> list[Located]:
     """(text, file name) pairs -> located policies in file order; `Diagnostics` on any error.
 
     `.cpol` files compile together; names are unique across every file (per tenant).
+    `import_roots` are folders their `use "x.cpol"` may read besides their own.
     """
     diagnostics: list[Diagnostic] = []
     cpol_files = [(text, name) for text, name in files if not is_json(name, text)]
     compiled: dict[str, list[Located]] = {}
     try:
-        for policy, source, lowered in compile_located(cpol_files):
+        for policy, source, lowered in compile_located(cpol_files, import_roots=import_roots):
             origin = Origin(source.filename, source, lowered)
             compiled.setdefault(source.filename, []).append(Located(policy, origin))
     except Diagnostics as problems:

@@ -200,3 +200,23 @@ def test_standard_input_with_an_allowed_folder_reads_from_the_working_directory(
     monkeypatch.chdir(tmp_path)
     assert check("-", input='use "caps.cpol"\n').exit_code == 1
     assert check("--allow-import-from", ".", "-", input='use "caps.cpol"\n').exit_code == 0
+
+
+def test_lint_and_test_take_an_allowed_folder_too() -> None:
+    """`cpol lint` and `cpol test` compile `.cpol` files as well: confined by default, and
+    widened by the same `--allow-import-from`."""
+    with layout() as (project, outside):
+        main = project / "sub" / "main.cpol"
+        main.write_text('use "../../outside/ok.cpol"\n', encoding="utf-8")
+        tests = project / "sub" / "main.test.yaml"
+        tests.write_text(
+            "policies: [main.cpol]\nnow: 2026-03-20T14:00:00Z\ntests:\n"
+            "  - name: fresh\n    candidates: [off_1]\n    expect: allowed\n",
+            encoding="utf-8",
+        )
+        for command in (["lint", str(main)], ["test", str(tests)]):
+            refused = CliRunner().invoke(cli, command)
+            assert refused.exit_code == 1, refused.output
+            assert "SECRET" not in refused.output
+            allowed = CliRunner().invoke(cli, [*command, "--allow-import-from", str(outside)])
+            assert allowed.exit_code == 0, allowed.output

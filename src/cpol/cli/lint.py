@@ -13,6 +13,7 @@ from cpol.cli.shared import (
     Source,
     Unreadable,
     has_errors,
+    imports_option,
     read_source,
     read_sources,
     reject_repeated_stdin,
@@ -111,6 +112,7 @@ def read_arguments(args: Sequence[str]) -> tuple[list[Source], list[Unreadable]]
     help="Also print the findings that `# lint: ignore` directives suppress (text format).",
 )
 @click.option("-o", "--output", default="-", metavar="FILE", help="Write the report to FILE (`-` is stdout).")
+@imports_option
 def lint(
     files: tuple[str, ...],
     output_format: str,
@@ -118,6 +120,7 @@ def lint(
     ignore: tuple[str, ...],
     show_suppressed: bool,
     output: str,
+    roots: tuple[str, ...],
 ) -> None:
     """Find policies that fight each other, never fire, or leave gaps.
 
@@ -142,7 +145,7 @@ def lint(
     problems: list[Diagnostic] = []
     located: list[Located] = []
     try:
-        located = load_policy_set([(source.text, source.name) for source in sources])
+        located = load_policy_set([(source.text, source.name) for source in sources], import_roots=roots)
     except Diagnostics as found:
         problems.extend(found.items)
     known: Catalog | None = None

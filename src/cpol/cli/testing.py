@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from cpol.cli.shared import EXIT_PROBLEM, STDIN, complain, emit, use_color
+from cpol.cli.shared import EXIT_PROBLEM, STDIN, complain, emit, imports_option, use_color
 from cpol.runtime.render.text import DEFAULT_WIDTH
 from cpol.testing.coverage import coverage, render_coverage
 from cpol.testing.junit import junit_xml
@@ -52,8 +52,14 @@ def _report_errors(runs: list[FileRun]) -> None:
 )
 @click.option("-k", "--filter", "only", metavar="TEXT", help="Run only the tests whose name contains TEXT.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the failures and the summary.")
+@imports_option
 def test(
-    paths: tuple[str, ...], junit_file: str | None, show_coverage: bool, only: str | None, quiet: bool
+    paths: tuple[str, ...],
+    junit_file: str | None,
+    show_coverage: bool,
+    only: str | None,
+    quiet: bool,
+    roots: tuple[str, ...],
 ) -> None:
     """Run policy tests: decide each test's candidates and compare with its `expect`.
 
@@ -73,7 +79,7 @@ def test(
     stdin_text = None
     if "-" in files:
         stdin_text = sys.stdin.buffer.read().decode("utf-8-sig", errors="replace")
-    runs = run_paths(files, only=only, stdin_text=stdin_text)
+    runs = run_paths(files, only=only, stdin_text=stdin_text, import_roots=roots)
     _report_errors(runs)
     color = use_color(STDIN)
     width = max(60, shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns) if color else DEFAULT_WIDTH

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
+from cpol.compiler.compile import Roots
 from cpol.diagnostics import Diagnostic, Diagnostics, Span, did_you_mean
 from cpol.policyset import Located, load_policy_set
 from cpol.runtime import Decision, Engine, Entry
@@ -179,7 +180,7 @@ class _UseSource:
         return self.entries[line - 1].module if 0 < line <= len(self.entries) else None
 
 
-def load_policies(test_file: TestFile) -> PolicySet:
+def load_policies(test_file: TestFile, import_roots: Roots = ()) -> PolicySet:
     """Compile the test file's policies; `Diagnostics` (at the YAML lines) on any problem."""
     base = _base(test_file)
     problems: list[Diagnostic] = []
@@ -202,7 +203,7 @@ def load_policies(test_file: TestFile) -> PolicySet:
                 test_file.document.diagnostic(f"policy file `{entry.path}` is not UTF-8 text", entry.span)
             )
     try:
-        located = load_policy_set(files)
+        located = load_policy_set(files, import_roots=import_roots)
     except Diagnostics as failed:
         problems.extend(_from_use(d, uses, test_file) for d in failed.items)
     if problems:
@@ -295,7 +296,9 @@ def _is_gate(name: str) -> bool:
 # Running -------------------------------------------------------------------------------------
 
 
-def run_file(path: str, text: str | None = None, *, only: str | None = None) -> FileRun:
+def run_file(
+    path: str, text: str | None = None, *, only: str | None = None, import_roots: Roots = ()
+) -> FileRun:
     """Read, load and run one test file (`text` given: the file is not read)."""
     started = time.perf_counter()
     run = FileRun(path, path)
@@ -314,7 +317,7 @@ def run_file(path: str, text: str | None = None, *, only: str | None = None) -> 
     run.test_file = test_file
     run.title = test_file.title
     try:
-        policies = load_policies(test_file)
+        policies = load_policies(test_file, import_roots)
         run.policies = policies
         problems.extend(check_names(test_file, policies))
     except Diagnostics as failed:
@@ -454,13 +457,13 @@ def describe_actual(decision: Decision, now: datetime) -> str:
 
 
 def run_paths(
-    paths: Sequence[str], *, only: str | None = None, stdin_text: str | None = None
+    paths: Sequence[str], *, only: str | None = None, stdin_text: str | None = None, import_roots: Roots = ()
 ) -> list[FileRun]:
     """Run every test file, in order (`-` reads `stdin_text`)."""
     runs = []
     for path in paths:
         if path == "-":
-            runs.append(run_file("<stdin>", stdin_text or "", only=only))
+            runs.append(run_file("<stdin>", stdin_text or "", only=only, import_roots=import_roots))
         else:
-            runs.append(run_file(path, only=only))
+            runs.append(run_file(path, only=only, import_roots=import_roots))
     return runs
