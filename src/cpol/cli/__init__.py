@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 import cpol
-from cpol.cli import authoring, deciding
+from cpol.cli import authoring, deciding, service
 from cpol.cli.lint import lint
 from cpol.cli.output import OutputFailed, guarded_output
 from cpol.cli.shared import InternalError
@@ -58,6 +58,9 @@ for command in (
     deciding.explain,
     test,
     lint,
+    service.serve,
+    service.db_group,
+    service.keys,
 ):
     cli.add_command(command)
 

@@ -1,0 +1,34 @@
+"""The application factory: one FastAPI app over one database (SPEC §5.1)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+import cpol
+from cpol.server import errors, routes
+from cpol.server.database import make_engine
+from cpol.server.schemas import Health
+from cpol.server.settings import Settings
+
+BASE_PATH = "/api/v1"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The service for `settings` (default: from the environment). The schema must already
+    be migrated: `cpol serve` and `cpol db upgrade` do that once, before any worker starts."""
+    settings = settings or Settings.from_env()
+    app = FastAPI(
+        title="cpol",
+        version=cpol.__version__,
+        description="Contact policies as code: the contact-policy API (SPEC §5).",
+    )
+    app.state.settings = settings
+    app.state.engine = make_engine(settings.database_url)
+    errors.install(app)
+    app.include_router(routes.router, prefix=BASE_PATH)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> Health:
+        return Health(status="ok")
+
+    return app

@@ -1,0 +1,69 @@
+"""Connecting to the database and running its migrations.
+
+SQLite (the default) runs in WAL mode, so readers never wait for a writer, and every
+write transaction starts with `BEGIN IMMEDIATE`: it takes the write lock before reading,
+so a read-then-write never fails half-way on a lock upgrade and concurrent writers simply
+queue (up to the busy timeout). Other databases keep their own default transactions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib.resources import files
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+BUSY_TIMEOUT_SECONDS = 30
+WRITE = "cpol_write"
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`; for SQLite, WAL and immediate write transactions."""
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_SECONDS})
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # transactions are begun below, not by the driver
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        immediate = connection.get_execution_options().get(WRITE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+@contextmanager
+def transaction(engine: Engine, *, write: bool = False) -> Iterator[Session]:
+    """One transaction: committed when the block ends normally, rolled back otherwise."""
+    with (
+        engine.connect() as connection,
+        Session(bind=connection.execution_options(**{WRITE: write})) as session,
+        session.begin(),
+    ):
+        yield session
+
+
+def upgrade(url: str) -> None:
+    """Create or migrate the schema to the newest version (idempotent)."""
+    engine = make_engine(url)
+    try:
+        config = Config()
+        config.set_main_option("script_location", str(files("cpol.server") / "migrations"))
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    finally:
+        engine.dispose()

@@ -1,0 +1,327 @@
+"""Contact policies in the database (SPEC §5.3): validated by the library, audited, versioned.
+
+Every policy goes through `cpol.load_json` (the plan's models, the same rules and messages
+as `cpol check`) before it is stored. Each change writes its audit entry in the same write
+transaction; an update reads the row it changes inside that transaction (`FOR UPDATE`;
+on SQLite the transaction holds the write lock from its start), so two updates never both
+win and none applies over a stale read. Live names are unique through a unique index.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any, get_args
+
+from sqlalchemy import ColumnElement, Engine, and_, func, or_, select, true
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+import cpol
+from cpol.plan import RULE_TYPES, SCOPE_KINDS, SCOPE_ROW_FIELDS, Status
+from cpol.server.clock import now
+from cpol.server.database import transaction
+from cpol.server.errors import ApiError, ErrorDetail, diagnostic_details, not_found
+from cpol.server.keys import Principal
+from cpol.server.models import ContactPolicy, PolicyAudit
+
+SERVER_FIELDS = ("id", "tenantId", "version", "createdAt", "updatedAt", "deletedAt")
+DEFAULTS: dict[str, Any] = {"status": "active", "scope": "offer", "priority": cpol.plan.DEFAULT_PRIORITY}
+Document = dict[str, Any]
+
+
+def validated(fields: Document) -> cpol.Policy:
+    """The policy, or a 400 listing every problem `cpol check` finds, at its JSON path."""
+    try:
+        return cpol.load_json(fields)[0]
+    except cpol.Diagnostics as exc:
+        raise ApiError(400, "the policy is invalid", diagnostic_details(exc.items)) from None
+
+
+def refuse_server_fields(fields: Document, allowed: tuple[str, ...] = ()) -> None:
+    """400 when the client sets what only the server may (ids, versions, timestamps)."""
+    paths = [key for key in SERVER_FIELDS if key in fields and key not in allowed]
+    scopes = fields.get("scopes")
+    if isinstance(scopes, list):
+        paths += [
+            f"scopes[{i}].{key}"
+            for i, row in enumerate(scopes)
+            if isinstance(row, dict)
+            for key in SCOPE_ROW_FIELDS
+            if key in row
+        ]
+    if paths:
+        details = [ErrorDetail(path=p, message="this field is set by the server") for p in paths]
+        raise ApiError(400, "the body sets fields that belong to the server", details)
+
+
+def user_fields(document: Document) -> Document:
+    """A stored policy without its server fields: what a client may send back."""
+    fields = {k: v for k, v in document.items() if k not in SERVER_FIELDS}
+    if isinstance(fields.get("scopes"), list):
+        fields["scopes"] = [
+            {k: v for k, v in row.items() if k not in SCOPE_ROW_FIELDS} for row in fields["scopes"]
+        ]
+    return fields
+
+
+def _scope_rows(scopes: list[Document], policy_id: str, at: str) -> list[Document]:
+    return [
+        {"id": f"cps_{secrets.token_hex(8)}", "contactPolicyId": policy_id, **row, "createdAt": at}
+        for row in scopes
+    ]
+
+
+def _apply(row: ContactPolicy, document: Document) -> None:
+    """Store `document` (already valid) and the columns queries use from it."""
+    policy = validated(document)
+    row.document = json.dumps(document, ensure_ascii=False)
+    row.name = policy.name
+    row.live_name = policy.name if row.deleted_at is None else None
+    row.status = policy.status
+    row.rule_type = policy.ruleType
+    row.priority = policy.priority
+    row.version = document["version"]
+    row.updated_at = document["updatedAt"]
+    row.scope_kinds = "," + ",".join(sorted({s.scope for s in policy.effective_scopes})) + ","
+
+
+def _document(row: ContactPolicy) -> Document:
+    document: Document = json.loads(row.document)
+    return document
+
+
+def _audit(session: Session, who: Principal, row: ContactPolicy, action: str, before: str | None) -> None:
+    session.add(
+        PolicyAudit(
+            tenant_id=who.tenant_id,
+            policy_id=row.id,
+            action=action,
+            version=row.version,
+            actor=who.name,
+            at=row.updated_at,
+            before=before,
+            after=row.document,
+        )
+    )
+
+
+def _name_clash(session: Session, tenant: str, name: str, other_than: str = "") -> None:
+    clash = select(ContactPolicy.id).where(
+        ContactPolicy.tenant_id == tenant, ContactPolicy.live_name == name, ContactPolicy.id != other_than
+    )
+    if session.scalars(clash).first() is not None:
+        raise ApiError(409, f"a live contact policy named {name!r} already exists")
+
+
+def _flush_unique(session: Session, name: str) -> None:
+    """Flush, turning the live-name unique index's refusal (a concurrent twin) into 409."""
+    try:
+        session.flush()
+    except IntegrityError:
+        raise ApiError(409, f"a live contact policy named {name!r} already exists") from None
+
+
+def create(engine: Engine, who: Principal, fields: Document) -> Document:
+    refuse_server_fields(fields)
+    validated(fields)
+    at = now()
+    policy_id = f"cp_{secrets.token_hex(8)}"
+    document = {**DEFAULTS, **fields}
+    if isinstance(fields.get("scopes"), list):
+        document["scopes"] = _scope_rows(fields["scopes"], policy_id, at)
+    server = {"id": policy_id, "tenantId": who.tenant_id, "version": 1, "deletedAt": None}
+    document = validated({**document, **server, "createdAt": at, "updatedAt": at}).to_json()
+    with transaction(engine, write=True) as session:
+        _name_clash(session, who.tenant_id, document["name"])
+        row = ContactPolicy(id=policy_id, tenant_id=who.tenant_id, created_at=at, deleted_at=None)
+        _apply(row, document)
+        session.add(row)
+        _flush_unique(session, document["name"])
+        _audit(session, who, row, "create", None)
+    return document
+
+
+def _live_row(session: Session, tenant: str, policy_id: str) -> ContactPolicy:
+    query = select(ContactPolicy).where(
+        ContactPolicy.id == policy_id, ContactPolicy.tenant_id == tenant, ContactPolicy.deleted_at.is_(None)
+    )
+    row = session.scalars(query.with_for_update()).one_or_none()
+    if row is None:
+        raise not_found()
+    return row
+
+
+def _expected_version(changes: Document) -> int | None:
+    version = changes.pop("version", None)
+    if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
+        raise ApiError(
+            400, "the policy is invalid", [ErrorDetail(path="version", message="must be an integer")]
+        )
+    return version
+
+
+def update(engine: Engine, who: Principal, policy_id: str, changes: Document) -> Document:
+    """Change only the fields given (`config` whole); the result must validate as a whole."""
+    changes = dict(changes)
+    changes.pop("id", None)
+    expected = _expected_version(changes)
+    refuse_server_fields(changes)
+    with transaction(engine, write=True) as session:
+        row = _live_row(session, who.tenant_id, policy_id)
+        if expected is not None and expected != row.version:
+            raise ApiError(
+                409, f"the policy is at version {row.version}, not {expected}", code="version_conflict"
+            )
+        before = _document(row)
+        fields = {**user_fields(before), **changes}
+        validated(fields)
+        at = now()
+        document = {**before, **changes, "version": row.version + 1, "updatedAt": at}
+        if "scopes" in changes and isinstance(changes["scopes"], list):
+            document["scopes"] = _scope_rows(changes["scopes"], policy_id, at)
+        document = validated(document).to_json()
+        _name_clash(session, who.tenant_id, document["name"], other_than=policy_id)
+        _apply(row, document)
+        _flush_unique(session, document["name"])
+        _audit(session, who, row, "update", json.dumps(before, ensure_ascii=False))
+    return document
+
+
+def delete(engine: Engine, who: Principal, policy_id: str) -> None:
+    """Soft delete: the record stays, with `deletedAt` set and its version raised."""
+    with transaction(engine, write=True) as session:
+        row = _live_row(session, who.tenant_id, policy_id)
+        before = _document(row)
+        at = now()
+        row.deleted_at = at
+        _apply(row, {**before, "version": row.version + 1, "deletedAt": at, "updatedAt": at})
+        _audit(session, who, row, "delete", json.dumps(before, ensure_ascii=False))
+
+
+def get(engine: Engine, tenant: str, policy_id: str) -> Document:
+    """A policy of the tenant, deleted ones included (their record is kept)."""
+    with transaction(engine) as session:
+        row = session.get(ContactPolicy, policy_id)
+        if row is None or row.tenant_id != tenant:
+            raise not_found()
+        return _document(row)
+
+
+def history(engine: Engine, tenant: str, policy_id: str) -> list[Document]:
+    get(engine, tenant, policy_id)
+    with transaction(engine) as session:
+        entries = session.scalars(
+            select(PolicyAudit).where(PolicyAudit.policy_id == policy_id).order_by(PolicyAudit.id)
+        )
+        return [
+            {
+                "action": e.action,
+                "version": e.version,
+                "actor": e.actor,
+                "at": e.at,
+                "before": json.loads(e.before) if e.before else None,
+                "after": json.loads(e.after) if e.after else None,
+            }
+            for e in entries
+        ]
+
+
+@dataclass(frozen=True)
+class Filters:
+    status: str | None = None
+    rule_type: str | None = None
+    scope: str | None = None
+    include_deleted: bool = False
+
+    def check(self) -> None:
+        """400 for a filter value no policy can have (a typo would silently match nothing)."""
+        known = {"status": get_args(Status), "ruleType": RULE_TYPES, "scope": SCOPE_KINDS}
+        given = {"status": self.status, "ruleType": self.rule_type, "scope": self.scope}
+        details = [
+            ErrorDetail(path=name, message=f"must be one of {', '.join(known[name])}")
+            for name, value in given.items()
+            if value is not None and value not in known[name]
+        ]
+        if details:
+            raise ApiError(400, "the request is invalid", details)
+
+    def where(self, tenant: str) -> ColumnElement[bool]:
+        conditions = [ContactPolicy.tenant_id == tenant]
+        if not self.include_deleted:
+            conditions.append(ContactPolicy.deleted_at.is_(None))
+        if self.status is not None:
+            conditions.append(ContactPolicy.status == self.status)
+        if self.rule_type is not None:
+            conditions.append(ContactPolicy.rule_type == self.rule_type)
+        if self.scope is not None:
+            conditions.append(ContactPolicy.scope_kinds.contains(f",{self.scope},"))
+        return and_(*conditions)
+
+
+@dataclass(frozen=True)
+class Page:
+    data: list[Document]
+    total: int
+    limit: int
+    has_more: bool
+    cursor: str | None
+
+
+def _encode_cursor(row: ContactPolicy) -> str:
+    key = json.dumps([row.priority, row.created_at, row.id], separators=(",", ":"))
+    return base64.urlsafe_b64encode(key.encode()).decode().rstrip("=")
+
+
+def _after_cursor(cursor: str) -> ColumnElement[bool]:
+    """Rows after the cursor's (priority, createdAt, id) in the list's order."""
+    try:
+        priority, created, policy_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not (isinstance(priority, int) and isinstance(created, str) and isinstance(policy_id, str)):
+            raise ValueError
+    except (ValueError, binascii.Error, UnicodeDecodeError, TypeError):
+        raise ApiError(
+            400, "the request is invalid", [ErrorDetail(path="cursor", message="not a cursor this API gave")]
+        ) from None
+    return or_(
+        ContactPolicy.priority < priority,
+        and_(ContactPolicy.priority == priority, ContactPolicy.created_at < created),
+        and_(
+            ContactPolicy.priority == priority,
+            ContactPolicy.created_at == created,
+            ContactPolicy.id > policy_id,
+        ),
+    )
+
+
+def list_page(engine: Engine, tenant: str, filters: Filters, limit: int, cursor: str | None) -> Page:
+    """One page in the order priority desc, createdAt desc, id; `total` counts every match."""
+    filters.check()
+    where = filters.where(tenant)
+    after = _after_cursor(cursor) if cursor else true()
+    with transaction(engine) as session:
+        total = session.scalar(select(func.count()).select_from(ContactPolicy).where(where)) or 0
+        query = (
+            select(ContactPolicy)
+            .where(where, after)
+            .order_by(ContactPolicy.priority.desc(), ContactPolicy.created_at.desc(), ContactPolicy.id)
+            .limit(limit + 1)
+        )
+        rows = list(session.scalars(query))
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return Page(
+            [_document(r) for r in rows], total, limit, more, _encode_cursor(rows[-1]) if more else None
+        )
+
+
+def compiled(text: str) -> list[cpol.Policy]:
+    """The policies of `.cpol` text, compiled without a file: imports reach only the
+    standard library. A 400 lists every error with its line and column."""
+    try:
+        return cpol.compile_source(text)
+    except cpol.Diagnostics as exc:
+        raise ApiError(400, "the policy source is invalid", diagnostic_details(exc.items)) from None
