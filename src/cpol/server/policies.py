@@ -10,8 +10,8 @@ win and none applies over a stale read. Live names are unique through a unique i
 from __future__ import annotations
 
 import base64
-import binascii
 import json
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Any, get_args
@@ -31,6 +31,8 @@ from cpol.server.models import ContactPolicy, PolicyAudit
 SERVER_FIELDS = ("id", "tenantId", "version", "createdAt", "updatedAt", "deletedAt")
 DEFAULTS: dict[str, Any] = {"status": "active", "scope": "offer", "priority": cpol.plan.DEFAULT_PRIORITY}
 Document = dict[str, Any]
+POLICY_ID = re.compile(r"cp_[0-9a-f]{16}\Z", re.ASCII)
+TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\Z", re.ASCII)
 
 
 def validated(fields: Document) -> cpol.Policy:
@@ -129,7 +131,7 @@ def create(engine: Engine, who: Principal, fields: Document) -> Document:
     refuse_server_fields(fields)
     validated(fields)
     at = now()
-    policy_id = f"cp_{secrets.token_hex(8)}"
+    policy_id = f"cp_{secrets.token_hex(8)}"  # matches POLICY_ID
     document = {**DEFAULTS, **fields}
     if isinstance(fields.get("scopes"), list):
         document["scopes"] = _scope_rows(fields["scopes"], policy_id, at)
@@ -280,9 +282,13 @@ def _after_cursor(cursor: str) -> ColumnElement[bool]:
     """Rows after the cursor's (priority, createdAt, id) in the list's order."""
     try:
         priority, created, policy_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not (isinstance(priority, int) and isinstance(created, str) and isinstance(policy_id, str)):
+        if type(priority) is not int or not 0 <= priority <= 100:  # the database's integers are bounded
             raise ValueError
-    except (ValueError, binascii.Error, UnicodeDecodeError, TypeError):
+        if not (isinstance(created, str) and TIMESTAMP.match(created)):
+            raise ValueError
+        if not (isinstance(policy_id, str) and POLICY_ID.match(policy_id)):
+            raise ValueError
+    except (ValueError, TypeError, RecursionError):  # binascii.Error is a ValueError
         raise ApiError(
             400, "the request is invalid", [ErrorDetail(path="cursor", message="not a cursor this API gave")]
         ) from None
