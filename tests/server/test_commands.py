@@ -87,3 +87,11 @@ def test_serve_without_the_extra_says_what_to_install(tmp_path: Path) -> None:
         assert result.stderr == "cpol: the service needs the server extra: pip install 'cpol[server]'\n"
     assert _cpol("--help", cwd=tmp_path, env=env).returncode == 0
     assert _cpol("check", "--help", cwd=tmp_path, env=env).returncode == 0
+
+
+def test_an_unusable_database_is_a_one_line_error(tmp_path: Path) -> None:
+    for url in ("nonsense", f"sqlite:///{tmp_path / 'missing' / 'x.db'}"):
+        for command in (["db", "upgrade"], ["keys", "list"]):
+            result = _cpol(*command, "--db", url, cwd=tmp_path)
+            assert result.returncode == 1, result.stderr
+            assert result.stderr.startswith("cpol: cannot ") and result.stderr.count("\n") == 1

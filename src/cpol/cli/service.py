@@ -37,11 +37,14 @@ def _require_extra() -> None:
 def _upgraded(db: str | None) -> str:
     """The database URL, with its schema created or migrated to the newest version."""
     _require_extra()
-    from cpol.server.database import upgrade
+    from cpol.server.database import DatabaseUnusable, upgrade
     from cpol.server.settings import database_url
 
     url = database_url(db)
-    upgrade(url)
+    try:
+        upgrade(url)
+    except DatabaseUnusable as problem:
+        raise CpolError(str(problem)) from None
     return url
 
 

@@ -17,6 +17,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session
 
 BUSY_TIMEOUT_SECONDS = 30
@@ -56,14 +57,24 @@ def transaction(engine: Engine, *, write: bool = False) -> Iterator[Session]:
         yield session
 
 
+class DatabaseUnusable(Exception):
+    """The database URL cannot be read, or its database reached; the message says why in
+    one line (never the URL, which may hold a password)."""
+
+
 def upgrade(url: str) -> None:
     """Create or migrate the schema to the newest version (idempotent)."""
-    engine = make_engine(url)
+    try:
+        engine = make_engine(url)
+    except (ArgumentError, ImportError) as error:  # a URL that does not parse, a driver not installed
+        raise DatabaseUnusable(f"cannot use the database URL: {error}") from None
     try:
         config = Config()
         config.set_main_option("script_location", str(files("cpol.server") / "migrations"))
         with engine.begin() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
+    except DBAPIError as error:
+        raise DatabaseUnusable(f"cannot open the database: {error.orig}") from None
     finally:
         engine.dispose()

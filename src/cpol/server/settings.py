@@ -22,7 +22,7 @@ class Settings:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
 
     @classmethod
-    def from_env(cls, db: str | None = None) -> Settings:
+    def from_env(cls) -> Settings:
         """The settings a worker process starts with (`cpol serve` passes them by env)."""
         limit = os.environ.get(MAX_BODY_ENV, "")
-        return cls(database_url(db), int(limit) if limit.isdigit() else DEFAULT_MAX_BODY_BYTES)
+        return cls(database_url(), int(limit) if limit.isdigit() else DEFAULT_MAX_BODY_BYTES)
