@@ -4,13 +4,40 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pytest
+
+from cpol.server.database import make_engine
+from cpol.server.keys import create_key
+
 from .client import POLICIES, Reply, Server, email_cap
+from .process import running_server
 
 THREADS = 8
+
+
+@pytest.fixture(scope="module")
+def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A second server with two worker processes: concurrent writes meet across processes."""
+    with running_server(tmp_path_factory.mktemp("two_workers"), "--workers", "2") as running:
+        yield running
+
+
+@pytest.fixture(params=["one process", "two workers"])
+def target(request: pytest.FixtureRequest, server: Server, admin: str) -> tuple[Server, str]:
+    """The server under test and an admin key of a fresh tenant on it."""
+    if request.param == "one process":
+        return server, admin
+    other: Server = request.getfixturevalue("two_workers")
+    engine = make_engine(other.db_url)
+    try:
+        return other, create_key(engine, f"t_{uuid.uuid4().hex[:12]}", "admin", uuid.uuid4().hex)
+    finally:
+        engine.dispose()
 
 
 def _together(calls: list[Callable[[], Reply]]) -> list[Reply]:
@@ -30,7 +57,8 @@ def _put(server: Server, key: str, body: dict[str, Any]) -> Callable[[], Reply]:
     return functools.partial(server.call, "PUT", POLICIES, key=key, json_body=body)
 
 
-def test_puts_with_one_version_have_one_winner(server: Server, admin: str) -> None:
+def test_puts_with_one_version_have_one_winner(target: tuple[Server, str]) -> None:
+    server, admin = target
     policy_id = server.call("POST", POLICIES, key=admin, json_body=email_cap()).json()["id"]
     for version in (1, 2, 3):
         bodies = [{"id": policy_id, "version": version, "description": f"{i}"} for i in range(THREADS)]
@@ -42,7 +70,8 @@ def test_puts_with_one_version_have_one_winner(server: Server, admin: str) -> No
     assert [e["version"] for e in _history(server, admin, policy_id)] == [1, 2, 3, 4]
 
 
-def test_puts_without_a_version_apply_on_top_of_each_other(server: Server, admin: str) -> None:
+def test_puts_without_a_version_apply_on_top_of_each_other(target: tuple[Server, str]) -> None:
+    server, admin = target
     policy_id = server.call("POST", POLICIES, key=admin, json_body=email_cap()).json()["id"]
     bodies = [{"id": policy_id, "description": f"{i}"} for i in range(THREADS)]
     replies = _together([_put(server, admin, body) for body in bodies])
@@ -54,7 +83,8 @@ def test_puts_without_a_version_apply_on_top_of_each_other(server: Server, admin
         assert entry["before"] == previous["after"]  # each applied over the latest state
 
 
-def test_creates_with_one_name_have_one_winner(server: Server, admin: str) -> None:
+def test_creates_with_one_name_have_one_winner(target: tuple[Server, str]) -> None:
+    server, admin = target
     create = functools.partial(server.call, "POST", POLICIES, key=admin, json_body=email_cap("Same name"))
     replies = _together([create] * THREADS)
     assert sorted(r.status for r in replies) == [201] + [409] * (THREADS - 1)
