@@ -132,6 +132,10 @@ def test_put_changes_only_the_fields_given(server: Server, admin: str) -> None:
     assert updated["createdAt"] == stored["createdAt"] and updated["updatedAt"] >= stored["updatedAt"]
     by_path = server.call("PUT", f"{POLICIES}/{stored['id']}", key=admin, json_body={"status": "paused"})
     assert by_path.json()["status"] == "paused" and by_path.json()["version"] == 3
+    unchanged = server.call("PUT", POLICIES, key=admin, json_body={"id": stored["id"], "priority": 60})
+    assert unchanged.json() == by_path.json()  # nothing changed: no new version
+    history = server.call("GET", f"{POLICIES}/{stored['id']}/history", key=admin).json()["data"]
+    assert [e["version"] for e in history] == [1, 2, 3]
 
 
 def test_put_errors(server: Server, admin: str) -> None:

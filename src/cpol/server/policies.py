@@ -167,7 +167,8 @@ def _expected_version(changes: Document) -> int | None:
 
 
 def update(engine: Engine, who: Principal, policy_id: str, changes: Document) -> Document:
-    """Change only the fields given (`config` whole); the result must validate as a whole."""
+    """Change only the fields given (`config` whole); the result must validate as a whole.
+    A body that changes nothing answers the stored policy: no new version, no audit entry."""
     changes = dict(changes)
     changes.pop("id", None)
     expected = _expected_version(changes)
@@ -181,6 +182,8 @@ def update(engine: Engine, who: Principal, policy_id: str, changes: Document) ->
         before = _document(row)
         fields = {**user_fields(before), **changes}
         validated(fields)
+        if _same(fields, user_fields(before)):
+            return before
         at = now()
         document = {**before, **changes, "version": row.version + 1, "updatedAt": at}
         if "scopes" in changes and isinstance(changes["scopes"], list):
@@ -191,6 +194,11 @@ def update(engine: Engine, who: Principal, policy_id: str, changes: Document) ->
         _flush_unique(session, document["name"])
         _audit(session, who, row, "update", json.dumps(before, ensure_ascii=False))
     return document
+
+
+def _same(a: Document, b: Document) -> bool:
+    """Equal as JSON (3 and 3.0 differ, as they do in the stored text)."""
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
 
 
 def delete(engine: Engine, who: Principal, policy_id: str) -> None:
