@@ -61,7 +61,9 @@ def test_puts_with_one_version_have_one_winner(target: tuple[Server, str]) -> No
     server, admin = target
     policy_id = server.call("POST", POLICIES, key=admin, json_body=email_cap()).json()["id"]
     for version in (1, 2, 3):
-        bodies = [{"id": policy_id, "version": version, "description": f"{i}"} for i in range(THREADS)]
+        bodies = [
+            {"id": policy_id, "version": version, "description": f"{version}.{i}"} for i in range(THREADS)
+        ]
         replies = _together([_put(server, admin, body) for body in bodies])
         assert sorted(r.status for r in replies) == [200] + [409] * (THREADS - 1)
         assert all(r.error["code"] == "version_conflict" for r in replies if r.status == 409)
