@@ -16,12 +16,10 @@ from cpol.cli.shared import (
     CpolError,
     F,
     Source,
-    Unreadable,
     has_errors,
     imports_option,
     output_option,
-    read_source,
-    read_sources,
+    read_or_exit,
     report,
     use_color,
     write_output,
@@ -50,17 +48,7 @@ def decide_or_exit(
     files: Sequence[str], context: str, *, explain: bool, roots: Sequence[str] = ()
 ) -> tuple[Request, list[Decision]]:
     """Load POLICIES and the request, report every problem of both (exit 1), then decide."""
-    if context == STDIN and STDIN in files:
-        raise click.UsageError("`-` (standard input) can be given only once: for POLICIES or for --context")
-    sources, failures = read_sources(files)
-    request_source: Source | None = None
-    try:
-        request_source = read_source(context)
-    except Unreadable as failure:
-        failures.append(failure)
-    if failures:
-        report([], failures)
-        raise SystemExit(EXIT_PROBLEM)
+    sources, request_source = read_or_exit(files, context, names=("POLICIES", "--context"))
     assert request_source is not None
     policies, diagnostics = load_policies(sources, roots)
     parsed, problems = parse_context(request_source)

@@ -14,6 +14,7 @@ from cpol.cli.shared import (
     Unreadable,
     has_errors,
     imports_option,
+    read_or_exit,
     read_source,
     read_sources,
     reject_repeated_stdin,
@@ -130,18 +131,7 @@ def lint(
     a finding is an error (or the input has problems); suppressed findings do not count.
     """
     ignored = _ignored(ignore)
-    if catalog is not None and catalog == STDIN and STDIN in files:
-        raise click.UsageError("`-` (standard input) can be given only once: for FILE or for --catalog")
-    sources, failures = read_arguments(files)
-    catalog_source = None
-    if catalog is not None:
-        try:
-            catalog_source = read_source(catalog)
-        except Unreadable as failure:
-            failures.append(failure)
-    if failures:
-        report([], failures)
-        raise SystemExit(EXIT_PROBLEM)
+    sources, catalog_source = read_or_exit(files, catalog, names=("FILE", "--catalog"), read=read_arguments)
     problems: list[Diagnostic] = []
     located: list[Located] = []
     try:

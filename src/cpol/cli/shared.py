@@ -114,6 +114,33 @@ def read_sources(args: Sequence[str]) -> tuple[list[Source], list[Unreadable]]:
     return sources, failures
 
 
+def read_or_exit(
+    args: Sequence[str],
+    extra: str | None,
+    *,
+    names: tuple[str, str],
+    read: Callable[[Sequence[str]], tuple[list[Source], list[Unreadable]]] = read_sources,
+) -> tuple[list[Source], Source | None]:
+    """FILE arguments and one more file given by an option (`--context`, `--catalog`):
+    both read, or every unreadable one reported and exit 1. `names` are what the two are
+    called in the message when standard input is asked for twice."""
+    if extra == STDIN and STDIN in args:
+        raise click.UsageError(
+            f"`-` (standard input) can be given only once: for {names[0]} or for {names[1]}"
+        )
+    sources, failures = read(args)
+    extra_source = None
+    if extra is not None:
+        try:
+            extra_source = read_source(extra)
+        except Unreadable as failure:
+            failures.append(failure)
+    if failures:
+        report([], failures)
+        raise SystemExit(EXIT_PROBLEM)
+    return sources, extra_source
+
+
 def emit(text: str) -> None:
     """Write to stdout as UTF-8 whatever the locale, so piped output matches `-o` files."""
     sys.stdout.flush()  # anything click.echo left in the text layer goes first
