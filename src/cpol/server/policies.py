@@ -32,6 +32,7 @@ SERVER_FIELDS = ("id", "tenantId", "version", "createdAt", "updatedAt", "deleted
 DEFAULTS: dict[str, Any] = {"status": "active", "scope": "offer", "priority": cpol.plan.DEFAULT_PRIORITY}
 Document = dict[str, Any]
 POLICY_ID = re.compile(r"cp_[0-9a-f]{16}\Z", re.ASCII)
+LIST_ORDER = (ContactPolicy.priority.desc(), ContactPolicy.created_at.desc(), ContactPolicy.id)
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\Z", re.ASCII)
 
 
@@ -91,7 +92,7 @@ def _apply(row: ContactPolicy, document: Document) -> None:
     row.scope_kinds = "," + ",".join(sorted({s.scope for s in policy.effective_scopes})) + ","
 
 
-def _document(row: ContactPolicy) -> Document:
+def document_of(row: ContactPolicy) -> Document:
     document: Document = json.loads(row.document)
     return document
 
@@ -130,6 +131,12 @@ def _flush_unique(session: Session, name: str) -> None:
 def create(engine: Engine, who: Principal, fields: Document) -> Document:
     refuse_server_fields(fields)
     validated(fields)
+    with transaction(engine, write=True) as session:
+        return create_in(session, who, fields)
+
+
+def create_in(session: Session, who: Principal, fields: Document) -> Document:
+    """Store a new policy from valid user `fields` inside the caller's write transaction."""
     at = now()
     policy_id = f"cp_{secrets.token_hex(8)}"  # matches POLICY_ID
     document = {**DEFAULTS, **fields}
@@ -137,13 +144,12 @@ def create(engine: Engine, who: Principal, fields: Document) -> Document:
         document["scopes"] = _scope_rows(fields["scopes"], policy_id, at)
     server = {"id": policy_id, "tenantId": who.tenant_id, "version": 1, "deletedAt": None}
     document = validated({**document, **server, "createdAt": at, "updatedAt": at}).to_json()
-    with transaction(engine, write=True) as session:
-        _name_clash(session, who.tenant_id, document["name"])
-        row = ContactPolicy(id=policy_id, tenant_id=who.tenant_id, created_at=at, deleted_at=None)
-        _apply(row, document)
-        session.add(row)
-        _flush_unique(session, document["name"])
-        _audit(session, who, row, "create", None)
+    _name_clash(session, who.tenant_id, document["name"])
+    row = ContactPolicy(id=policy_id, tenant_id=who.tenant_id, created_at=at, deleted_at=None)
+    _apply(row, document)
+    session.add(row)
+    _flush_unique(session, document["name"])
+    _audit(session, who, row, "create", None)
     return document
 
 
@@ -179,24 +185,35 @@ def update(engine: Engine, who: Principal, policy_id: str, changes: Document) ->
             raise ApiError(
                 409, f"the policy is at version {row.version}, not {expected}", code="version_conflict"
             )
-        before = _document(row)
+        before = document_of(row)
         fields = {**user_fields(before), **changes}
         validated(fields)
-        if _same(fields, user_fields(before)):
+        if same(fields, user_fields(before)):
             return before
-        at = now()
-        document = {**before, **changes, "version": row.version + 1, "updatedAt": at}
-        if "scopes" in changes and isinstance(changes["scopes"], list):
-            document["scopes"] = _scope_rows(changes["scopes"], policy_id, at)
-        document = validated(document).to_json()
-        _name_clash(session, who.tenant_id, document["name"], other_than=policy_id)
-        _apply(row, document)
-        _flush_unique(session, document["name"])
-        _audit(session, who, row, "update", json.dumps(before, ensure_ascii=False))
+        return change_in(session, who, row, fields)
+
+
+def change_in(session: Session, who: Principal, row: ContactPolicy, fields: Document) -> Document:
+    """Replace a live row's user fields with valid `fields` (the whole policy): a new
+    version, audited, inside the caller's write transaction (the row read for update).
+    Scope rows are made anew only when the `scopes` list changes."""
+    before = document_of(row)
+    at = now()
+    server = {k: before[k] for k in SERVER_FIELDS if k in before}
+    document = {**fields, **server, "version": row.version + 1, "updatedAt": at}
+    scopes = fields.get("scopes")
+    if isinstance(scopes, list):
+        kept = same({"scopes": scopes}, {"scopes": user_fields(before).get("scopes")})
+        document["scopes"] = before["scopes"] if kept else _scope_rows(scopes, row.id, at)
+    document = validated(document).to_json()
+    _name_clash(session, who.tenant_id, document["name"], other_than=row.id)
+    _apply(row, document)
+    _flush_unique(session, document["name"])
+    _audit(session, who, row, "update", json.dumps(before, ensure_ascii=False))
     return document
 
 
-def _same(a: Document, b: Document) -> bool:
+def same(a: Document, b: Document) -> bool:
     """Equal as JSON (3 and 3.0 differ, as they do in the stored text)."""
     return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
 
@@ -204,12 +221,16 @@ def _same(a: Document, b: Document) -> bool:
 def delete(engine: Engine, who: Principal, policy_id: str) -> None:
     """Soft delete: the record stays, with `deletedAt` set and its version raised."""
     with transaction(engine, write=True) as session:
-        row = _live_row(session, who.tenant_id, policy_id)
-        before = _document(row)
-        at = now()
-        row.deleted_at = at
-        _apply(row, {**before, "version": row.version + 1, "deletedAt": at, "updatedAt": at})
-        _audit(session, who, row, "delete", json.dumps(before, ensure_ascii=False))
+        delete_in(session, who, _live_row(session, who.tenant_id, policy_id))
+
+
+def delete_in(session: Session, who: Principal, row: ContactPolicy) -> None:
+    """Soft-delete a live row read for update, audited, inside the caller's transaction."""
+    before = document_of(row)
+    at = now()
+    row.deleted_at = at
+    _apply(row, {**before, "version": row.version + 1, "deletedAt": at, "updatedAt": at})
+    _audit(session, who, row, "delete", json.dumps(before, ensure_ascii=False))
 
 
 def get(engine: Engine, tenant: str, policy_id: str) -> Document:
@@ -218,7 +239,7 @@ def get(engine: Engine, tenant: str, policy_id: str) -> Document:
         row = session.get(ContactPolicy, policy_id)
         if row is None or row.tenant_id != tenant:
             raise not_found()
-        return _document(row)
+        return document_of(row)
 
 
 def history(engine: Engine, tenant: str, policy_id: str) -> list[Document]:
@@ -318,18 +339,26 @@ def list_page(engine: Engine, tenant: str, filters: Filters, limit: int, cursor:
     after = _after_cursor(cursor) if cursor else true()
     with transaction(engine) as session:
         total = session.scalar(select(func.count()).select_from(ContactPolicy).where(where)) or 0
-        query = (
-            select(ContactPolicy)
-            .where(where, after)
-            .order_by(ContactPolicy.priority.desc(), ContactPolicy.created_at.desc(), ContactPolicy.id)
-            .limit(limit + 1)
-        )
+        query = select(ContactPolicy).where(where, after).order_by(*LIST_ORDER).limit(limit + 1)
         rows = list(session.scalars(query))
         more = len(rows) > limit
         rows = rows[:limit]
         return Page(
-            [_document(r) for r in rows], total, limit, more, _encode_cursor(rows[-1]) if more else None
+            [document_of(r) for r in rows], total, limit, more, _encode_cursor(rows[-1]) if more else None
         )
+
+
+def live_rows(session: Session, tenant: str, *, lock: bool = False) -> list[ContactPolicy]:
+    """Every live policy of the tenant in the list's order (`lock`: read for update)."""
+    query = select(ContactPolicy).where(ContactPolicy.tenant_id == tenant, ContactPolicy.deleted_at.is_(None))
+    query = query.order_by(*LIST_ORDER)
+    return list(session.scalars(query.with_for_update() if lock else query))
+
+
+def live_documents(engine: Engine, tenant: str) -> list[Document]:
+    """The tenant's live policies as stored, in the list's order (the export)."""
+    with transaction(engine) as session:
+        return [document_of(row) for row in live_rows(session, tenant)]
 
 
 def compiled(text: str) -> list[cpol.Policy]:

@@ -14,12 +14,12 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from sqlalchemy import Engine
 
 import cpol
-from cpol.server import policies
+from cpol.server import policies, sync
 from cpol.server.auth import require
 from cpol.server.bodies import CPOL, Body, read_json, read_policy_body
 from cpol.server.errors import ApiError, ErrorBody, ErrorDetail
 from cpol.server.keys import Principal
-from cpol.server.schemas import Deleted, History, PolicyPage, StoredPolicy
+from cpol.server.schemas import Deleted, History, ImportPlan, PolicyPage, StoredPolicy
 
 router = APIRouter(prefix="/contact-policies", tags=["contact policies"])
 Viewer = Annotated[Principal, Depends(require("viewer"))]
@@ -33,6 +33,15 @@ POLICY_BODY = {
         "content": {
             "application/json": {"schema": {"type": "object", "description": "a policy (SPEC §1)"}},
             CPOL: {"schema": {"type": "string", "description": "one `policy` block"}},
+        },
+    }
+}
+IMPORT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"type": "array", "description": "policies (SPEC §1)"}},
+            CPOL: {"schema": {"type": "string", "description": "a `.cpol` file"}},
         },
     }
 }
@@ -93,6 +102,33 @@ def create_policy(
     request: Request, who: Admin, body: Annotated[Body, Depends(read_policy_body)]
 ) -> JSONResponse:
     return JSONResponse(policies.create(_engine(request), who, _policy_fields(body)), status_code=201)
+
+
+@router.get(
+    "/export", response_model=None,
+    responses={200: {"model": list[StoredPolicy], "content": {CPOL: {}}}, **ERRORS},
+)  # fmt: skip
+def export_policies(request: Request, who: Viewer) -> Response:
+    """Declared before `/{policy_id}`, which would otherwise take `export` for an id."""
+    documents = policies.live_documents(_engine(request), who.tenant_id)
+    if CPOL in request.headers.get("accept", ""):
+        return PlainTextResponse(cpol.to_cpol(cpol.load_json(documents)), media_type=CPOL)
+    return JSONResponse(documents)
+
+
+@router.post(
+    "/import", response_model=None, responses={200: {"model": ImportPlan}, **ERRORS},
+    openapi_extra=IMPORT_BODY,
+)  # fmt: skip
+def import_policies(
+    request: Request,
+    who: Admin,
+    body: Annotated[Body, Depends(read_policy_body)],
+    dryRun: bool = False,
+    prune: bool = False,
+) -> JSONResponse:
+    plan = sync.import_policies(_engine(request), who, body, dry_run=dryRun, prune=prune)
+    return JSONResponse(plan.answer())
 
 
 def _update(request: Request, who: Principal, body: Body, path_id: str | None) -> JSONResponse:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class ScopeRow(BaseModel):
@@ -67,6 +67,21 @@ class AuditEntry(BaseModel):
 
 class History(BaseModel):
     data: list[AuditEntry]
+
+
+class FieldChange(BaseModel):
+    name: str
+    field: str
+    from_: Any = Field(alias="from")
+    to: Any
+
+
+class ImportPlan(BaseModel):
+    created: list[str]
+    updated: list[str]
+    deleted: list[str]
+    unchanged: int
+    changes: list[FieldChange]
 
 
 class Health(BaseModel):
