@@ -2,9 +2,10 @@
 contact policies.
 
 Thin shells over the library, one module per family of commands (`authoring`: check,
-compile, decompile, fmt, schema; `deciding`: eval, explain; `lint`; `testing`: test), all
-reading FILE arguments, reporting problems and exiting the same way (`shared`, below every
-command; exit codes there). No stage of cpol imports this package.
+compile, decompile, fmt, schema; `deciding`: eval, explain; `lint`; `testing`: test;
+`service`: serve, db, keys; `sync`: push, pull), all reading FILE arguments, reporting
+problems and exiting the same way (`shared`, below every command; exit codes there). No
+stage of cpol imports this package.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 import click
 
 import cpol
-from cpol.cli import authoring, deciding, service
+from cpol.cli import authoring, deciding, service, sync
 from cpol.cli.lint import lint
 from cpol.cli.output import OutputFailed, guarded_output
 from cpol.cli.shared import InternalError
@@ -61,6 +62,8 @@ for command in (
     service.serve,
     service.db_group,
     service.keys,
+    sync.push,
+    sync.pull,
 ):
     cli.add_command(command)
 
