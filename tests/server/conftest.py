@@ -1,12 +1,14 @@
 """One real `cpol serve` process for the whole server suite, and an HTTP client for it.
 
 Tests isolate themselves by tenant (each asks `keys` for a fresh one), so they share the
-server and its SQLite file; keys are made with the library on that same file, as
+server and its database (SQLite, and PostgreSQL too when `CPOL_TEST_POSTGRESQL_URL` names
+one); keys are made with the library on that same database, as
 `cpol keys create` would, without a process per key.
 """
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 
@@ -18,10 +20,16 @@ from cpol.server.keys import create_key, role_named
 from .client import KeyMaker, Server
 from .process import running_server
 
+#: A PostgreSQL database for the suite (`.ci/run` creates one and sets it): then every
+#: server test runs on SQLite and on PostgreSQL.
+POSTGRESQL_ENV = "CPOL_TEST_POSTGRESQL_URL"
+DATABASES = ["sqlite", *(["postgresql"] if os.environ.get(POSTGRESQL_ENV) else [])]
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with running_server(tmp_path_factory.mktemp("server")) as running:
+
+@pytest.fixture(scope="session", params=DATABASES)
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    db_url = os.environ[POSTGRESQL_ENV] if request.param == "postgresql" else None
+    with running_server(tmp_path_factory.mktemp("server"), db_url=db_url) as running:
         yield running
 
 

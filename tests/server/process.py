@@ -37,9 +37,10 @@ def _wait_healthy(base: str, process: subprocess.Popen[bytes], log: Path) -> Non
 
 
 @contextmanager
-def running_server(folder: Path, *options: str) -> Iterator[Server]:
-    """`cpol serve` on a free port over a SQLite file in `folder`, until the block ends."""
-    db_url = f"sqlite:///{folder / 't.db'}"
+def running_server(folder: Path, *options: str, db_url: str | None = None) -> Iterator[Server]:
+    """`cpol serve` on a free port over `db_url` (default: a SQLite file in `folder`), until
+    the block ends."""
+    db_url = db_url or f"sqlite:///{folder / 't.db'}"
     port = _free_port()
     log = folder / "serve.log"
     env = {k: v for k, v in os.environ.items() if k != "CPOL_DATABASE_URL"}

@@ -21,9 +21,11 @@ THREADS = 8
 
 
 @pytest.fixture(scope="module")
-def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A second server with two worker processes: concurrent writes meet across processes."""
-    with running_server(tmp_path_factory.mktemp("two_workers"), "--workers", "2") as running:
+def two_workers(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A second server with two worker processes on the first one's database: concurrent
+    writes meet across processes (and servers)."""
+    folder = tmp_path_factory.mktemp("two_workers")
+    with running_server(folder, "--workers", "2", db_url=server.db_url) as running:
         yield running
 
 

@@ -230,3 +230,12 @@ def test_the_seed_list_response_round_trips(server: Server, admin: str, fixture:
     for policy in seed:
         assert _user_fields(by_name[policy["name"]]) == {**DEFAULTS, **_user_fields(policy)}
     assert cpol.to_json(cpol.load_json(listed)) == listed["data"]  # the library reads it back
+
+
+def test_a_name_with_a_nul_is_a_validation_error_on_every_database(server: Server, admin: str) -> None:
+    """PostgreSQL cannot store a NUL in text; the service refuses such a name on every
+    database alike, so the answer is a 400 at `name`, never a 500."""
+    reply = server.call("POST", POLICIES, key=admin, json_body=email_cap(name="a\u0000b"))
+    assert reply.status == 400, reply.body
+    (detail,) = reply.error["details"]
+    assert detail["path"] == "name" and "NUL" in detail["message"]

@@ -27,7 +27,7 @@ WRITE = "cpol_write"
 def make_engine(url: str) -> Engine:
     """An engine for `url`; for SQLite, WAL and immediate write transactions."""
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(driver_url(url), pool_pre_ping=True)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_SECONDS})
 
     @event.listens_for(engine, "connect")
@@ -44,6 +44,15 @@ def make_engine(url: str) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def driver_url(url: str) -> str:
+    """`postgresql://…` (and libpq's `postgres://…`) through psycopg 3, the driver the
+    `server` extra installs; SQLAlchemy alone would look for psycopg2."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
 
 
 @contextmanager

@@ -37,11 +37,17 @@ TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\Z", re.ASCII)
 
 
 def validated(fields: Document) -> cpol.Policy:
-    """The policy, or a 400 listing every problem `cpol check` finds, at its JSON path."""
+    """The policy, or a 400 listing every problem `cpol check` finds, at its JSON path; and
+    one the store adds: a name is a column of its own, and PostgreSQL's text cannot hold a
+    NUL (the rest of a policy is stored as JSON, where a NUL is written `\\u0000`)."""
     try:
-        return cpol.load_json(fields)[0]
+        policy = cpol.load_json(fields)[0]
     except cpol.Diagnostics as exc:
         raise ApiError(400, "the policy is invalid", diagnostic_details(exc.items)) from None
+    if "\x00" in policy.name:
+        detail = ErrorDetail(path="name", message="a stored name cannot contain the NUL character (\\u0000)")
+        raise ApiError(400, "the policy is invalid", [detail])
+    return policy
 
 
 def refuse_server_fields(fields: Document, allowed: tuple[str, ...] = ()) -> None:
@@ -154,6 +160,8 @@ def create_in(session: Session, who: Principal, fields: Document) -> Document:
 
 
 def _live_row(session: Session, tenant: str, policy_id: str) -> ContactPolicy:
+    if not POLICY_ID.match(policy_id):  # never stored; and PostgreSQL cannot even compare a NUL
+        raise not_found()
     query = select(ContactPolicy).where(
         ContactPolicy.id == policy_id, ContactPolicy.tenant_id == tenant, ContactPolicy.deleted_at.is_(None)
     )
@@ -235,6 +243,8 @@ def delete_in(session: Session, who: Principal, row: ContactPolicy) -> None:
 
 def get(engine: Engine, tenant: str, policy_id: str) -> Document:
     """A policy of the tenant, deleted ones included (their record is kept)."""
+    if not POLICY_ID.match(policy_id):  # never stored; and PostgreSQL cannot even compare a NUL
+        raise not_found()
     with transaction(engine) as session:
         row = session.get(ContactPolicy, policy_id)
         if row is None or row.tenant_id != tenant:
