@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import cpol
 from cpol.server.sync import comparable
@@ -19,6 +20,11 @@ EXPORT = f"{POLICIES}/export"
 IMPORT = f"{POLICIES}/import"
 CPOL_TYPE = {"Content-Type": "text/x-cpol"}
 Policies = list[dict[str, Any]]
+
+
+def storable_sets() -> st.SearchStrategy[Policies]:
+    """Small valid policy sets the store accepts (a stored name cannot hold a NUL)."""
+    return policy_sets(max_size=4).filter(lambda policies: all("\x00" not in p["name"] for p in policies))
 
 
 def _import(server: Server, key: str, body: object, query: str = "") -> Reply:
@@ -180,7 +186,7 @@ def test_an_export_imports_back_as_all_unchanged(server: Server, admin: str) -> 
 
 
 @settings(max_examples=15, deadline=None)  # each example is a tenant and two imports over HTTP
-@given(first=policy_sets(max_size=4), second=policy_sets(max_size=4))
+@given(first=storable_sets(), second=storable_sets())
 def test_importing_with_prune_makes_the_live_set_the_body(
     server: Server, make_key: KeyMaker, first: Policies, second: Policies
 ) -> None:

@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
 
 import cpol
 from cpol.server import policies
@@ -74,12 +75,22 @@ def _field_changes(name: str, before: Document, after: Document) -> list[dict[st
     ]
 
 
+def _one_import_at_a_time(session: Session, tenant: str) -> None:
+    """On PostgreSQL, a tenant's imports queue on a transaction-scoped advisory lock: row
+    locks alone would let two imports both create one name (and one fail with 409) or lock
+    rows in different orders. SQLite's `BEGIN IMMEDIATE` already queues every writer."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:tenant))"), {"tenant": tenant})
+
+
 def import_policies(engine: Engine, who: Principal, body: Body, *, dry_run: bool, prune: bool) -> Plan:
     """Create, update and (with `prune`) delete so the tenant's live policies are the
     body's; with `dry_run` only say what that would do."""
     wanted = {policy.name: comparable(policy.to_json()) for policy in _loaded(body)}
     plan = Plan()
     with transaction(engine, write=not dry_run) as session:
+        if not dry_run:
+            _one_import_at_a_time(session, who.tenant_id)
         rows = {row.name: row for row in policies.live_rows(session, who.tenant_id, lock=not dry_run)}
         for name, row in rows.items():
             if name not in wanted:
