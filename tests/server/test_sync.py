@@ -147,6 +147,13 @@ def test_one_bad_policy_rejects_the_whole_body(server: Server, admin: str) -> No
     assert _state(server, admin) == before
 
 
+def test_a_name_the_store_refuses_is_listed_at_its_index(server: Server, admin: str) -> None:
+    reply = _import(server, admin, [email_cap("Good"), email_cap("Bad\x00"), email_cap("\x00")])
+    assert reply.status == 400
+    assert [d["path"] for d in reply.error["details"]] == ["[1].name", "[2].name"]
+    assert _export(server, admin) == []
+
+
 def test_a_bad_cpol_file_is_rejected_with_lines(server: Server, admin: str) -> None:
     text = 'policy "Good" {\n  cooldown 48 hours\n}\npolicy "Bad" {\n  cap -1 per week\n}\n'
     reply = server.call("POST", IMPORT, key=admin, data=text.encode(), headers=CPOL_TYPE)

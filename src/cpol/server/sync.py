@@ -19,7 +19,7 @@ import cpol
 from cpol.server import policies
 from cpol.server.bodies import CPOL, Body
 from cpol.server.database import transaction
-from cpol.server.errors import ApiError, diagnostic_details
+from cpol.server.errors import ApiError, ErrorDetail, diagnostic_details
 from cpol.server.keys import Principal
 from cpol.server.policies import DEFAULTS, Document, same, user_fields
 
@@ -65,6 +65,21 @@ def comparable(document: Document) -> Document:
     return {key: value for key, value in fields.items() if value is not None}
 
 
+def _wanted(loaded: list[cpol.Policy]) -> dict[str, Document]:
+    """Each policy by name, comparable; a 400 listing every policy the store refuses (a
+    check beyond the language's, such as a NUL in a name), at its index in the body."""
+    wanted: dict[str, Document] = {}
+    details: list[ErrorDetail] = []
+    for index, policy in enumerate(loaded):
+        try:
+            wanted[policy.name] = comparable(policy.to_json())
+        except ApiError as refused:
+            details += [ErrorDetail(path=f"[{index}].{d.path}", message=d.message) for d in refused.details]
+    if details:
+        raise ApiError(400, "the policies are invalid", details)
+    return wanted
+
+
 def _field_changes(name: str, before: Document, after: Document) -> list[dict[str, Any]]:
     """One change per top-level field that differs (`config` as a whole); absent is null."""
     keys = [*before, *(key for key in after if key not in before)]
@@ -86,7 +101,7 @@ def _one_import_at_a_time(session: Session, tenant: str) -> None:
 def import_policies(engine: Engine, who: Principal, body: Body, *, dry_run: bool, prune: bool) -> Plan:
     """Create, update and (with `prune`) delete so the tenant's live policies are the
     body's; with `dry_run` only say what that would do."""
-    wanted = {policy.name: comparable(policy.to_json()) for policy in _loaded(body)}
+    wanted = _wanted(_loaded(body))
     plan = Plan()
     with transaction(engine, write=not dry_run) as session:
         if not dry_run:
