@@ -21,6 +21,7 @@ from cpol.server.bodies import CPOL, Body
 from cpol.server.database import transaction
 from cpol.server.errors import ApiError, ErrorDetail, diagnostic_details
 from cpol.server.keys import Principal
+from cpol.server.models import ContactPolicy
 from cpol.server.policies import DEFAULTS, Document, same, user_fields
 
 
@@ -103,28 +104,37 @@ def import_policies(engine: Engine, who: Principal, body: Body, *, dry_run: bool
     body's; with `dry_run` only say what that would do."""
     wanted = _wanted(_loaded(body))
     plan = Plan()
-    with transaction(engine, write=not dry_run) as session:
-        if not dry_run:
+    apply = not dry_run
+    with transaction(engine, write=apply) as session:
+        if apply:
             _one_import_at_a_time(session, who.tenant_id)
-        rows = {row.name: row for row in policies.live_rows(session, who.tenant_id, lock=not dry_run)}
+        rows = {row.name: row for row in policies.live_rows(session, who.tenant_id, lock=apply)}
         for name, row in rows.items():
-            if name not in wanted:
-                if prune:
-                    plan.deleted.append(name)
-                    if not dry_run:
-                        policies.delete_in(session, who, row)
-                continue
-            changes = _field_changes(name, comparable(policies.document_of(row)), wanted[name])
-            if not changes:
-                plan.unchanged += 1
-                continue
-            plan.updated.append(name)
-            plan.changes += changes
-            if not dry_run:
-                policies.change_in(session, who, row, wanted[name])
+            _match(plan, session, who, row, wanted.get(name), prune=prune, apply=apply)
         for name, fields in wanted.items():
             if name not in rows:
                 plan.created.append(name)
-                if not dry_run:
+                if apply:
                     policies.create_in(session, who, fields)
     return plan
+
+
+def _match(
+    plan: Plan, session: Session, who: Principal, row: ContactPolicy, fields: Document | None,
+    *, prune: bool, apply: bool,
+) -> None:  # fmt: skip
+    """One live policy against the body's policy of its name (None: the body has none)."""
+    if fields is None:
+        if prune:
+            plan.deleted.append(row.name)
+            if apply:
+                policies.delete_in(session, who, row)
+        return
+    changes = _field_changes(row.name, comparable(policies.document_of(row)), fields)
+    if not changes:
+        plan.unchanged += 1
+        return
+    plan.updated.append(row.name)
+    plan.changes += changes
+    if apply:
+        policies.change_in(session, who, row, fields)
