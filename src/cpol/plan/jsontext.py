@@ -7,6 +7,7 @@ object is reported too: `json` would silently keep only the last value.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from cpol.diagnostics import Diagnostic, Diagnostics, Span, json_path
@@ -36,21 +37,27 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return marked
 
 
-def _repeated_key_paths(root: object) -> list[Path]:
-    """Paths of every repeated key, in document order (iterative: nesting may be deep)."""
-    found: list[Path] = []
-    stack: list[tuple[Path, object]] = [((), root)]
+def walk(root: object) -> Iterator[tuple[object, Path]]:
+    """Every value of a decoded JSON value with its path, in document order, each object
+    key (as a value of its own) just before the value it names. Iterative: nesting may be
+    deep."""
+    stack: list[tuple[object, Path]] = [(root, ())]
     while stack:
-        path, node = stack.pop()
-        if isinstance(node, _RepeatedKeys):
-            found.extend((*path, key) for key in node.repeated)
-        children: list[tuple[str | int, object]] = []
-        if isinstance(node, dict):
-            children = list(node.items())
-        elif isinstance(node, list):
-            children = list(enumerate(node))
-        stack.extend(((*path, key), child) for key, child in reversed(children))
-    return found
+        item, path = stack.pop()
+        yield item, path
+        if isinstance(item, dict):
+            for key, child in reversed(item.items()):
+                stack.append((child, (*path, key)))
+                stack.append((key, (*path, key)))
+        elif isinstance(item, list):
+            stack.extend((child, (*path, index)) for index, child in reversed(list(enumerate(item))))
+
+
+def _repeated_key_paths(root: object) -> list[Path]:
+    """Paths of every repeated key, in document order."""
+    return [
+        (*path, key) for node, path in walk(root) if isinstance(node, _RepeatedKeys) for key in node.repeated
+    ]
 
 
 def _syntax_error(exc: json.JSONDecodeError, text: str, file: str) -> Diagnostic:
@@ -159,24 +166,14 @@ def _printable(part: str | int) -> str | int:
 
 def unpaired_surrogates(value: object, file: str) -> list[Diagnostic]:
     """JSON may spell a lone surrogate (`"\\ud800"`), which is no Unicode text: nothing could
-    store or print it, so it is reported at its path before anything else reads the value.
-    (Iterative: a deeply nested value must not overflow the stack.)"""
+    store or print it, so it is reported at its path before anything else reads the value."""
     found: list[Diagnostic] = []
     if not _may_hold_surrogate(value):
         return found
-    stack: list[tuple[object, tuple[str | int, ...]]] = [(value, ())]
-    while stack:
-        item, loc = stack.pop()
+    for item, loc in walk(value):
         if isinstance(item, str) and _has_surrogate(item):
             char = next(c for c in item if "\ud800" <= c <= "\udfff")
             path = json_path([_printable(p) for p in loc]) or "(root)"
             message = f"contains \\u{ord(char):04x}, which is not valid Unicode text"
             found.append(Diagnostic(message, file, path=path))
-        elif isinstance(item, dict):
-            for key, child in reversed(item.items()):
-                stack.append((child, (*loc, key)))
-                if isinstance(key, str) and _has_surrogate(key):
-                    stack.append((key, (*loc, key)))
-        elif isinstance(item, list):
-            stack.extend(((child, (*loc, index)) for index, child in reversed(list(enumerate(item)))))
     return found

@@ -23,7 +23,7 @@ from pydantic import (
 )
 
 from cpol.diagnostics import Diagnostic, Diagnostics, json_path
-from cpol.plan.jsontext import decode_json, unpaired_surrogates
+from cpol.plan.jsontext import decode_json, unpaired_surrogates, walk
 from cpol.runtime.clock import parse_instant
 
 
@@ -166,20 +166,16 @@ def read_json(source: str | bytes, file: str) -> object:
 
 
 def non_finite_numbers(value: object, file: str) -> list[Diagnostic]:
-    """Every NaN or infinite number in a decoded value, at its path (iterative: nesting may
-    be deep)."""
-    found: list[Diagnostic] = []
-    stack: list[tuple[object, tuple[str | int, ...]]] = [(value, ())]
-    while stack:
-        item, loc = stack.pop()
-        if isinstance(item, float) and not math.isfinite(item):
-            message = f"is not a finite number ({item}): JSON has no NaN or Infinity"
-            found.append(Diagnostic(message, file, path=json_path(loc) or "(root)"))
-        elif isinstance(item, dict):
-            stack.extend((child, (*loc, key)) for key, child in reversed(item.items()))
-        elif isinstance(item, list):
-            stack.extend((child, (*loc, index)) for index, child in reversed(list(enumerate(item))))
-    return found
+    """Every NaN or infinite number in a decoded value, at its path."""
+    return [
+        Diagnostic(
+            f"is not a finite number ({item}): JSON has no NaN or Infinity",
+            file,
+            path=json_path(loc) or "(root)",
+        )
+        for item, loc in walk(value)
+        if isinstance(item, float) and not math.isfinite(item)
+    ]
 
 
 def checked(data: object, file: str) -> Request:
