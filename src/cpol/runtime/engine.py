@@ -350,7 +350,6 @@ class Engine:
         if outside is None:
             if len(self._outside) >= SCOPE_INDEX_LIMIT:
                 self._outside.clear()
-                self._narrowed.clear()
             outside = self._outside[where] = frozenset(
                 p.index for p in self._scoped if not p.matched_scopes(cand)
             )
@@ -389,8 +388,8 @@ class Engine:
     ) -> list[_Step]:
         """Fast mode's plan without the policies none of whose scopes the candidate is in:
         its cost follows the candidate's policies, not the whole set. Kept across requests
-        whose fast plans dropped the same policies. (Explain mode walks every policy, since
-        each gets a trace entry.)"""
+        whose fast plans dropped the same policies. (Explain mode's counterpart, which also
+        places the other policies' entries, is `_explain_for`.)"""
         key = (where, dropped)
         found = self._narrowed.get(key)
         if found is None:
