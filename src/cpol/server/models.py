@@ -63,3 +63,121 @@ class PolicyAudit(Base):
     at: Mapped[str] = mapped_column(String(24))
     before: Mapped[str | None] = mapped_column(Text)
     after: Mapped[str | None] = mapped_column(Text)
+
+
+class DecisionFlow(Base):
+    """A decision flow (SPEC §5.5): `draft_config` is any JSON object, stored as sent."""
+
+    __tablename__ = "decision_flows"
+    __table_args__ = (Index("ix_decision_flows_tenant", "tenant_id", "created_at", "id"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(Text)
+    draft_config: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[str] = mapped_column(String(24))
+    updated_at: Mapped[str] = mapped_column(String(24))
+
+
+class Offer(Base):
+    """An offer of the catalogue (SPEC §5.5); the id is the client's own."""
+
+    __tablename__ = "offers"
+
+    tenant_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    document: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[str] = mapped_column(String(24))
+    updated_at: Mapped[str] = mapped_column(String(24))
+
+
+class Channel(Base):
+    """A channel of the catalogue (SPEC §5.5); the id is the client's own."""
+
+    __tablename__ = "channels"
+
+    tenant_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    document: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[str] = mapped_column(String(24))
+    updated_at: Mapped[str] = mapped_column(String(24))
+
+
+class Interaction(Base):
+    """A recorded interaction (SPEC §5.6), append-only. `seq` orders recording, so a
+    decision log refers to the history it saw as "this customer's rows up to seq N";
+    `document` is the §2 interaction (with its `ih_…` id) exactly as decide reads it."""
+
+    __tablename__ = "interactions"
+    __table_args__ = (
+        Index("ix_interactions_customer", "tenant_id", "customer_id", "seq"),
+        UniqueConstraint("tenant_id", "idempotency_key", name="uq_interactions_idempotency"),
+    )
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(40), unique=True)
+    tenant_id: Mapped[str] = mapped_column(Text)
+    customer_id: Mapped[str] = mapped_column(Text)
+    timestamp: Mapped[str] = mapped_column(String(24))
+    idempotency_key: Mapped[str | None] = mapped_column(Text)
+    document: Mapped[str] = mapped_column(Text)
+    #: The answer's suppressions when this interaction was first recorded (for retries).
+    result: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[str] = mapped_column(String(24))
+
+
+class SuppressionRecord(Base):
+    """A customer's suppression record (SPEC §5.6): made by a policy (one per customer,
+    policy, scope, scopeId) or by hand (`policy_id` NULL, `policy_type` "manual")."""
+
+    __tablename__ = "suppressions"
+    __table_args__ = (
+        Index("ix_suppressions_customer", "tenant_id", "customer_id"),
+        UniqueConstraint(
+            "tenant_id", "customer_id", "policy_id", "scope", "scope_id", name="uq_suppressions_policy_scope"
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(Text)
+    customer_id: Mapped[str] = mapped_column(Text)
+    policy_id: Mapped[str | None] = mapped_column(String(40))
+    policy_type: Mapped[str] = mapped_column(String(40))
+    scope: Mapped[str] = mapped_column(String(40))
+    scope_id: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+    trigger_count: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[str | None] = mapped_column(String(24))
+    created_at: Mapped[str] = mapped_column(String(24))
+    updated_at: Mapped[str] = mapped_column(String(24))
+
+
+class PolicySet(Base):
+    """A policy set as decide used it, stored once per content (`digest` is its version)."""
+
+    __tablename__ = "policy_sets"
+
+    tenant_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    documents: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[str] = mapped_column(String(24))
+
+
+class DecisionLog(Base):
+    """One decide (SPEC §5.6). The request is stored without the stored history, which it
+    names by reference (`history_seq`: the customer's interactions up to that seq)."""
+
+    __tablename__ = "decision_log"
+    __table_args__ = (
+        Index("ix_decision_log_customer", "tenant_id", "customer_id", "at"),
+        Index("ix_decision_log_at", "at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(Text)
+    customer_id: Mapped[str] = mapped_column(Text)
+    at: Mapped[str] = mapped_column(String(24))
+    policy_set: Mapped[str] = mapped_column(String(64))
+    history_seq: Mapped[int] = mapped_column(Integer)
+    request: Mapped[str] = mapped_column(Text)
+    decisions: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,55 @@
+"""The offer and channel catalogue (SPEC §5.5) as decide and respond read it.
+
+A candidate or an interaction that names a catalogued offer or channel gets the fields it
+left out from the catalogue: the offer's `categoryId`, `subCategoryId` and `offerCategory`,
+the channel's `type` as `channelType`. A field the item gives (even `null`) is kept.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cpol.server.models import Channel, Offer
+
+OFFER_FIELDS = ("categoryId", "subCategoryId", "offerCategory")
+Item = dict[str, Any]
+
+
+def _documents(
+    session: Session, table: type[Offer] | type[Channel], tenant_id: str, ids: set[str]
+) -> dict[str, Item]:
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(table.id, table.document).where(table.tenant_id == tenant_id, table.id.in_(ids))
+    )
+    return {row_id: json.loads(document) for row_id, document in rows}
+
+
+def _named(items: Iterable[Item], field: str) -> set[str]:
+    return {value for item in items if isinstance(value := item.get(field), str)}
+
+
+def complete(session: Session, tenant_id: str, items: list[Item], *, channel_type: bool) -> list[Item]:
+    """`items` with what the catalogue knows filled in (new dicts; the given ones are kept).
+    `channel_type`: whether the items carry a `channelType` (candidates do, interactions not)."""
+    offers = _documents(session, Offer, tenant_id, _named(items, "offerId"))
+    channels = _documents(session, Channel, tenant_id, _named(items, "channelId")) if channel_type else {}
+    if not offers and not channels:
+        return items
+    completed = []
+    for item in items:
+        extra: Item = {}
+        offer = offers.get(item.get("offerId"))  # type: ignore[arg-type]
+        if offer is not None:
+            extra |= {f: offer[f] for f in OFFER_FIELDS if f not in item and offer.get(f) is not None}
+        channel = channels.get(item.get("channelId"))  # type: ignore[arg-type]
+        if channel is not None and "channelType" not in item:
+            extra["channelType"] = channel["type"]
+        completed.append({**item, **extra} if extra else item)
+    return completed
