@@ -105,7 +105,7 @@ class Channel(Base):
 
 class Interaction(Base):
     """A recorded interaction (SPEC §5.6), append-only. `seq` orders recording, so a
-    decision log refers to the history it saw as "this customer's rows up to seq N";
+    decision log refers to the interactions it read by their `seq`;
     `document` is the §2 interaction (with its `ih_…` id) exactly as decide reads it."""
 
     __tablename__ = "interactions"
@@ -165,7 +165,9 @@ class PolicySet(Base):
 
 class DecisionLog(Base):
     """One decide (SPEC §5.6). The request is stored without the stored history, which it
-    names by reference (`history_seq`: the customer's interactions up to that seq)."""
+    names by reference: `history` lists the `seq` of each stored interaction it read, in
+    the order read, as differences from the previous one (compact, and exact even when a
+    PostgreSQL sequence committed out of order)."""
 
     __tablename__ = "decision_log"
     __table_args__ = (
@@ -178,6 +180,6 @@ class DecisionLog(Base):
     customer_id: Mapped[str] = mapped_column(Text)
     at: Mapped[str] = mapped_column(String(24))
     policy_set: Mapped[str] = mapped_column(String(64))
-    history_seq: Mapped[int] = mapped_column(Integer)
+    history: Mapped[str] = mapped_column(Text)
     request: Mapped[str] = mapped_column(Text)
     decisions: Mapped[str] = mapped_column(Text)

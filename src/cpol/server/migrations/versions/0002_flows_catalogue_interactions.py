@@ -87,7 +87,7 @@ def upgrade() -> None:
         sa.Column("customer_id", sa.Text, nullable=False),
         sa.Column("at", STAMP, nullable=False),
         sa.Column("policy_set", sa.String(64), nullable=False),
-        sa.Column("history_seq", sa.Integer, nullable=False),
+        sa.Column("history", sa.Text, nullable=False),
         sa.Column("request", sa.Text, nullable=False),
         sa.Column("decisions", sa.Text, nullable=False),
     )
