@@ -5,8 +5,10 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 import cpol
-from cpol.server import errors, routes
+from cpol.server import catalogue_routes, decide, decide_routes, errors, flow_routes, routes
 from cpol.server.database import make_engine
+from cpol.server.decision_log import Retention
+from cpol.server.policy_sets import PolicySets
 from cpol.server.schemas import Health
 from cpol.server.settings import Settings
 
@@ -24,8 +26,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url)
+    app.state.decide = decide.Service(
+        app.state.engine, PolicySets(), Retention(settings.decision_retention_days)
+    )
     errors.install(app)
     app.include_router(routes.router, prefix=BASE_PATH)
+    app.include_router(flow_routes.router, prefix=BASE_PATH)
+    app.include_router(catalogue_routes.router, prefix=BASE_PATH)
+    app.include_router(decide_routes.router, prefix=BASE_PATH)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> Health:

@@ -5,7 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 
-def now() -> str:
-    """The current instant as `2026-03-10T12:00:00.000Z`; sorts as text in time order."""
-    instant = datetime.now(UTC)
+def stamp(instant: datetime) -> str:
+    """`instant` as `2026-03-10T12:00:00.000Z` (an aware datetime, any zone); such text
+    sorts in time order, so stored stamps are compared as text."""
+    instant = instant.astimezone(UTC)
     return instant.strftime("%Y-%m-%dT%H:%M:%S.") + f"{instant.microsecond // 1000:03d}Z"
+
+
+def now() -> str:
+    """The current instant, stamped."""
+    return stamp(datetime.now(UTC))

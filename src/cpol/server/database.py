@@ -16,6 +16,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session
@@ -87,3 +88,13 @@ def upgrade(url: str) -> None:
         raise DatabaseUnusable(f"cannot open the database: {error.orig}") from None
     finally:
         engine.dispose()
+
+
+def insert_new(session: Session, table: type[Any], row: dict[str, Any]) -> bool:
+    """Insert `row` unless its key is taken (then nothing happens, and no error ends the
+    transaction): whether it was inserted. SQLite and PostgreSQL both say `ON CONFLICT DO
+    NOTHING`."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    result = session.execute(insert(table).values(**row).on_conflict_do_nothing())
+    return bool(getattr(result, "rowcount", 0))

@@ -6,9 +6,10 @@ rules are the plan's (`cpol schema`), which validates every policy before it is 
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
 
 class ScopeRow(BaseModel):
@@ -56,6 +57,77 @@ class Deleted(BaseModel):
     warnings: list[str]
 
 
+def _without_nul(text: str) -> str:
+    """PostgreSQL's text cannot hold a NUL; both databases refuse it alike."""
+    if "\x00" in text:
+        raise PydanticCustomError("nul", "cannot contain the NUL character (\\u0000)")
+    return text
+
+
+Name = Annotated[str, StringConstraints(min_length=1, max_length=255), AfterValidator(_without_nul)]
+ChannelType = Literal["email", "sms", "whatsapp", "rcs", "viber", "voice", "push"]
+CHANNEL_TYPES: tuple[str, ...] = get_args(ChannelType)
+
+
+class Written(BaseModel):
+    """A body's fields, checked strictly (no coercion) and whole (unknown keys refused)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class FlowFields(Written):
+    """A decision flow as written (SPEC §5.5); its policies are the ids at
+    `draftConfig.stages.filter.contactPolicyIds`."""
+
+    name: Name
+    draftConfig: dict[str, Any] = Field(default_factory=dict)
+
+
+class StoredFlow(FlowFields):
+    id: str
+    createdAt: str
+    updatedAt: str
+
+
+class FlowPage(BaseModel):
+    data: list[StoredFlow]
+    pagination: Pagination
+
+
+class OfferFields(Written):
+    name: Name
+    categoryId: str | None = None
+    subCategoryId: str | None = None
+    offerCategory: str | None = None
+
+
+class StoredOffer(OfferFields):
+    id: str
+    createdAt: str
+    updatedAt: str
+
+
+class OfferPage(BaseModel):
+    data: list[StoredOffer]
+    pagination: Pagination
+
+
+class ChannelFields(Written):
+    name: Name
+    type: ChannelType
+
+
+class StoredChannel(ChannelFields):
+    id: str
+    createdAt: str
+    updatedAt: str
+
+
+class ChannelPage(BaseModel):
+    data: list[StoredChannel]
+    pagination: Pagination
+
+
 class AuditEntry(BaseModel):
     action: Literal["create", "update", "delete"]
     version: int
@@ -86,3 +158,46 @@ class ImportPlan(BaseModel):
 
 class Health(BaseModel):
     status: Literal["ok"]
+
+
+class Decided(BaseModel):
+    """One §2 decision (`trace` only in explain mode)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    candidate: dict[str, Any]
+    allowed: bool
+    blockedBy: list[dict[str, Any]]
+    overriddenBy: str | None
+    eligibleAt: str | None
+
+
+class DecisionAnswer(BaseModel):
+    decisionId: str
+    customerId: str
+    now: str
+    policySetVersion: str
+    decisions: list[Decided]
+
+
+class DecisionLogEntry(BaseModel):
+    decisionId: str
+    at: str
+    customerId: str
+    policySetVersion: str
+    request: dict[str, Any]
+    policies: list[dict[str, Any]]
+    decisions: list[Decided]
+
+
+class DecisionSummary(BaseModel):
+    decisionId: str
+    at: str
+    customerId: str
+    policySetVersion: str
+    decisions: list[Decided]
+
+
+class DecisionLogPage(BaseModel):
+    data: list[DecisionSummary]
+    pagination: Pagination

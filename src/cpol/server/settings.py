@@ -9,6 +9,8 @@ DATABASE_ENV = "CPOL_DATABASE_URL"
 MAX_BODY_ENV = "CPOL_MAX_BODY_BYTES"
 DEFAULT_DATABASE_URL = "sqlite:///./cpol.db"
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+RETENTION_ENV = "CPOL_DECISION_RETENTION_DAYS"
+DEFAULT_RETENTION_DAYS = 30
 
 
 def database_url(given: str | None = None) -> str:
@@ -20,9 +22,18 @@ def database_url(given: str | None = None) -> str:
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    #: How long the decision log keeps an entry.
+    decision_retention_days: int = DEFAULT_RETENTION_DAYS
 
     @classmethod
     def from_env(cls) -> Settings:
         """The settings a worker process starts with (`cpol serve` passes them by env)."""
-        limit = os.environ.get(MAX_BODY_ENV, "")
-        return cls(database_url(), int(limit) if limit.isdigit() else DEFAULT_MAX_BODY_BYTES)
+        return cls(
+            database_url(),
+            _whole(os.environ.get(MAX_BODY_ENV, ""), DEFAULT_MAX_BODY_BYTES),
+            _whole(os.environ.get(RETENTION_ENV, ""), DEFAULT_RETENTION_DAYS),
+        )
+
+
+def _whole(text: str, default: int) -> int:
+    return int(text) if text.isdigit() else default

@@ -1,0 +1,255 @@
+"""`POST /decide` (SPEC §5.6): the §2 request assembled from what is stored, decided by the
+cached engine of the tenant's policy set, and logged so it can be re-explained exactly.
+
+Reading is one read transaction (the policy set's signature, the customer's interactions,
+manual suppression records and the catalogue); the engine runs outside any transaction;
+the log entry is one small write. The request is assembled as JSON text: stored
+interactions are already the §2 JSON they are read as, so they are joined, never decoded
+and encoded again.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, or_, select
+from sqlalchemy.orm import Session
+
+from cpol.diagnostics import Diagnostics
+from cpol.runtime import parse_request
+from cpol.runtime.render import decisions_json, finite
+from cpol.runtime.request_check import non_finite_numbers
+from cpol.server import catalogue, clock
+from cpol.server.database import transaction
+from cpol.server.decision_log import Retention
+from cpol.server.errors import ApiError, ErrorDetail, diagnostic_details
+from cpol.server.models import DecisionLog, Interaction, SuppressionRecord
+from cpol.server.policy_sets import LoadedSet, PolicySets
+
+Json = dict[str, Any]
+#: The body's fields that are parts of the §2 request, in the request's order.
+REQUEST_PARTS = ("now", "customer", "interactions", "budgets", "session", "candidates")
+BODY_FIELDS = frozenset({"customerId", "explain", "flowId", *REQUEST_PARTS})
+_KINDS: dict[str, tuple[type, str]] = {
+    "customerId": (str, "a string"),
+    "explain": (bool, "true or false"),
+    "flowId": (str, "a string"),
+    "now": (str, "a timestamp string"),
+    "customer": (dict, "an object"),
+    "interactions": (list, "an array of objects"),
+    "budgets": (dict, "an object"),
+    "session": (dict, "an object"),
+    "candidates": (list, "an array of objects"),
+}
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A checked decide body: whose, what, and the §2 parts it gives."""
+
+    customer_id: str
+    explain: bool
+    flow_id: str | None
+    parts: Json
+
+
+def _shape_problems(body: Json) -> list[ErrorDetail]:
+    problems = [
+        ErrorDetail(path=key, message="is not a field of a decide request")
+        for key in body
+        if key not in BODY_FIELDS
+    ]
+    for key, (kind, words) in _KINDS.items():
+        value = body.get(key)
+        if value is not None and not isinstance(value, kind):
+            problems.append(ErrorDetail(path=key, message=f"must be {words}"))
+        elif isinstance(value, list):
+            problems += [
+                ErrorDetail(path=f"{key}[{i}]", message="must be an object")
+                for i, item in enumerate(value)
+                if not isinstance(item, dict)
+            ]
+    problems += [
+        ErrorDetail(path=key, message="is required")
+        for key in ("customerId", "candidates")
+        if body.get(key) is None
+    ]
+    if body.get("customerId") == "":
+        problems.append(ErrorDetail(path="customerId", message="must not be empty"))
+    return problems
+
+
+def read_asked(value: object) -> Asked:
+    """The body, or a 400 listing every problem of its shape at its path (the §2 parts'
+    own fields are checked by the engine's reader, with the same paths)."""
+    if not isinstance(value, dict):
+        raise ApiError(400, "the body must be one JSON object")
+    problems = _shape_problems(value)
+    customer = value.get("customer") or {}
+    if isinstance(customer, dict) and customer.get("id", value.get("customerId")) != value.get("customerId"):
+        problems.append(ErrorDetail(path="customer.id", message="must be the customerId, or left out"))
+    problems += diagnostic_details(non_finite_numbers(value, "<body>"))
+    if problems:
+        raise ApiError(400, "the decide request is invalid", problems)
+    parts = {key: value[key] for key in REQUEST_PARTS if value.get(key) is not None}
+    parts["customer"] = {**customer, "id": value["customerId"]}
+    return Asked(value["customerId"], bool(value.get("explain", False)), value.get("flowId"), parts)
+
+
+def _utc_text(given: object) -> str | None:
+    """`now` as stored timestamps are written, to compare with them as text (None when it
+    does not read: the engine's reader then reports it)."""
+    try:
+        instant = datetime.fromisoformat(str(given))
+    except (ValueError, OverflowError):
+        return None
+    return clock.stamp(instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant)
+
+
+def _history(session: Session, tenant_id: str, customer_id: str) -> tuple[list[int], list[str]]:
+    rows = session.execute(
+        select(Interaction.seq, Interaction.document)
+        .where(Interaction.tenant_id == tenant_id, Interaction.customer_id == customer_id)
+        .order_by(Interaction.timestamp, Interaction.seq)
+    ).all()
+    return [seq for seq, _ in rows], [document for _, document in rows]
+
+
+def _manual_suppressions(session: Session, tenant_id: str, customer_id: str, now: str | None) -> list[Json]:
+    """The customer's manual records not yet expired at `now` (all, when `now` is unread)."""
+    query = select(SuppressionRecord).where(
+        SuppressionRecord.tenant_id == tenant_id,
+        SuppressionRecord.customer_id == customer_id,
+        SuppressionRecord.policy_id.is_(None),
+    )
+    if now is not None:
+        query = query.where(or_(SuppressionRecord.expires_at.is_(None), SuppressionRecord.expires_at > now))
+    records = session.scalars(query.order_by(SuppressionRecord.created_at, SuppressionRecord.id))
+    return [
+        {
+            "id": r.id,
+            "scope": r.scope,
+            "scopeId": r.scope_id,
+            "policyType": r.policy_type,
+            "reason": r.reason,
+            "expiresAt": r.expires_at,
+        }
+        for r in records
+    ]
+
+
+def _request_text(parts: Json, history: list[str]) -> str:
+    """The §2 request: the stored history first, then the interactions the body gives."""
+    given = [json.dumps(item, ensure_ascii=False) for item in parts.get("interactions", [])]
+    members = [
+        f'"interactions":[{",".join(history + given)}]'
+        if key == "interactions"
+        else f"{json.dumps(key)}:{json.dumps(parts[key], ensure_ascii=False)}"
+        for key in (*REQUEST_PARTS, "suppressions")
+        if key in parts or key == "interactions"
+    ]
+    return "{" + ",".join(members) + "}"
+
+
+@dataclass(frozen=True)
+class Assembled:
+    """What decide read: the request's parts as logged, the stored history, the policy set."""
+
+    parts: Json
+    seqs: list[int]
+    history: list[str]
+    policy_set: LoadedSet
+
+
+def assemble(service: Service, tenant_id: str, asked: Asked) -> Assembled:
+    parts = dict(asked.parts)
+    parts.setdefault("now", clock.now())
+    with transaction(service.engine) as session:
+        only = None
+        if asked.flow_id is not None:
+            from cpol.server import flows  # TODO(me): module level once flows.py lands
+
+            only = tuple(flows.policy_ids(session, tenant_id, asked.flow_id))
+        policy_set = service.sets.current(session, tenant_id, only)
+        seqs, history = _history(session, tenant_id, asked.customer_id)
+        parts["suppressions"] = _manual_suppressions(
+            session, tenant_id, asked.customer_id, _utc_text(parts["now"])
+        )
+        parts["candidates"] = catalogue.complete(session, tenant_id, parts["candidates"], channel_type=True)
+        if "interactions" in parts:
+            parts["interactions"] = catalogue.complete(
+                session, tenant_id, parts["interactions"], channel_type=False
+            )
+    if not parts["suppressions"]:
+        del parts["suppressions"]
+    return Assembled(parts, seqs, history, policy_set)
+
+
+def _parsed(assembled: Assembled) -> tuple[Any, Any]:
+    """The request read by the engine's reader; its problems at the paths of the body (a
+    stored interaction is never the problem: each was checked when it was recorded)."""
+    try:
+        return parse_request(_request_text(assembled.parts, assembled.history))
+    except Diagnostics:
+        pass
+    try:
+        parse_request(_request_text(assembled.parts, []))
+    except Diagnostics as problems:
+        raise ApiError(400, "the decide request is invalid", diagnostic_details(problems.items)) from None
+    raise ApiError(400, "the stored history and the given interactions cannot be read together")
+
+
+def _deltas(seqs: list[int]) -> str:
+    return json.dumps([b - a for a, b in zip([0, *seqs], seqs, strict=False)], separators=(",", ":"))
+
+
+def _log(service: Service, tenant_id: str, asked: Asked, assembled: Assembled, decided: str) -> str:
+    decision_id = f"dec_{secrets.token_hex(8)}"
+    with transaction(service.engine, write=True) as session:
+        service.retention.prune_if_due(session)
+        service.sets.store(session, tenant_id, assembled.policy_set)
+        session.add(
+            DecisionLog(
+                id=decision_id,
+                tenant_id=tenant_id,
+                customer_id=asked.customer_id,
+                at=clock.now(),
+                policy_set=assembled.policy_set.digest,
+                history=_deltas(assembled.seqs),
+                request=json.dumps(assembled.parts, ensure_ascii=False, separators=(",", ":")),
+                decisions=decided,
+            )
+        )
+    return decision_id
+
+
+@dataclass(frozen=True)
+class Service:
+    """What decide keeps per worker: the database, the policy sets, the log's retention."""
+
+    engine: Engine
+    sets: PolicySets
+    retention: Retention
+
+
+def decide(service: Service, tenant_id: str, body: object) -> Json:
+    """The answer of `POST /decide`, logged."""
+    asked = read_asked(body)
+    assembled = assemble(service, tenant_id, asked)
+    request, raw = _parsed(assembled)
+    decisions = finite(
+        decisions_json(assembled.policy_set.engine.decide(request, explain=asked.explain, raw=raw))
+    )
+    decided = json.dumps(decisions, ensure_ascii=False, separators=(",", ":"))
+    decision_id = _log(service, tenant_id, asked, assembled, decided)
+    return {
+        "decisionId": decision_id,
+        "customerId": asked.customer_id,
+        "now": assembled.parts["now"],
+        "policySetVersion": assembled.policy_set.digest,
+        "decisions": decisions,
+    }

@@ -1,0 +1,76 @@
+"""`POST /decide` and the decision log's endpoints (SPEC §5.6), thin over `decide` and
+`decision_log`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+
+from cpol.server import decide, decision_log
+from cpol.server.auth import require
+from cpol.server.bodies import Body, read_json
+from cpol.server.errors import ErrorBody
+from cpol.server.keys import Principal
+from cpol.server.schemas import DecisionAnswer, DecisionLogEntry, DecisionLogPage
+
+router = APIRouter(tags=["decide"])
+Viewer = Annotated[Principal, Depends(require("viewer"))]
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 413, 415)
+}
+DECIDE_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "description": "{customerId, candidates, now?, session?, explain?, flowId?, customer?, "
+                    "interactions?, budgets?} (SPEC §5.6)",
+                }
+            }
+        },
+    }
+}
+
+
+def _service(request: Request) -> decide.Service:
+    service: decide.Service = request.app.state.decide
+    return service
+
+
+@router.post(
+    "/decide",
+    response_model=None,
+    responses={200: {"model": DecisionAnswer}, **ERRORS},
+    openapi_extra=DECIDE_BODY,
+)
+def decide_endpoint(request: Request, who: Viewer, body: Annotated[Body, Depends(read_json)]) -> JSONResponse:
+    return JSONResponse(decide.decide(_service(request), who.tenant_id, body.value))
+
+
+@router.get(
+    "/decisions/{decision_id}", response_model=None, responses={200: {"model": DecisionLogEntry}, **ERRORS}
+)
+def decision_entry(request: Request, who: Viewer, decision_id: str) -> JSONResponse:
+    return JSONResponse(decision_log.entry(_service(request).engine, who.tenant_id, decision_id))
+
+
+@router.get(
+    "/customers/{customer_id}/decisions",
+    response_model=None,
+    responses={200: {"model": DecisionLogPage}, **ERRORS},
+)
+def customer_decisions(
+    request: Request,
+    who: Viewer,
+    customer_id: str,
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    cursor: str | None = None,
+) -> JSONResponse:
+    page = decision_log.customer_page(
+        _service(request).engine, who.tenant_id, customer_id, limit, cursor or None
+    )
+    return JSONResponse(page.answer())

@@ -1,0 +1,116 @@
+"""The decision log (SPEC §5.6): every decide, kept so that it can be re-explained exactly.
+
+An entry holds the request's parts as decide assembled them (the body's, completed from
+the catalogue, and the manual suppression records applied), the `seq` list of the stored
+interactions it read, the policy set's digest and the decisions. Reading an entry puts the
+whole §2 request back together: `cpol explain` on `request` and `policies` gives
+`decisions` again, whatever changed since.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, and_, delete, select
+from sqlalchemy.orm import Session
+
+from cpol.server import clock
+from cpol.server.database import transaction
+from cpol.server.errors import not_found
+from cpol.server.models import DecisionLog, Interaction
+from cpol.server.paging import Key, Keyset, Page, is_timestamp, matches
+from cpol.server.policy_sets import documents_of
+
+Json = dict[str, Any]
+#: The §2 request's members, in the order an entry writes them.
+REQUEST_ORDER = ("now", "customer", "interactions", "budgets", "suppressions", "session", "candidates")
+SEQS_PER_QUERY = 500
+PRUNE_INTERVAL_SECONDS = 600.0
+
+
+def _seqs(deltas: str) -> list[int]:
+    return list(itertools.accumulate(json.loads(deltas)))
+
+
+def _interactions(session: Session, seqs: list[int]) -> list[Json]:
+    """The stored interactions with these `seq`s, in the order given."""
+    found: dict[int, str] = {}
+    for start in range(0, len(seqs), SEQS_PER_QUERY):
+        chunk = seqs[start : start + SEQS_PER_QUERY]
+        found.update(
+            session.execute(
+                select(Interaction.seq, Interaction.document).where(Interaction.seq.in_(chunk))
+            ).tuples()
+        )
+    return [json.loads(found[seq]) for seq in seqs if seq in found]
+
+
+def _request(parts: Json, stored: list[Json]) -> Json:
+    parts = {**parts, "interactions": stored + parts.get("interactions", [])}
+    return {key: parts[key] for key in REQUEST_ORDER if key in parts}
+
+
+def entry(engine: Engine, tenant_id: str, decision_id: str) -> Json:
+    """`GET /decisions/{id}`: the decision with its whole request and policy set."""
+    with transaction(engine) as session:
+        row = session.get(DecisionLog, decision_id) if DECISION_ID.match(decision_id) else None
+        if row is None or row.tenant_id != tenant_id:
+            raise not_found("decision")
+        policies = documents_of(session, tenant_id, row.policy_set)
+        stored = _interactions(session, _seqs(row.history))
+        return {
+            "decisionId": row.id,
+            "at": row.at,
+            "customerId": row.customer_id,
+            "policySetVersion": row.policy_set,
+            "request": _request(json.loads(row.request), stored),
+            "policies": json.loads(policies or "[]"),
+            "decisions": json.loads(row.decisions),
+        }
+
+
+DECISION_ID = re.compile(r"dec_[0-9a-f]{16}\Z", re.ASCII)
+NEWEST_FIRST = Keyset(
+    (Key(DecisionLog.at, True, is_timestamp), Key(DecisionLog.id, True, matches(DECISION_ID)))
+)
+
+
+def _summary(row: DecisionLog) -> Json:
+    return {
+        "decisionId": row.id,
+        "at": row.at,
+        "customerId": row.customer_id,
+        "policySetVersion": row.policy_set,
+        "decisions": json.loads(row.decisions),
+    }
+
+
+def customer_page(engine: Engine, tenant_id: str, customer_id: str, limit: int, cursor: str | None) -> Page:
+    """`GET /customers/{id}/decisions`: the customer's decisions, newest first."""
+    where = and_(DecisionLog.tenant_id == tenant_id, DecisionLog.customer_id == customer_id)
+    with transaction(engine) as session:
+        return NEWEST_FIRST.page(session, DecisionLog, where, limit, cursor, _summary)
+
+
+class Retention:
+    """Deletes entries older than `days`, at most once per interval per worker, from
+    within decide's own write (so no background thread and no extra transaction)."""
+
+    def __init__(self, days: int) -> None:
+        self.days = days
+        self._due = 0.0
+        self._lock = threading.Lock()
+
+    def prune_if_due(self, session: Session) -> None:
+        with self._lock:
+            if time.monotonic() < self._due:
+                return
+            self._due = time.monotonic() + PRUNE_INTERVAL_SECONDS
+        cutoff = clock.stamp(datetime.now(UTC) - timedelta(days=self.days))
+        session.execute(delete(DecisionLog).where(DecisionLog.at < cutoff))

@@ -1,0 +1,121 @@
+"""`POST /decide` and the decision log (SPEC §5.6): a decision equals what `cpol explain`
+gives on its logged request and policy set, also after the policies changed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from runtime.test_properties import policy_sets, requests
+
+import cpol
+from cpol.runtime.render import decisions_json
+
+from .client import POLICIES, KeyMaker, Reply, Server
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+Json = dict[str, Any]
+
+
+def _import(server: Server, key: str, policies: list[Json]) -> None:
+    reply = server.call("POST", f"{POLICIES}/import", key=key, json_body=policies)
+    assert reply.status == 200, reply.body
+
+
+def _decide(server: Server, key: str, body: Json) -> Reply:
+    return server.call("POST", "/api/v1/decide", key=key, json_body=body)
+
+
+def _demo_body(explain: bool) -> Json:
+    request = json.loads((EXAMPLES / "demo-request.json").read_text())
+    body = {key: request[key] for key in ("now", "customer", "interactions", "budgets", "session", "candidates")}
+    return {"customerId": request["customer"]["id"], "explain": explain, **body}
+
+
+def _cli(command: str, policies: Path, request: Path) -> list[Json]:
+    extra = ["--format", "json"] if command == "explain" else []
+    done = subprocess.run(
+        [sys.executable, "-m", "cpol.cli", command, str(policies), "-c", str(request), *extra],
+        capture_output=True,
+        check=True,
+    )
+    decided: list[Json] = json.loads(done.stdout)
+    return decided
+
+
+def _replayed_by_cli(entry: Json, folder: Path) -> list[Json]:
+    """`cpol explain` (traces logged) or `cpol eval` on the entry's request and policies."""
+    policies, request = folder / f"{entry['decisionId']}-policies.json", folder / f"{entry['decisionId']}-request.json"
+    policies.write_text(json.dumps(entry["policies"]))
+    request.write_text(json.dumps(entry["request"]))
+    return _cli("explain" if "trace" in entry["decisions"][0] else "eval", policies, request)
+
+
+def _entry(server: Server, key: str, decision_id: str) -> Json:
+    reply = server.call("GET", f"/api/v1/decisions/{decision_id}", key=key)
+    assert reply.status == 200, reply.body
+    entry: Json = reply.json()
+    return entry
+
+
+def test_a_decision_equals_cpol_explain_on_its_logged_request_even_after_the_policies_change(
+    server: Server, admin: str, tmp_path: Path
+) -> None:
+    _import(server, admin, json.loads((EXAMPLES / "all_rule_types.json").read_text()))
+    first = _decide(server, admin, _demo_body(explain=True))
+    assert first.status == 200, first.body
+    answer = first.json()
+    assert answer["customerId"] == "cust_042" and answer["now"] == "2026-03-20T14:00:00Z"
+    assert [d["allowed"] for d in answer["decisions"]].count(True) >= 1  # a decision worth replaying
+    assert all("trace" in d for d in answer["decisions"])
+
+    # a weekly cap becomes "none at all": decide again, and the first decision still replays as it was
+    cap = next(p for p in _export(server, admin) if p["ruleType"] == "frequency_cap")
+    changed = server.call("PUT", POLICIES, key=admin, json_body={"id": cap["id"], "config": {"maxPerDay": 0}})
+    assert changed.status == 200, changed.body
+    second = _decide(server, admin, _demo_body(explain=False)).json()
+    assert second["policySetVersion"] != answer["policySetVersion"]
+    assert second["decisions"] != [{k: v for k, v in d.items() if k != "trace"} for d in answer["decisions"]]
+
+    for decided in (answer, second):
+        entry = _entry(server, admin, decided["decisionId"])
+        assert entry["decisions"] == decided["decisions"]
+        assert entry["policySetVersion"] == decided["policySetVersion"]
+        assert _replayed_by_cli(entry, tmp_path) == decided["decisions"]
+
+
+def _export(server: Server, key: str) -> list[Json]:
+    exported: list[Json] = server.call("GET", f"{POLICIES}/export", key=key).json()
+    return exported
+
+
+def _library(entry: Json, *, explain: bool) -> list[Json]:
+    """The decisions the library gives on a logged request and policy set."""
+    engine = cpol.Engine(cpol.load_json(entry["policies"]))
+    return decisions_json(engine.decide_json(entry["request"], explain=explain))
+
+
+def _unique_names(policies: list[Json]) -> list[Json]:
+    return [{**p, "name": f"{p['name']} #{i}"} for i, p in enumerate(policies)]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(policies=policy_sets(), request=requests(), explain=st.booleans())
+def test_the_service_decides_as_the_library_does_on_the_logged_request(
+    server: Server, make_key: KeyMaker, policies: list[Json], request: Json, explain: bool
+) -> None:
+    key = make_key(f"t_{uuid.uuid4().hex[:12]}")
+    _import(server, key, _unique_names(policies))
+    body = {k: v for k, v in request.items() if k != "suppressions"}
+    reply = _decide(server, key, {"customerId": request["customer"]["id"], "explain": explain, **body})
+    assert reply.status == 200, reply.body
+    answer = reply.json()
+    entry = _entry(server, key, answer["decisionId"])
+    assert entry["request"]["interactions"] == request["interactions"]
+    assert _library(entry, explain=explain) == answer["decisions"]
