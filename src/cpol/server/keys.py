@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from cpol.server.clock import now
@@ -92,10 +92,16 @@ def revoke_key(engine: Engine, name: str) -> None:
             row.revoked_at = now()
 
 
+#: Built once: asked on every request.
+KEY_LOOKUP = select(ApiKey.name, ApiKey.tenant_id, ApiKey.role, ApiKey.revoked_at).where(
+    ApiKey.key_hash == bindparam("key_hash")
+)
+
+
 def authenticate(engine: Engine, key: str) -> Principal | None:
     """The principal of a live key, or None for an unknown or revoked one."""
-    with transaction(engine) as session:
-        row = session.scalars(select(ApiKey).where(ApiKey.key_hash == _hash(key))).one_or_none()
-        if row is None or row.revoked_at is not None or row.role not in ROLES:
-            return None
-        return Principal(row.name, row.tenant_id, role_named(row.role))
+    with engine.connect() as connection:
+        row = connection.execute(KEY_LOOKUP, {"key_hash": _hash(key)}).one_or_none()
+    if row is None or row.revoked_at is not None or row.role not in ROLES:
+        return None
+    return Principal(row.name, row.tenant_id, role_named(row.role))

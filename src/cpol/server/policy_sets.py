@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 import cpol
@@ -48,12 +48,14 @@ def _digest(documents: Sequence[Document]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:DIGEST_CHARS]
 
 
+#: The number of a tenant's policy rows and the sum of their versions (built once).
+SIGNATURE = select(func.count(), func.coalesce(func.sum(ContactPolicy.version), 0)).where(
+    ContactPolicy.tenant_id == bindparam("tenant")
+)
+
+
 def _signature(session: Session, tenant_id: str) -> tuple[int, int]:
-    count, versions = session.execute(
-        select(func.count(), func.coalesce(func.sum(ContactPolicy.version), 0)).where(
-            ContactPolicy.tenant_id == tenant_id
-        )
-    ).one()
+    count, versions = session.connection().execute(SIGNATURE, {"tenant": tenant_id}).one()
     return int(count), int(versions)
 
 
