@@ -201,7 +201,7 @@ def assemble(service: Service, tenant_id: str, asked: Asked) -> Assembled:
     return Assembled(parts, seqs, history, policy_set)
 
 
-def _parsed(assembled: Assembled) -> tuple[Any, Any]:
+def parsed_request(assembled: Assembled) -> tuple[Any, Any]:
     """The request read by the engine's reader; its problems at the paths of the body (a
     stored interaction is never the problem: each was checked when it was recorded)."""
     try:
@@ -219,7 +219,7 @@ def _deltas(seqs: list[int]) -> str:
     return json.dumps([b - a for a, b in zip([0, *seqs], seqs, strict=False)], separators=(",", ":"))
 
 
-def _log(service: Service, tenant_id: str, asked: Asked, assembled: Assembled, decided: str) -> str:
+def log_decision(service: Service, tenant_id: str, asked: Asked, assembled: Assembled, decided: str) -> str:
     decision_id = f"dec_{secrets.token_hex(8)}"
     with transaction(service.engine, write=True) as session:
         service.retention.prune_if_due(session)
@@ -251,14 +251,14 @@ def decide(service: Service, tenant_id: str, body: object) -> Json:
     """The answer of `POST /decide`, logged."""
     asked = read_asked(body)
     assembled = assemble(service, tenant_id, asked)
-    request, raw = _parsed(assembled)
+    request, raw = parsed_request(assembled)
     decisions = decisions_json(assembled.policy_set.engine.decide(request, explain=asked.explain, raw=raw))
     try:
         decided = json.dumps(decisions, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     except ValueError:  # the reader refuses NaN and infinities: a safety net, as `render_json` has
         decisions = cast("list[Json]", finite(decisions))
         decided = json.dumps(decisions, ensure_ascii=False, separators=(",", ":"))
-    decision_id = _log(service, tenant_id, asked, assembled, decided)
+    decision_id = log_decision(service, tenant_id, asked, assembled, decided)
     return {
         "decisionId": decision_id,
         "customerId": asked.customer_id,
