@@ -34,7 +34,9 @@ def _decide(server: Server, key: str, body: Json) -> Reply:
 
 def _demo_body(explain: bool) -> Json:
     request = json.loads((EXAMPLES / "demo-request.json").read_text())
-    body = {key: request[key] for key in ("now", "customer", "interactions", "budgets", "session", "candidates")}
+    body = {
+        key: request[key] for key in ("now", "customer", "interactions", "budgets", "session", "candidates")
+    }
     return {"customerId": request["customer"]["id"], "explain": explain, **body}
 
 
@@ -51,7 +53,10 @@ def _cli(command: str, policies: Path, request: Path) -> list[Json]:
 
 def _replayed_by_cli(entry: Json, folder: Path) -> list[Json]:
     """`cpol explain` (traces logged) or `cpol eval` on the entry's request and policies."""
-    policies, request = folder / f"{entry['decisionId']}-policies.json", folder / f"{entry['decisionId']}-request.json"
+    policies, request = (
+        folder / f"{entry['decisionId']}-policies.json",
+        folder / f"{entry['decisionId']}-request.json",
+    )
     policies.write_text(json.dumps(entry["policies"]))
     request.write_text(json.dumps(entry["request"]))
     return _cli("explain" if "trace" in entry["decisions"][0] else "eval", policies, request)
@@ -119,3 +124,68 @@ def test_the_service_decides_as_the_library_does_on_the_logged_request(
     entry = _entry(server, key, answer["decisionId"])
     assert entry["request"]["interactions"] == request["interactions"]
     assert _library(entry, explain=explain) == answer["decisions"]
+
+
+DECIDE_PROBLEMS = [
+    ({"candidates": []}, "customerId", "is required"),
+    ({"customerId": "c", "candidates": [], "colour": 1}, "colour", "is not a field of a decide request"),
+    ({"customerId": 7, "candidates": []}, "customerId", "must be a string"),
+    ({"customerId": "c", "candidates": [], "explain": "yes"}, "explain", "must be true or false"),
+    ({"customerId": "c", "candidates": ["off_1"]}, "candidates[0]", "must be an object"),
+    ({"customerId": "c", "candidates": [], "customer": {"id": "d"}}, "customer.id", "must be the customerId"),
+    ({"customerId": "c", "candidates": [{"channelId": "ch"}]}, "candidates[0].offerId", ""),
+    ({"customerId": "c", "candidates": [], "now": "yesterday"}, "now", ""),
+    (
+        {"customerId": "c", "candidates": [], "interactions": [{"outcome": "click", "timestamp": "x"}]},
+        "interactions[0].timestamp",
+        "",
+    ),
+    (
+        {"customerId": "c", "candidates": [], "budgets": {"off": {"spend": 1e400}}},
+        "budgets.off.spend",
+        "finite",
+    ),
+]
+
+
+def test_every_problem_of_a_decide_body_is_a_400_at_its_path(server: Server, admin: str) -> None:
+    for body, path, words in DECIDE_PROBLEMS:
+        reply = _decide(server, admin, body)
+        assert reply.status == 400, (body, reply.body)
+        details = reply.error["details"]
+        assert any(d["path"] == path and words in d["message"] for d in details), (body, details)
+
+
+def test_a_decision_of_another_tenant_or_none_is_a_404(
+    server: Server, make_key: KeyMaker, admin: str
+) -> None:
+    decided = _decide(server, admin, {"customerId": "c", "candidates": [{"offerId": "off_1"}]}).json()
+    other = make_key(f"t_{uuid.uuid4().hex[:12]}", "viewer")
+    for key, decision_id in (
+        (other, decided["decisionId"]),
+        (admin, "dec_0000000000000000"),
+        (admin, "x%00"),
+    ):
+        reply = server.call("GET", f"/api/v1/decisions/{decision_id}", key=key)
+        assert reply.status == 404 and reply.error["code"] == "not_found"
+    listed = server.call("GET", "/api/v1/customers/c/decisions", key=other).json()
+    assert listed["data"] == [] and listed["pagination"]["total"] == 0
+
+
+def test_a_customers_decisions_are_listed_newest_first_in_pages(server: Server, admin: str) -> None:
+    ids = [
+        _decide(server, admin, {"customerId": "pager", "candidates": [{"offerId": "o"}]}).json()["decisionId"]
+        for _ in range(5)
+    ]
+    seen, cursor = [], ""
+    while True:
+        page = server.call(
+            "GET", f"/api/v1/customers/pager/decisions?limit=2&cursor={cursor}", key=admin
+        ).json()
+        assert page["pagination"]["total"] == 5
+        seen += page["data"]
+        cursor = page["pagination"]["cursor"]
+        if cursor is None:
+            break
+    assert [entry["decisionId"] for entry in seen] == sorted(ids, key=ids.index, reverse=True)
+    assert all(entry["decisions"][0]["allowed"] for entry in seen)
