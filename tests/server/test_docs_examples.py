@@ -1,5 +1,6 @@
 """The curl examples of docs/service.md work as written, in the page's order, against a
-real server (the placeholder id `cp_0123456789abcdef` stands for the first policy made)."""
+real server (the placeholder ids `cp_0123456789abcdef` and `df_0123456789abcdef` stand for
+the first policy and the first decision flow made)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ import pytest
 from .client import POLICIES, Server
 
 PAGE = Path(__file__).parents[2] / "docs" / "service.md"
-PLACEHOLDER = "cp_0123456789abcdef"
+#: Each placeholder id, and the collection whose first POST's id it stands for.
+PLACEHOLDERS = {"cp_0123456789abcdef": "/contact-policies", "df_0123456789abcdef": "/decision-flows"}
 
 
 def _curl_commands() -> list[str]:
@@ -33,10 +35,10 @@ def _curl_commands() -> list[str]:
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 def test_the_curl_examples_work(server: Server, admin: str) -> None:
     env = {**os.environ, "CPOL": server.base + "/api/v1", "KEY": admin}
-    first_id = None
+    made: dict[str, str] = {}
     for command in _curl_commands():
-        if first_id:
-            command = command.replace(PLACEHOLDER, first_id)
+        for placeholder, real in made.items():
+            command = command.replace(placeholder, real)
         run = subprocess.run(
             ["bash", "-c", command.replace("curl ", "curl --fail-with-body ", 1)],
             env=env,
@@ -45,8 +47,10 @@ def test_the_curl_examples_work(server: Server, admin: str) -> None:
             timeout=60,
         )
         assert run.returncode == 0, (command, run.stdout, run.stderr)
-        if first_id is None and "POST" in command:
-            first_id = json.loads(run.stdout)["id"]
-    assert first_id is not None
+        for placeholder, collection in PLACEHOLDERS.items():
+            if placeholder not in made and "POST" in command and f'"$CPOL{collection}"' in command:
+                made[placeholder] = json.loads(run.stdout)["id"]
+    assert set(made) == set(PLACEHOLDERS)
+    first_id = made["cp_0123456789abcdef"]
     history = server.call("GET", f"{POLICIES}/{first_id}/history", key=admin).json()["data"]
     assert [e["action"] for e in history] == ["create", "update", "delete"]

@@ -8,8 +8,9 @@ the channel's `type` as `channelType`. A field the item gives (even `null`) is k
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeGuard
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,6 +19,14 @@ from cpol.server.models import Channel, Offer
 
 OFFER_FIELDS = ("categoryId", "subCategoryId", "offerCategory")
 Item = dict[str, Any]
+#: An offer's or channel's id (the client's own): 1–255 characters, none of them a control
+#: character or a lone surrogate (which no database column can hold).
+CATALOGUE_ID = re.compile(r"[^\x00-\x1f\x7f-\x9f\ud800-\udfff]{1,255}\Z")
+ID_RULE = "must be 1–255 characters, none of them a control character"
+
+
+def is_catalogue_id(value: object) -> TypeGuard[str]:
+    return isinstance(value, str) and CATALOGUE_ID.match(value) is not None
 
 
 def _documents(
@@ -32,7 +41,9 @@ def _documents(
 
 
 def _named(items: Iterable[Item], field: str) -> set[str]:
-    return {value for item in items if isinstance(value := item.get(field), str)}
+    """The ids the items name that could be in the catalogue (others cannot be compared
+    safely on every database, and are in no catalogue)."""
+    return {value for item in items if is_catalogue_id(value := item.get(field))}
 
 
 def complete(session: Session, tenant_id: str, items: list[Item], *, channel_type: bool) -> list[Item]:

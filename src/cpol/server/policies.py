@@ -9,31 +9,39 @@ win and none applies over a stale read. Live names are unique through a unique i
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import secrets
 from dataclasses import dataclass
 from typing import Any, get_args
 
-from sqlalchemy import ColumnElement, Engine, and_, func, or_, select, true
+from sqlalchemy import ColumnElement, Engine, and_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import cpol
 from cpol.plan import RULE_TYPES, SCOPE_KINDS, SCOPE_ROW_FIELDS, Status
+from cpol.server import flows
 from cpol.server.clock import now
 from cpol.server.database import transaction
 from cpol.server.errors import ApiError, ErrorDetail, diagnostic_details, not_found
 from cpol.server.keys import Principal
 from cpol.server.models import ContactPolicy, PolicyAudit
+from cpol.server.paging import Key, Keyset, Page, is_timestamp, matches
 
 SERVER_FIELDS = ("id", "tenantId", "version", "createdAt", "updatedAt", "deletedAt")
 DEFAULTS: dict[str, Any] = {"status": "active", "scope": "offer", "priority": cpol.plan.DEFAULT_PRIORITY}
 Document = dict[str, Any]
 POLICY_ID = re.compile(r"cp_[0-9a-f]{16}\Z", re.ASCII)
-LIST_ORDER = (ContactPolicy.priority.desc(), ContactPolicy.created_at.desc(), ContactPolicy.id)
-TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\Z", re.ASCII)
+KEYSET = Keyset(
+    (
+        # the database's integers are bounded: a forged priority must not overflow them
+        Key(ContactPolicy.priority, True, lambda v: type(v) is int and 0 <= v <= 100),
+        Key(ContactPolicy.created_at, True, is_timestamp),
+        Key(ContactPolicy.id, False, matches(POLICY_ID)),
+    )
+)
+LIST_ORDER = KEYSET.order()
 
 
 def validated(fields: Document) -> cpol.Policy:
@@ -226,10 +234,12 @@ def same(a: Document, b: Document) -> bool:
     return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
 
 
-def delete(engine: Engine, who: Principal, policy_id: str) -> None:
-    """Soft delete: the record stays, with `deletedAt` set and its version raised."""
+def delete(engine: Engine, who: Principal, policy_id: str) -> list[str]:
+    """Soft delete: the record stays, with `deletedAt` set and its version raised. Answers
+    a warning for each decision flow that uses the policy (read in the same transaction)."""
     with transaction(engine, write=True) as session:
         delete_in(session, who, _live_row(session, who.tenant_id, policy_id))
+        return flows.warnings(session, who.tenant_id, policy_id)
 
 
 def delete_in(session: Session, who: Principal, row: ContactPolicy) -> None:
@@ -303,59 +313,11 @@ class Filters:
         return and_(*conditions)
 
 
-@dataclass(frozen=True)
-class Page:
-    data: list[Document]
-    total: int
-    limit: int
-    has_more: bool
-    cursor: str | None
-
-
-def _encode_cursor(row: ContactPolicy) -> str:
-    key = json.dumps([row.priority, row.created_at, row.id], separators=(",", ":"))
-    return base64.urlsafe_b64encode(key.encode()).decode().rstrip("=")
-
-
-def _after_cursor(cursor: str) -> ColumnElement[bool]:
-    """Rows after the cursor's (priority, createdAt, id) in the list's order."""
-    try:
-        priority, created, policy_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if type(priority) is not int or not 0 <= priority <= 100:  # the database's integers are bounded
-            raise ValueError
-        if not (isinstance(created, str) and TIMESTAMP.match(created)):
-            raise ValueError
-        if not (isinstance(policy_id, str) and POLICY_ID.match(policy_id)):
-            raise ValueError
-    except (ValueError, TypeError, RecursionError):  # binascii.Error is a ValueError
-        raise ApiError(
-            400, "the request is invalid", [ErrorDetail(path="cursor", message="not a cursor this API gave")]
-        ) from None
-    return or_(
-        ContactPolicy.priority < priority,
-        and_(ContactPolicy.priority == priority, ContactPolicy.created_at < created),
-        and_(
-            ContactPolicy.priority == priority,
-            ContactPolicy.created_at == created,
-            ContactPolicy.id > policy_id,
-        ),
-    )
-
-
 def list_page(engine: Engine, tenant: str, filters: Filters, limit: int, cursor: str | None) -> Page:
     """One page in the order priority desc, createdAt desc, id; `total` counts every match."""
     filters.check()
-    where = filters.where(tenant)
-    after = _after_cursor(cursor) if cursor else true()
     with transaction(engine) as session:
-        total = session.scalar(select(func.count()).select_from(ContactPolicy).where(where)) or 0
-        query = select(ContactPolicy).where(where, after).order_by(*LIST_ORDER).limit(limit + 1)
-        rows = list(session.scalars(query))
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return Page(
-            [document_of(r) for r in rows], total, limit, more, _encode_cursor(rows[-1]) if more else None
-        )
+        return KEYSET.page(session, ContactPolicy, filters.where(tenant), limit, cursor, document_of)
 
 
 def live_rows(session: Session, tenant: str, *, lock: bool = False) -> list[ContactPolicy]:

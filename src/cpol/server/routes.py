@@ -9,24 +9,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from sqlalchemy import Engine
 
 import cpol
 from cpol.server import policies, sync
-from cpol.server.auth import require
 from cpol.server.bodies import CPOL, Body, read_json, read_policy_body
-from cpol.server.errors import ApiError, ErrorBody, ErrorDetail
+from cpol.server.errors import ApiError, ErrorDetail
 from cpol.server.keys import Principal
 from cpol.server.schemas import Deleted, History, ImportPlan, PolicyPage, StoredPolicy
+from cpol.server.web import ERRORS, Admin, Limit, Viewer, engine_of, json_object
 
 router = APIRouter(prefix="/contact-policies", tags=["contact policies"])
-Viewer = Annotated[Principal, Depends(require("viewer"))]
-Admin = Annotated[Principal, Depends(require("admin"))]
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 413, 415)
-}
 POLICY_BODY = {
     "requestBody": {
         "required": True,
@@ -55,22 +49,11 @@ UPDATE_BODY = {
 }
 
 
-def _engine(request: Request) -> Engine:
-    engine: Engine = request.app.state.engine
-    return engine
-
-
-def _object(body: Body) -> dict[str, Any]:
-    if not isinstance(body.value, dict):
-        raise ApiError(400, "the body must be one JSON object")
-    return body.value
-
-
 def _policy_fields(body: Body) -> dict[str, Any]:
     """A policy's fields from JSON, or from one `policy` block of `.cpol` text (which may
     `use` only the standard library: the text has no file, so no server file is reachable)."""
     if body.media_type != CPOL:
-        return _object(body)
+        return json_object(body)
     found = policies.compiled(body.text)
     if len(found) != 1:
         raise ApiError(400, f"the text must hold exactly one policy block, not {len(found)}")
@@ -81,7 +64,7 @@ def _policy_fields(body: Body) -> dict[str, Any]:
 def list_policies(
     request: Request,
     who: Viewer,
-    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    limit: Limit = 25,
     cursor: str | None = None,
     includeDeleted: bool = False,
     status: str | None = None,
@@ -89,9 +72,8 @@ def list_policies(
     scope: str | None = None,
 ) -> JSONResponse:
     filters = policies.Filters(status, ruleType, scope, includeDeleted)
-    page = policies.list_page(_engine(request), who.tenant_id, filters, limit, cursor or None)
-    pagination = {"total": page.total, "limit": page.limit, "hasMore": page.has_more, "cursor": page.cursor}
-    return JSONResponse({"data": page.data, "pagination": pagination})
+    page = policies.list_page(engine_of(request), who.tenant_id, filters, limit, cursor or None)
+    return JSONResponse(page.answer())
 
 
 @router.post(
@@ -101,7 +83,7 @@ def list_policies(
 def create_policy(
     request: Request, who: Admin, body: Annotated[Body, Depends(read_policy_body)]
 ) -> JSONResponse:
-    return JSONResponse(policies.create(_engine(request), who, _policy_fields(body)), status_code=201)
+    return JSONResponse(policies.create(engine_of(request), who, _policy_fields(body)), status_code=201)
 
 
 @router.get(
@@ -110,7 +92,7 @@ def create_policy(
 )  # fmt: skip
 def export_policies(request: Request, who: Viewer) -> Response:
     """Declared before `/{policy_id}`, which would otherwise take `export` for an id."""
-    documents = policies.live_documents(_engine(request), who.tenant_id)
+    documents = policies.live_documents(engine_of(request), who.tenant_id)
     if CPOL in request.headers.get("accept", ""):
         return PlainTextResponse(cpol.to_cpol(cpol.load_json(documents)), media_type=CPOL)
     return JSONResponse(documents)
@@ -127,19 +109,19 @@ def import_policies(
     dryRun: bool = False,
     prune: bool = False,
 ) -> JSONResponse:
-    plan = sync.import_policies(_engine(request), who, body, dry_run=dryRun, prune=prune)
+    plan = sync.import_policies(engine_of(request), who, body, dry_run=dryRun, prune=prune)
     return JSONResponse(plan.answer())
 
 
 def _update(request: Request, who: Principal, body: Body, path_id: str | None) -> JSONResponse:
-    changes = _object(body)
+    changes = json_object(body)
     given = changes.get("id")
     if path_id is not None and given is not None and given != path_id:
         raise ApiError(400, "the body's id is not the path's id")
     policy_id = path_id or given
     if not isinstance(policy_id, str) or not policy_id:
         raise ApiError(400, "the body must carry the policy's id")
-    return JSONResponse(policies.update(_engine(request), who, policy_id, changes))
+    return JSONResponse(policies.update(engine_of(request), who, policy_id, changes))
 
 
 @router.put(
@@ -161,11 +143,10 @@ def update_policy_by_id(
 
 @router.delete("", response_model=Deleted, responses=ERRORS)
 def delete_policy(request: Request, who: Admin, id: str | None = None) -> Deleted:
-    """Soft delete. `warnings` stays empty until decision flows exist (they are not built)."""
+    """Soft delete; a warning for each decision flow that uses the policy."""
     if not id:
         raise ApiError(400, "the request is invalid", [ErrorDetail(path="id", message="required")])
-    policies.delete(_engine(request), who, id)
-    return Deleted(deleted=True, warnings=[])
+    return Deleted(deleted=True, warnings=policies.delete(engine_of(request), who, id))
 
 
 @router.get(
@@ -173,7 +154,7 @@ def delete_policy(request: Request, who: Admin, id: str | None = None) -> Delete
     responses={200: {"model": StoredPolicy, "content": {CPOL: {}}}, **ERRORS},
 )  # fmt: skip
 def get_policy(request: Request, who: Viewer, policy_id: str) -> Response:
-    document = policies.get(_engine(request), who.tenant_id, policy_id)
+    document = policies.get(engine_of(request), who.tenant_id, policy_id)
     if CPOL in request.headers.get("accept", ""):
         text = cpol.to_cpol(cpol.load_json(document))
         return PlainTextResponse(text, media_type=CPOL)
@@ -182,4 +163,4 @@ def get_policy(request: Request, who: Viewer, policy_id: str) -> Response:
 
 @router.get("/{policy_id}/history", response_model=None, responses={200: {"model": History}, **ERRORS})
 def policy_history(request: Request, who: Viewer, policy_id: str) -> JSONResponse:
-    return JSONResponse({"data": policies.history(_engine(request), who.tenant_id, policy_id)})
+    return JSONResponse({"data": policies.history(engine_of(request), who.tenant_id, policy_id)})
