@@ -12,10 +12,10 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from runtime.test_properties import policy_sets, requests
 
 import cpol
 from cpol.runtime.render import decisions_json
+from runtime.test_properties import policy_sets, requests
 
 from .client import POLICIES, KeyMaker, Reply, Server
 

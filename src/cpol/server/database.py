@@ -93,8 +93,9 @@ def upgrade(url: str) -> None:
 def insert_new(session: Session, table: type[Any], row: dict[str, Any]) -> bool:
     """Insert `row` unless its key is taken (then nothing happens, and no error ends the
     transaction): whether it was inserted. SQLite and PostgreSQL both say `ON CONFLICT DO
-    NOTHING`."""
+    NOTHING`; `RETURNING` tells which happened (psycopg's rowcount does not)."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = session.execute(insert(table).values(**row).on_conflict_do_nothing())
-    return bool(getattr(result, "rowcount", 0))
+    keys = [column for column in table.__table__.primary_key.columns]
+    statement = insert(table).values(**row).on_conflict_do_nothing().returning(*keys)
+    return session.execute(statement).first() is not None

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from cpol.diagnostics import Diagnostics
 from cpol.runtime import parse_request
 from cpol.runtime.render import decisions_json, finite
-from cpol.server import catalogue, clock
+from cpol.server import catalogue, clock, flows
 from cpol.server.database import transaction
 from cpol.server.decision_log import Retention
 from cpol.server.errors import ApiError, ErrorDetail, diagnostic_details
@@ -181,11 +181,7 @@ def assemble(service: Service, tenant_id: str, asked: Asked) -> Assembled:
     parts = dict(asked.parts)
     parts.setdefault("now", clock.now())
     with transaction(service.engine) as session:
-        only = None
-        if asked.flow_id is not None:
-            from cpol.server import flows  # TODO(me): module level once flows.py lands
-
-            only = tuple(flows.policy_ids(session, tenant_id, asked.flow_id))
+        only = tuple(flows.policy_ids(session, tenant_id, asked.flow_id)) if asked.flow_id else None
         policy_set = service.sets.current(session, tenant_id, only)
         seqs, history = _history(session, tenant_id, asked.customer_id)
         parts["suppressions"] = _manual_suppressions(

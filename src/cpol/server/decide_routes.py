@@ -3,23 +3,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from cpol.server import decide, decision_log
-from cpol.server.auth import require
 from cpol.server.bodies import Body, read_json
-from cpol.server.errors import ErrorBody
-from cpol.server.keys import Principal
 from cpol.server.schemas import DecisionAnswer, DecisionLogEntry, DecisionLogPage
+from cpol.server.web import ERRORS, Limit, Viewer
 
 router = APIRouter(tags=["decide"])
-Viewer = Annotated[Principal, Depends(require("viewer"))]
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 413, 415)
-}
 DECIDE_BODY = {
     "requestBody": {
         "required": True,
@@ -67,7 +61,7 @@ def customer_decisions(
     request: Request,
     who: Viewer,
     customer_id: str,
-    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    limit: Limit = 25,
     cursor: str | None = None,
 ) -> JSONResponse:
     page = decision_log.customer_page(
