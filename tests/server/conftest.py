@@ -34,6 +34,15 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 
 @pytest.fixture(scope="session")
+def two_workers(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A second server with two worker processes on the first one's database: concurrent
+    writes, and caches, meet across processes (and servers)."""
+    folder = tmp_path_factory.mktemp("two_workers")
+    with running_server(folder, "--workers", "2", db_url=server.db_url) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
 def make_key(server: Server) -> Iterator[KeyMaker]:
     """`make_key(tenant, role="admin")`: a live key, stored in the server's database."""
     engine = make_engine(server.db_url)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import itertools
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -15,18 +15,8 @@ from cpol.server.database import make_engine
 from cpol.server.keys import create_key
 
 from .client import POLICIES, Reply, Server, email_cap
-from .process import running_server
 
 THREADS = 8
-
-
-@pytest.fixture(scope="module")
-def two_workers(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A second server with two worker processes on the first one's database: concurrent
-    writes meet across processes (and servers)."""
-    folder = tmp_path_factory.mktemp("two_workers")
-    with running_server(folder, "--workers", "2", db_url=server.db_url) as running:
-        yield running
 
 
 @pytest.fixture(params=["one process", "two workers"])

@@ -189,3 +189,119 @@ def test_a_customers_decisions_are_listed_newest_first_in_pages(server: Server, 
             break
     assert [entry["decisionId"] for entry in seen] == sorted(ids, key=ids.index, reverse=True)
     assert all(entry["decisions"][0]["allowed"] for entry in seen)
+
+
+def _policy(server: Server, key: str, fields: Json) -> Json:
+    reply = server.call("POST", POLICIES, key=key, json_body=fields)
+    assert reply.status == 201, reply.body
+    created: Json = reply.json()
+    return created
+
+
+def _blockers(answer: Json) -> list[list[str]]:
+    return [[block["policyName"] for block in d["blockedBy"]] for d in answer["decisions"]]
+
+
+def test_a_flow_decides_with_only_its_policies(server: Server, admin: str) -> None:
+    mine = _policy(
+        server,
+        admin,
+        {
+            "name": "no email",
+            "scope": "channel",
+            "scopeId": "ch_email",
+            "ruleType": "frequency_cap",
+            "config": {"maxPerDay": 0},
+        },
+    )
+    _policy(
+        server,
+        admin,
+        {"name": "no offers", "scope": "global", "ruleType": "frequency_cap", "config": {"maxPerDay": 0}},
+    )
+    flow = server.call(
+        "POST",
+        "/api/v1/decision-flows",
+        key=admin,
+        json_body={
+            "name": "f",
+            "draftConfig": {"stages": {"filter": {"contactPolicyIds": [mine["id"], "cp_0000000000000000"]}}},
+        },
+    ).json()
+    candidates = [{"offerId": "o", "channelId": "ch_email"}, {"offerId": "o", "channelId": "ch_sms"}]
+    everything = _decide(server, admin, {"customerId": "c", "candidates": candidates, "explain": True}).json()
+    assert _blockers(everything) == [["no offers", "no email"], ["no offers"]]
+    only_flow = _decide(
+        server, admin, {"customerId": "c", "candidates": candidates, "explain": True, "flowId": flow["id"]}
+    )
+    assert _blockers(only_flow.json()) == [["no email"], []]
+    assert [t["policyName"] for t in only_flow.json()["decisions"][1]["trace"]] == ["no email"]
+    unknown = _decide(
+        server, admin, {"customerId": "c", "candidates": candidates, "flowId": "df_0000000000000000"}
+    )
+    assert unknown.status == 404
+
+
+def test_candidates_get_their_category_and_channel_type_from_the_catalogue(
+    server: Server, admin: str
+) -> None:
+    _policy(
+        server,
+        admin,
+        {
+            "name": "no cards",
+            "scope": "category",
+            "scopeId": "cat_cards",
+            "ruleType": "frequency_cap",
+            "config": {"maxPerDay": 0},
+        },
+    )
+    assert (
+        server.call(
+            "PUT", "/api/v1/offers/off_gold", key=admin, json_body={"name": "Gold", "categoryId": "cat_cards"}
+        ).status
+        == 201
+    )
+    assert (
+        server.call(
+            "PUT", "/api/v1/channels/ch_text", key=admin, json_body={"name": "Text", "type": "sms"}
+        ).status
+        == 201
+    )
+    body = {
+        "customerId": "c",
+        "customer": {"consent": {"sms": "opted_out"}},
+        "candidates": [
+            {"offerId": "off_gold"},
+            {"offerId": "off_gold", "categoryId": "cat_loans"},
+            {"offerId": "o", "channelId": "ch_text"},
+        ],
+    }
+    answer = _decide(server, admin, body).json()
+    assert _blockers(answer) == [["no cards"], [], ["consent"]]
+    assert answer["decisions"][0]["candidate"] == {"offerId": "off_gold", "categoryId": "cat_cards"}
+    entry = _entry(server, admin, answer["decisionId"])
+    assert entry["request"]["candidates"][2] == {"offerId": "o", "channelId": "ch_text", "channelType": "sms"}
+
+
+def test_every_worker_decides_with_the_policies_as_they_are_now(
+    server: Server, two_workers: Server, make_key: KeyMaker
+) -> None:
+    """A change made through one server process is seen at the next decide of every other
+    (each keeps its own engine cache)."""
+    key = make_key(f"t_{uuid.uuid4().hex[:12]}")
+    policy = _policy(
+        server,
+        key,
+        {"name": "cap", "scope": "global", "ruleType": "frequency_cap", "config": {"maxPerDay": 5}},
+    )
+    body = {"customerId": "c", "candidates": [{"offerId": "o"}]}
+    for max_per_day, allowed in ((0, False), (1, True), (0, False)):
+        before = {_decide(two_workers, key, body).json()["policySetVersion"] for _ in range(6)}
+        changed = server.call(
+            "PUT", POLICIES, key=key, json_body={"id": policy["id"], "config": {"maxPerDay": max_per_day}}
+        )
+        assert changed.status == 200
+        after = [_decide(two_workers, key, body).json() for _ in range(6)]
+        assert {a["decisions"][0]["allowed"] for a in after} == {allowed}
+        assert not before & {a["policySetVersion"] for a in after}
