@@ -1,6 +1,6 @@
 """The curl examples of docs/service.md work as written, in the page's order, against a
-real server (the placeholder ids `cp_0123456789abcdef` and `df_0123456789abcdef` stand for
-the first policy and the first decision flow made)."""
+real server (the placeholder ids `cp_0123456789abcdef`, `df_0123456789abcdef` and
+`supp_0123456789abcdef` stand for the first policy, decision flow and suppression record made)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,11 @@ from .client import POLICIES, Server
 
 PAGE = Path(__file__).parents[2] / "docs" / "service.md"
 #: Each placeholder id, and the collection whose first POST's id it stands for.
-PLACEHOLDERS = {"cp_0123456789abcdef": "/contact-policies", "df_0123456789abcdef": "/decision-flows"}
+PLACEHOLDERS = {
+    "cp_0123456789abcdef": "/contact-policies",
+    "df_0123456789abcdef": "/decision-flows",
+    "supp_0123456789abcdef": "/customers/cust_001/suppressions",
+}
 
 
 def _curl_commands() -> list[str]:

@@ -322,10 +322,16 @@ def outcomes_read(policy: Policy) -> list[str]:
     return [configured] if isinstance(configured, str) else list(configured)
 
 
+def outcome_days(config: Any) -> float:
+    """An outcome rule's period in days as written: `suppressForDays`, or the older `withinDays`."""
+    days: float = config.suppressForDays if config.suppressForDays is not None else config.withinDays
+    return days
+
+
 def outcome_based(config: Any) -> Evaluator:
     configured = configured_outcomes(config)
     outcomes = [configured] if isinstance(configured, str) else list(configured)
-    days = config.suppressForDays if config.suppressForDays is not None else config.withinDays
+    days = outcome_days(config)
 
     def evaluate(
         ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef], each: Each | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 import cpol
-from cpol.server import catalogue_routes, decide, decide_routes, errors, flow_routes, routes
+from cpol.server import catalogue_routes, decide, decide_routes, errors, flow_routes, respond_routes, routes
 from cpol.server.database import make_engine
 from cpol.server.decision_log import Retention
 from cpol.server.policy_sets import PolicySets
@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(flow_routes.router, prefix=BASE_PATH)
     app.include_router(catalogue_routes.router, prefix=BASE_PATH)
     app.include_router(decide_routes.router, prefix=BASE_PATH)
+    app.include_router(respond_routes.router, prefix=BASE_PATH)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> Health:

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 def stamp(instant: datetime) -> str:
     """`instant` as `2026-03-10T12:00:00.000Z` (an aware datetime, any zone); such text
     sorts in time order, so stored stamps are compared as text."""
-    instant = instant.astimezone(UTC)
-    return instant.strftime("%Y-%m-%dT%H:%M:%S.") + f"{instant.microsecond // 1000:03d}Z"
+    # not strftime: glibc's `%Y` does not pad a year before 1000 to four digits
+    return instant.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def now() -> str:

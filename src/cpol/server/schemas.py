@@ -11,6 +11,10 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
+from cpol.plan import ScopeKind
+from cpol.runtime.clock import parse_instant
+from cpol.server.clock import stamp
+
 
 class ScopeRow(BaseModel):
     id: str
@@ -95,10 +99,13 @@ class FlowPage(BaseModel):
 
 
 class OfferFields(Written):
+    """The category fields fill interactions in, and so end up as suppression records'
+    scopeIds (an indexed column): they are bounded like ids."""
+
     name: Name
-    categoryId: str | None = None
-    subCategoryId: str | None = None
-    offerCategory: str | None = None
+    categoryId: Name | None = None
+    subCategoryId: Name | None = None
+    offerCategory: Name | None = None
 
 
 class StoredOffer(OfferFields):
@@ -201,3 +208,93 @@ class DecisionSummary(BaseModel):
 class DecisionLogPage(BaseModel):
     data: list[DecisionSummary]
     pagination: Pagination
+
+
+# -- respond and suppression records (SPEC §5.6) -------------------------------------------
+def _stamped(text: str) -> str:
+    """A timestamp read as the runtime reads one, written as the service stores them."""
+    try:
+        return stamp(parse_instant(text))
+    except ValueError:
+        message = "`{text}` is not an ISO 8601 timestamp (for example 2026-03-20T14:00:00Z)"
+        raise PydanticCustomError("timestamp", message, {"text": text}) from None
+
+
+#: An id of a customer, offer, channel…: kept in indexed columns, so bounded, and without NUL.
+Id = Name
+#: A timestamp in any ISO 8601 form the runtime reads; checked, it is `…T12:00:00.000Z`.
+Stamp = Annotated[str, AfterValidator(_stamped)]
+Reason = Annotated[str, StringConstraints(min_length=1, max_length=1000), AfterValidator(_without_nul)]
+
+
+class InteractionFields(Written):
+    """One interaction to record; `timestamp` defaults to the server's clock."""
+
+    customerId: Id
+    offerId: Id
+    channelId: Id
+    outcome: Id
+    timestamp: Stamp | None = None
+    creativeId: Id | None = None
+    campaignId: Id | None = None
+    categoryId: Id | None = None
+    subCategoryId: Id | None = None
+    offerCategory: Id | None = None
+    idempotencyKey: Id | None = None
+
+
+class InteractionBatch(Written):
+    interactions: Annotated[list[InteractionFields], Field(min_length=1, max_length=1000)]
+
+
+class StoredInteraction(BaseModel):
+    """A recorded interaction: the §2 interaction decide reads (completed from the
+    catalogue), with its customer, key and recording time."""
+
+    id: str
+    customerId: str
+    timestamp: str
+    outcome: str
+    offerId: str
+    channelId: str
+    creativeId: str | None = None
+    campaignId: str | None = None
+    categoryId: str | None = None
+    subCategoryId: str | None = None
+    offerCategory: str | None = None
+    idempotencyKey: str | None
+    createdAt: str
+
+
+class SuppressionFields(Written):
+    """A manual record; `scopeId` is "all" (or absent) for global, required otherwise;
+    without `expiresAt` it never expires."""
+
+    scope: ScopeKind
+    scopeId: Id | None = None
+    reason: Reason
+    expiresAt: Stamp | None = None
+
+
+class Suppression(BaseModel):
+    id: str
+    scope: str
+    scopeId: str | None
+    offerName: str | None
+    policyType: str
+    reason: str | None
+    triggerCount: int
+    expiresAt: str | None
+    createdAt: str
+    isActive: bool
+    policyId: str | None
+    policyName: str | None
+
+
+class Responded(BaseModel):
+    interactions: list[StoredInteraction]
+    suppressions: list[Suppression]
+
+
+class SuppressionList(BaseModel):
+    data: list[Suppression]
