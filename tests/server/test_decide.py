@@ -110,6 +110,17 @@ def _unique_names(policies: list[Json]) -> list[Json]:
     return [{**p, "name": f"{p['name']} #{i}"} for i, p in enumerate(policies)]
 
 
+def _split_history(request: Json) -> tuple[list[Json], list[Json]]:
+    """The request's interactions as recorded through /respond (those with a channel, which
+    respond requires; the server gives their ids) and as given in the decide body (the rest)."""
+    recorded = [
+        {"customerId": request["customer"]["id"], **{k: v for k, v in i.items() if k != "id"}}
+        for i in request["interactions"]
+        if "channelId" in i
+    ]
+    return recorded, [i for i in request["interactions"] if "channelId" not in i]
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(policies=policy_sets(), request=requests(), explain=st.booleans())
 def test_the_service_decides_as_the_library_does_on_the_logged_request(
@@ -117,12 +128,20 @@ def test_the_service_decides_as_the_library_does_on_the_logged_request(
 ) -> None:
     key = make_key(f"t_{uuid.uuid4().hex[:12]}")
     _import(server, key, _unique_names(policies))
-    body = {k: v for k, v in request.items() if k != "suppressions"}
-    reply = _decide(server, key, {"customerId": request["customer"]["id"], "explain": explain, **body})
+    recorded, given_ = _split_history(request)
+    if recorded:
+        assert (
+            server.call("POST", "/api/v1/respond", key=key, json_body={"interactions": recorded}).status
+            == 201
+        )
+    body = {k: v for k, v in request.items() if k not in ("suppressions", "interactions")}
+    body = {"customerId": request["customer"]["id"], "explain": explain, "interactions": given_, **body}
+    reply = _decide(server, key, body)
     assert reply.status == 200, reply.body
     answer = reply.json()
     entry = _entry(server, key, answer["decisionId"])
-    assert entry["request"]["interactions"] == request["interactions"]
+    logged = entry["request"]["interactions"]
+    assert len(logged) == len(request["interactions"]) and logged[len(recorded) :] == given_
     assert _library(entry, explain=explain) == answer["decisions"]
 
 
@@ -154,6 +173,49 @@ def test_every_problem_of_a_decide_body_is_a_400_at_its_path(server: Server, adm
         assert reply.status == 400, (body, reply.body)
         details = reply.error["details"]
         assert any(d["path"] == path and words in d["message"] for d in details), (body, details)
+
+
+def test_a_decision_replays_with_the_stored_history_and_manual_records_it_saw(
+    server: Server, admin: str, tmp_path: Path
+) -> None:
+    """The history is logged by reference: what is recorded after a decision is not in it,
+    and a lifted manual record still is; `cpol explain` on the entry gives its decisions."""
+    _policy(
+        server,
+        admin,
+        {"name": "two a week", "scope": "global", "ruleType": "frequency_cap", "config": {"maxPerWeek": 2}},
+    )
+    seen = {"customerId": "h", "offerId": "o", "channelId": "ch_email", "outcome": "impression"}
+    times = ["2026-03-19T10:00:00Z", "2026-03-15T10:00:00.250+02:00", "2026-03-18T09:00:00Z"]
+    respond = {"interactions": [{**seen, "timestamp": t} for t in times]}
+    assert server.call("POST", "/api/v1/respond", key=admin, json_body=respond).status == 201
+    manual = {"scope": "offer", "scopeId": "o2", "reason": "asked", "expiresAt": "2099-01-01T00:00:00Z"}
+    record = server.call("POST", "/api/v1/customers/h/suppressions", key=admin, json_body=manual)
+    assert record.status == 201, record.body
+    body = {
+        "customerId": "h",
+        "now": "2026-03-20T00:00:00Z",
+        "explain": True,
+        "candidates": [{"offerId": "o"}, {"offerId": "o2"}],
+    }
+    answer = _decide(server, admin, body).json()
+    assert _blockers(answer) == [["two a week"], [f"suppression {record.json()['id']}", "two a week"]]
+
+    more = {**seen, "timestamp": "2026-03-17T00:00:00Z"}
+    assert server.call("POST", "/api/v1/respond", key=admin, json_body=more).status == 201
+    lifted = server.call("DELETE", f"/api/v1/customers/h/suppressions/{record.json()['id']}", key=admin)
+    assert lifted.status == 204
+    entry = _entry(server, admin, answer["decisionId"])
+    assert [i["timestamp"] for i in entry["request"]["interactions"]] == [
+        "2026-03-15T08:00:00.250Z",
+        "2026-03-18T09:00:00.000Z",
+        "2026-03-19T10:00:00.000Z",
+    ]
+    assert [s["scopeId"] for s in entry["request"]["suppressions"]] == ["o2"]
+    assert _replayed_by_cli(entry, tmp_path) == answer["decisions"]
+    again = _decide(server, admin, body).json()
+    assert len(_entry(server, admin, again["decisionId"])["request"]["interactions"]) == 4
+    assert "suppressions" not in _entry(server, admin, again["decisionId"])["request"]
 
 
 def test_a_decision_of_another_tenant_or_none_is_a_404(

@@ -43,11 +43,8 @@ def _interactions(session: Session, seqs: list[int]) -> list[Json]:
     found: dict[int, str] = {}
     for start in range(0, len(seqs), SEQS_PER_QUERY):
         chunk = seqs[start : start + SEQS_PER_QUERY]
-        found.update(
-            session.execute(
-                select(Interaction.seq, Interaction.document).where(Interaction.seq.in_(chunk))
-            ).tuples()
-        )
+        rows = session.execute(select(Interaction.seq, Interaction.document).where(Interaction.seq.in_(chunk)))
+        found.update((seq, document) for seq, document in rows)
     return [json.loads(found[seq]) for seq in seqs if seq in found]
 
 
