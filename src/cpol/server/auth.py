@@ -1,27 +1,31 @@
-"""Who is asking, and may they (SPEC §5.1): `Authorization: Bearer KEY` or `X-API-Key`."""
+"""Who is asking, and may they (SPEC §5.1): `Authorization: Bearer KEY` or `X-API-Key`.
+
+The key is read by FastAPI's security schemes, so `/openapi.json` documents both ways of
+giving it on every operation that needs one.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from cpol.server.errors import ApiError
 from cpol.server.keys import Principal, Role, authenticate
 
-
-def _presented_key(request: Request) -> str | None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return token.strip()
-    return request.headers.get("x-api-key") or None
+BEARER = HTTPBearer(auto_error=False, description="`Authorization: Bearer KEY`")
+API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="`X-API-Key: KEY`")
+Bearer = Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
+HeaderKey = Annotated[str | None, Depends(API_KEY)]
 
 
-def require(minimum: Role) -> Callable[[Request], Principal]:
+def require(minimum: Role) -> Callable[[Request, Bearer, HeaderKey], Principal]:
     """A dependency answering 401 without a live key and 403 below the `minimum` role."""
 
-    def dependency(request: Request) -> Principal:
-        key = _presented_key(request)
+    def dependency(request: Request, bearer: Bearer, header_key: HeaderKey) -> Principal:
+        key = bearer.credentials if bearer else header_key
         principal = authenticate(request.app.state.engine, key) if key else None
         if principal is None:
             raise ApiError(401, "a valid API key is required (Authorization: Bearer KEY or X-API-Key)")

@@ -8,12 +8,13 @@ client ever sees another format.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cpol.diagnostics import Diagnostic
@@ -32,18 +33,24 @@ CODES = {
 }
 
 
-class ErrorDetail(BaseModel):
+class Closed(BaseModel):
+    """Documented with `additionalProperties: false`: an error carries these fields only."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorDetail(Closed):
     path: str | None
     message: str
 
 
-class ErrorInfo(BaseModel):
+class ErrorInfo(Closed):
     code: str
     message: str
     details: list[ErrorDetail]
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(Closed):
     """`{"error": {"code", "message", "details": [{"path", "message"}]}}`."""
 
     error: ErrorInfo
@@ -107,8 +114,25 @@ async def _internal_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(ApiError(500, "internal error", code="internal_error"))
 
 
+def _without_422(generate: Callable[[], dict[str, Any]]) -> Callable[[], dict[str, Any]]:
+    """The OpenAPI document without the 422 answers FastAPI adds to every operation with
+    parameters: `_validation_error` answers those problems with a 400, documented already."""
+
+    def openapi() -> dict[str, Any]:
+        document = generate()  # FastAPI keeps it: the second call returns it as edited here
+        for item in document["paths"].values():
+            for operation in item.values():
+                operation["responses"].pop("422", None)
+        for unused in ("HTTPValidationError", "ValidationError"):
+            document.get("components", {}).get("schemas", {}).pop(unused, None)
+        return document
+
+    return openapi
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _internal_error)
+    app.openapi = _without_422(app.openapi)  # type: ignore[method-assign]
