@@ -37,10 +37,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from cpol.runtime.render import decisions_json
 from cpol.server import decide
 from cpol.server.database import make_engine
-from cpol.server.decision_log import Retention
+from cpol.server.decision_log import LogWriter, Retention
 from cpol.server.policy_sets import PolicySets
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -207,7 +209,8 @@ def hey(base: str, key: str, body_file: Path, seconds: int, rate: int | None) ->
 
 def phases(db_url: str, tenant: str, repeat: int = 300) -> dict[str, float]:
     """CPU milliseconds per decide of each phase, in this process, on the same database."""
-    service = decide.Service(make_engine(db_url), PolicySets(), Retention(30))
+    engine, sets = make_engine(db_url), PolicySets()
+    service = decide.Service(engine, sets, LogWriter(engine, sets, Retention(30)))
     body = decide_body()
     spent = {
         "database reads": 0.0,
@@ -234,7 +237,7 @@ def phases(db_url: str, tenant: str, repeat: int = 300) -> dict[str, float]:
         with timed("engine"):
             decided = assembled.policy_set.engine.decide(request, raw=raw)
         with timed("answer JSON"):
-            text = json.dumps(decisions_json(decided), separators=(",", ":"))
+            text = msgspec.json.encode(decisions_json(decided))
         with timed("log write"):
             decide.log_decision(service, tenant, asked, assembled, text)
     return {name: seconds / repeat * 1000 for name, seconds in spent.items()}

@@ -5,9 +5,18 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 import cpol
-from cpol.server import catalogue_routes, decide, decide_routes, errors, flow_routes, respond_routes, routes
+from cpol.server import (
+    catalogue_routes,
+    decide,
+    decide_routes,
+    errors,
+    flow_routes,
+    impact_routes,
+    respond_routes,
+    routes,
+)
 from cpol.server.database import make_engine
-from cpol.server.decision_log import Retention
+from cpol.server.decision_log import LogWriter, Retention
 from cpol.server.policy_sets import PolicySets
 from cpol.server.schemas import Health
 from cpol.server.settings import Settings
@@ -26,10 +35,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url)
-    app.state.decide = decide.Service(
-        app.state.engine, PolicySets(), Retention(settings.decision_retention_days)
-    )
+    sets = PolicySets()
+    retention = Retention(settings.decision_retention_days)
+    app.state.decide = decide.Service(app.state.engine, sets, LogWriter(app.state.engine, sets, retention))
     errors.install(app)
+    app.include_router(impact_routes.router, prefix=BASE_PATH)  # before `/{policy_id}`
     app.include_router(routes.router, prefix=BASE_PATH)
     app.include_router(flow_routes.router, prefix=BASE_PATH)
     app.include_router(catalogue_routes.router, prefix=BASE_PATH)

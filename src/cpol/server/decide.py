@@ -14,19 +14,20 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Engine, bindparam, insert, or_, select
+import msgspec
+from sqlalchemy import Engine, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from cpol.diagnostics import Diagnostics
 from cpol.runtime import parse_request
-from cpol.runtime.render import decisions_json, finite
+from cpol.runtime.render import decisions_json
 from cpol.server import catalogue, clock, flows
 from cpol.server.database import transaction
-from cpol.server.decision_log import Retention
+from cpol.server.decision_log import LogWriter
 from cpol.server.errors import ApiError, ErrorDetail, diagnostic_details
-from cpol.server.models import DecisionLog, Interaction, SuppressionRecord
+from cpol.server.models import Interaction, SuppressionRecord
 from cpol.server.policy_sets import LoadedSet, PolicySets
 
 Json = dict[str, Any]
@@ -134,9 +135,6 @@ MANUAL = (
 )
 
 
-LOG_ENTRY = insert(DecisionLog)
-
-
 def _history(session: Session, tenant_id: str, customer_id: str) -> tuple[list[int], list[str]]:
     """The customer's stored interactions as JSON text, in time order, with their `seq`s
     (Core on the session's connection: the ORM has nothing to add here)."""
@@ -215,50 +213,47 @@ def _deltas(seqs: list[int]) -> str:
     return json.dumps([b - a for a, b in zip([0, *seqs], seqs, strict=False)], separators=(",", ":"))
 
 
-def log_decision(service: Service, tenant_id: str, asked: Asked, assembled: Assembled, decided: str) -> str:
+def log_decision(service: Service, tenant_id: str, asked: Asked, assembled: Assembled, decided: bytes) -> str:
+    """Log the decision (returns once it is committed); its id."""
     decision_id = f"dec_{secrets.token_hex(8)}"
-    with transaction(service.engine, write=True) as session:
-        service.retention.prune_if_due(session)
-        service.sets.store(session, tenant_id, assembled.policy_set)
-        entry = {
-            "id": decision_id,
-            "tenant_id": tenant_id,
-            "customer_id": asked.customer_id,
-            "at": clock.now(),
-            "policy_set": assembled.policy_set.digest,
-            "history": _deltas(assembled.seqs),
-            "request": json.dumps(assembled.parts, ensure_ascii=False, separators=(",", ":")),
-            "decisions": decided,
-        }
-        session.connection().execute(LOG_ENTRY, entry)
+    entry = {
+        "id": decision_id,
+        "tenant_id": tenant_id,
+        "customer_id": asked.customer_id,
+        "at": clock.now(),
+        "policy_set": assembled.policy_set.digest,
+        "history": _deltas(assembled.seqs),
+        "request": msgspec.json.encode(assembled.parts).decode(),
+        "decisions": decided.decode(),
+    }
+    service.log.write(tenant_id, assembled.policy_set, entry)
     return decision_id
 
 
 @dataclass(frozen=True)
 class Service:
-    """What decide keeps per worker: the database, the policy sets, the log's retention."""
+    """What decide keeps per worker: the database, the policy sets, the log's writer."""
 
     engine: Engine
     sets: PolicySets
-    retention: Retention
+    log: LogWriter
 
 
-def decide(service: Service, tenant_id: str, body: object) -> Json:
-    """The answer of `POST /decide`, logged."""
+def decide(service: Service, tenant_id: str, body: object) -> bytes:
+    """The answer of `POST /decide` as JSON, logged. The decisions are encoded once, for the
+    log and the answer (msgspec writes a non-finite number as null, as `render_json` does;
+    the request reader refuses them anyway)."""
     asked = read_asked(body)
     assembled = assemble(service, tenant_id, asked)
     request, raw = parsed_request(assembled)
     decisions = decisions_json(assembled.policy_set.engine.decide(request, explain=asked.explain, raw=raw))
-    try:
-        decided = json.dumps(decisions, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    except ValueError:  # the reader refuses NaN and infinities: a safety net, as `render_json` has
-        decisions = cast("list[Json]", finite(decisions))
-        decided = json.dumps(decisions, ensure_ascii=False, separators=(",", ":"))
+    decided = msgspec.json.encode(decisions)
     decision_id = log_decision(service, tenant_id, asked, assembled, decided)
-    return {
+    answer = {
         "decisionId": decision_id,
         "customerId": asked.customer_id,
         "now": assembled.parts["now"],
         "policySetVersion": assembled.policy_set.digest,
-        "decisions": decisions,
+        "decisions": msgspec.Raw(decided),
     }
+    return msgspec.json.encode(answer)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from cpol.server import decide, decision_log
 from cpol.server.bodies import Body, read_json
@@ -41,8 +41,10 @@ def _service(request: Request) -> decide.Service:
     responses={200: {"model": DecisionAnswer}, **ERRORS},
     openapi_extra=DECIDE_BODY,
 )
-def decide_endpoint(request: Request, who: Viewer, body: Annotated[Body, Depends(read_json)]) -> JSONResponse:
-    return JSONResponse(decide.decide(_service(request), who.tenant_id, body.value))
+def decide_endpoint(request: Request, who: Viewer, body: Annotated[Body, Depends(read_json)]) -> Response:
+    return Response(
+        decide.decide(_service(request), who.tenant_id, body.value), media_type="application/json"
+    )
 
 
 @router.get(

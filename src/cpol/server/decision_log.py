@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import itertools
 import json
+import queue
 import re
 import threading
 import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, delete, select
+from sqlalchemy import Engine, and_, delete, insert, select
 from sqlalchemy.orm import Session
 
 from cpol.server import clock
@@ -25,13 +27,15 @@ from cpol.server.database import transaction
 from cpol.server.errors import not_found
 from cpol.server.models import DecisionLog, Interaction
 from cpol.server.paging import Key, Keyset, Page, is_timestamp, matches
-from cpol.server.policy_sets import documents_of
+from cpol.server.policy_sets import LoadedSet, PolicySets, documents_of
 
 Json = dict[str, Any]
 #: The §2 request's members, in the order an entry writes them.
 REQUEST_ORDER = ("now", "customer", "interactions", "budgets", "suppressions", "session", "candidates")
 SEQS_PER_QUERY = 500
 PRUNE_INTERVAL_SECONDS = 600.0
+#: The most entries one group commit writes.
+BATCH_LIMIT = 256
 
 
 def _seqs(deltas: str) -> list[int]:
@@ -43,7 +47,9 @@ def _interactions(session: Session, seqs: list[int]) -> list[Json]:
     found: dict[int, str] = {}
     for start in range(0, len(seqs), SEQS_PER_QUERY):
         chunk = seqs[start : start + SEQS_PER_QUERY]
-        rows = session.execute(select(Interaction.seq, Interaction.document).where(Interaction.seq.in_(chunk)))
+        rows = session.execute(
+            select(Interaction.seq, Interaction.document).where(Interaction.seq.in_(chunk))
+        )
         found.update((seq, document) for seq, document in rows)
     return [json.loads(found[seq]) for seq in seqs if seq in found]
 
@@ -111,3 +117,68 @@ class Retention:
             self._due = time.monotonic() + PRUNE_INTERVAL_SECONDS
         cutoff = clock.stamp(datetime.now(UTC) - timedelta(days=self.days))
         session.execute(delete(DecisionLog).where(DecisionLog.at < cutoff))
+
+
+@dataclass
+class _Pending:
+    tenant_id: str
+    policy_set: LoadedSet
+    entry: Json
+    done: threading.Event = field(default_factory=threading.Event)
+    error: BaseException | None = None
+
+
+class LogWriter:
+    """Writes decision-log entries by group commit: each decide waits until its entry is
+    committed (no acknowledged decision goes unlogged), but the entries that arrive while a
+    commit is under way are written together in the next transaction. On SQLite, where
+    writers queue for one lock and each commit syncs to disk, one commit per decide would
+    cap a server at the disk's commits per second; one per batch does not."""
+
+    def __init__(self, engine: Engine, sets: PolicySets, retention: Retention) -> None:
+        self.engine = engine
+        self.sets = sets
+        self.retention = retention
+        self._queue: queue.SimpleQueue[_Pending] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start = threading.Lock()
+
+    def write(self, tenant_id: str, policy_set: LoadedSet, entry: Json) -> None:
+        """Return once `entry` is committed (with its policy set, if new); raise what the
+        commit raised."""
+        pending = _Pending(tenant_id, policy_set, entry)
+        self._ensure_running()
+        self._queue.put(pending)
+        pending.done.wait()
+        if pending.error is not None:
+            raise pending.error
+
+    def _ensure_running(self) -> None:
+        with self._start:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="cpol-decision-log", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            while len(batch) < BATCH_LIMIT:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            self._commit(batch)
+
+    def _commit(self, batch: list[_Pending]) -> None:
+        try:
+            with transaction(self.engine, write=True) as session:
+                self.retention.prune_if_due(session)
+                for pending in batch:
+                    self.sets.store(session, pending.tenant_id, pending.policy_set)
+                session.connection().execute(insert(DecisionLog), [pending.entry for pending in batch])
+        except BaseException as error:  # every waiting decide answers it (as its own failure)
+            for pending in batch:
+                pending.error = error
+        finally:
+            for pending in batch:
+                pending.done.set()
