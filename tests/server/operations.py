@@ -177,7 +177,6 @@ PATH_IDS = {
     "policy_id": "policy",
     "flow_id": "flow",
     "decision_id": "decision",
-    "customer_id": "customer",
     "customerId": "customer",
     "recordId": "suppression",
 }
@@ -224,6 +223,15 @@ REQUESTS: dict[str, Request] = {
     f"DELETE {POLICIES}": Request(query=lambda ids: {"id": ids.policy}),
     f"GET {POLICIES}/export": Request(),
     f"POST {POLICIES}/import": Request(body=lambda ids: [_fresh_policy(ids)]),
+    f"POST {POLICIES}/impact-preview": Request(
+        body=lambda ids: {
+            "policyType": "frequency_cap",
+            "scope": "offer",
+            "scopeId": ids.offer,
+            "config": {"maxFrequency": 1, "periodDays": 7, "outcomeType": "impression"},
+            "sampleSize": 100,
+        }
+    ),
     f"GET {POLICIES}/{{policy_id}}": Request(),
     f"PUT {POLICIES}/{{policy_id}}": Request(body=lambda _: {"description": "changed"}),
     f"GET {POLICIES}/{{policy_id}}/history": Request(),
@@ -247,7 +255,7 @@ REQUESTS: dict[str, Request] = {
     "DELETE /api/v1/channels/{item_id}": Request(),
     "POST /api/v1/decide": Request(body=decide_body),
     "GET /api/v1/decisions/{decision_id}": Request(),
-    "GET /api/v1/customers/{customer_id}/decisions": Request(),
+    "GET /api/v1/customers/{customerId}/decisions": Request(),
     "POST /api/v1/respond": Request(
         body=lambda ids: {
             "customerId": ids.customer,
