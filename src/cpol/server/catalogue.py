@@ -64,3 +64,9 @@ def complete(session: Session, tenant_id: str, items: list[Item], *, channel_typ
             extra["channelType"] = channel["type"]
         completed.append({**item, **extra} if extra else item)
     return completed
+
+
+def offer_names(session: Session, tenant_id: str, ids: set[str]) -> dict[str, str]:
+    """The catalogue's name of each of these offers it holds."""
+    offers = _documents(session, Offer, tenant_id, {i for i in ids if is_catalogue_id(i)})
+    return {offer_id: str(document["name"]) for offer_id, document in offers.items()}

@@ -3,7 +3,7 @@ and `suppressions`."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
@@ -24,31 +24,15 @@ router = APIRouter()
 RECORDS = "/customers/{customerId}/suppressions"
 
 
-def _inlined(node: Any, defs: dict[str, Any]) -> Any:
-    """A JSON schema with its `$defs` references replaced by what they name: the body's
-    schema is placed inside the OpenAPI document, where `#/$defs/…` would point nowhere."""
-    if isinstance(node, list):
-        return [_inlined(item, defs) for item in node]
-    if not isinstance(node, dict):
-        return node
-    ref = node.get("$ref")
-    if isinstance(ref, str) and ref.startswith("#/$defs/"):
-        return _inlined(defs[ref.removeprefix("#/$defs/")], defs)
-    return {key: _inlined(value, defs) for key, value in node.items() if key != "$defs"}
-
-
-def _respond_body() -> dict[str, Any]:
-    batch = InteractionBatch.model_json_schema()
-    one_or_many = {
-        "anyOf": [InteractionFields.model_json_schema(), _inlined(batch, batch.get("$defs", {}))],
-        "description": "one interaction, or {interactions: [...]} (1 to 1,000)",
-    }
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": one_or_many}}}}
+#: One interaction, or a batch of them.
+RESPOND_BODY = json_body(
+    InteractionFields | InteractionBatch, description="one interaction, or {interactions: [...]} (1 to 1,000)"
+)
 
 
 @router.post(
     "/respond", status_code=201, response_model=None, responses={201: {"model": Responded}, **ERRORS},
-    openapi_extra=_respond_body(), tags=["respond"],
+    openapi_extra=RESPOND_BODY, tags=["respond"],
 )  # fmt: skip
 def record_interactions(
     request: Request, who: Editor, body: Annotated[Body, Depends(read_json)]

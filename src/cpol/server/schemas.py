@@ -8,10 +8,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StringConstraints,
+    WithJsonSchema,
+)
 from pydantic_core import PydanticCustomError
 
 from cpol.plan import ScopeKind
+from cpol.plan.fields import MAX_COUNT
 from cpol.runtime.clock import parse_instant
 from cpol.server.clock import stamp
 
@@ -298,3 +307,109 @@ class Responded(BaseModel):
 
 class SuppressionList(BaseModel):
     data: list[Suppression]
+
+
+# -- impact preview (SPEC §6.3) -------------------------------------------------------------
+MAX_SAMPLE = 10_000
+
+
+def _frequency_cap_only(value: str) -> str:
+    if value != "frequency_cap":
+        message = "only frequency_cap is supported in this form; send a `policy` to preview any rule type"
+        raise PydanticCustomError("policy_type", message)
+    return value
+
+
+def _one_policy(value: object) -> dict[str, Any] | str:
+    if not isinstance(value, dict | str):
+        raise PydanticCustomError("policy", "must be a policy (a JSON object) or the `.cpol` text of one")
+    return value
+
+
+def _sample_size(value: object) -> int | str:
+    if value == "all" or (type(value) is int and 1 <= value <= MAX_SAMPLE):
+        return value
+    raise PydanticCustomError("sample_size", f'must be an integer from 1 to {MAX_SAMPLE:,}, or "all"')
+
+
+#: The seed's bounds: 100 to 10,000 customers.
+SeedSample = Annotated[int, Field(ge=100, le=MAX_SAMPLE)]
+#: A policy of SPEC §1, as JSON or as `.cpol` text (one `policy` block).
+ProposedPolicy = Annotated[
+    dict[str, Any] | str,
+    PlainValidator(_one_policy),
+    WithJsonSchema({"anyOf": [{"type": "object"}, {"type": "string"}]}),
+]
+ReplaySample = Annotated[
+    int | str,
+    PlainValidator(_sample_size),
+    WithJsonSchema({"anyOf": [{"type": "integer", "minimum": 1, "maximum": MAX_SAMPLE}, {"const": "all"}]}),
+]
+
+
+class ProjectedCap(Written):
+    """At most `maxFrequency` interactions with outcome `outcomeType` in `periodDays`; the
+    cap's bound is the plan's."""
+
+    maxFrequency: Annotated[int, Field(ge=1, le=MAX_COUNT)]
+    periodDays: Annotated[int, Field(ge=1, le=365)]
+    outcomeType: Id
+
+
+class CapPreview(Written):
+    """The seed's form: a frequency cap projected over the customers active in its window;
+    `scopeId` is required unless the scope is global. `now` is not the seed's."""
+
+    policyType: Annotated[str, AfterValidator(_frequency_cap_only)]
+    scope: Literal["global", "offer", "category", "channel"] = "global"
+    scopeId: Id | None = None
+    config: ProjectedCap
+    sampleSize: SeedSample = 1000
+    now: Stamp | None = None
+
+
+class PolicyPreview(Written):
+    """Any policy, replayed with and without it over the stored history (SPEC §6.2)."""
+
+    policy: ProposedPolicy
+    sampleSize: ReplaySample = 1000
+    now: Stamp | None = None
+
+
+class AffectedSegment(BaseModel):
+    segment: str
+    affected: int
+    total: int
+
+
+class ImpactPreview(BaseModel):
+    """The seed's answer, and the instant it was computed at."""
+
+    totalCustomersAnalyzed: int
+    customersAffected: int
+    affectedPercent: float
+    offersSuppressed: dict[str, int]
+    avgOffersBeforePolicy: float
+    avgOffersAfterPolicy: float
+    topAffectedSegments: list[AffectedSegment]
+    now: str
+
+
+class PolicyFlips(BaseModel):
+    """The candidates a policy blocks that were allowed (`blocked`), and those it blocked
+    that are now allowed (`unblocked`)."""
+
+    policyId: str | None
+    policyName: str
+    ruleType: str
+    blocked: int
+    unblocked: int
+
+
+class ReplayImpact(ImpactPreview):
+    candidatesAnalyzed: int
+    candidatesBlocked: int
+    candidatesUnblocked: int
+    customersUnblocked: int
+    offersUnblocked: dict[str, int]
+    byPolicy: list[PolicyFlips]

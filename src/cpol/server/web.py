@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
-from pydantic import BaseModel
+from pydantic import TypeAdapter
 from sqlalchemy import Engine
 
 from cpol.server.auth import require
@@ -35,10 +35,27 @@ def json_object(body: Body) -> dict[str, Any]:
     return body.value
 
 
-def json_body(model: type[BaseModel], *, partial: bool = False) -> dict[str, Any]:
+def _inlined(node: Any, defs: dict[str, Any]) -> Any:
+    """A JSON schema with its `$defs` references replaced by what they name: a body's
+    schema is placed inside the OpenAPI document, where `#/$defs/…` would point nowhere."""
+    if isinstance(node, list):
+        return [_inlined(item, defs) for item in node]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        return _inlined(defs[ref.removeprefix("#/$defs/")], defs)
+    return {key: _inlined(value, defs) for key, value in node.items() if key != "$defs"}
+
+
+def json_body(model: Any, *, partial: bool = False, description: str | None = None) -> dict[str, Any]:
     """`openapi_extra` for a JSON body read by `bodies` (so FastAPI does not read it), as
-    `model` describes it; `partial`: any of its fields (an update of the fields given)."""
-    schema = model.model_json_schema()
+    `model` (a pydantic model, or a union of them) describes it, nested models inlined;
+    `partial`: any of its fields (an update of the fields given)."""
+    schema = TypeAdapter(model).json_schema()
+    schema = _inlined(schema, schema.get("$defs", {}))
     if partial:
         schema.pop("required", None)
+    if description is not None:
+        schema["description"] = description
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
