@@ -1,7 +1,8 @@
 """Tenants are walled off (SPEC §5.1), for every operation of `/openapi.json`: tenant B's
 admin key, sending each operation's request aimed at tenant A's objects (its ids in the path,
-query or body), gets what the same request aimed at ids that name nothing gets; B's answers
-never show A's objects (but for ids B sent itself); and nothing B does changes A's data."""
+query or body), gets what the same request aimed at ids that name nothing gets; B, which owns
+nothing, is shown nothing (every list it reads is empty) and never A's names or ids (but
+for ids it sent itself); and nothing B does changes A's data."""
 
 from __future__ import annotations
 
@@ -23,6 +24,15 @@ def _shape(value: Any) -> Any:
     if isinstance(value, list):
         return [_shape(item) for item in value]
     return type(value).__name__
+
+
+def _lists(value: Any) -> list[list[Any]]:
+    """Every array in a JSON value."""
+    if isinstance(value, dict):
+        return [found for item in value.values() for found in _lists(item)]
+    if isinstance(value, list):
+        return [value, *(found for item in value for found in _lists(item))]
+    return []
 
 
 def _same_answer(theirs: Reply, unknown: Reply) -> None:
@@ -56,6 +66,8 @@ def test_another_tenants_ids_answer_as_unknown_ones_and_change_nothing(
     before = snapshot(server, owner)
     answer = aimed_at_theirs.send(server, stranger)
     _same_answer(answer, aimed_at_nothing.send(server, stranger))
+    if operation.method == "GET" and answer.status == 200:  # B owns nothing, on any page
+        assert not any(_lists(answer.json())), f"a tenant that owns nothing is shown {answer.body!r}"
     sent = aimed_at_theirs.path + json.dumps(aimed_at_theirs.body)
     for secret in (s for s in (theirs.secret, *theirs.server_ids()) if s not in sent):
         assert secret.encode() not in answer.body, f"{secret} of another tenant is in {answer.body!r}"
