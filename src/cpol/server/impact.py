@@ -22,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import BindParameter, Engine, Select, bindparam, func, select, union_all
 from sqlalchemy.orm import Session
@@ -47,6 +47,7 @@ PER_QUERY = 500
 #: The fields of an interaction that a candidate has too.
 CANDIDATE_FIELDS = ("offerId", "channelId", "creativeId", "categoryId", "subCategoryId", "offerCategory")
 NO_POLICIES = cpol.Engine([])
+_T = TypeVar("_T")
 _CUSTOMERS: BindParameter[str] = bindparam("customers", expanding=True)
 _LAST_CONTACT = func.max(Interaction.timestamp)
 
@@ -140,9 +141,10 @@ def _days_before(now: str, days: int) -> str:
         return ""
 
 
-def _chunks(customers: Sequence[str]) -> Iterator[list[str]]:
-    for start in range(0, len(customers), PER_QUERY):
-        yield list(customers[start : start + PER_QUERY])
+def _chunks(items: Sequence[_T]) -> Iterator[list[_T]]:
+    """`items` a query's worth at a time."""
+    for start in range(0, len(items), PER_QUERY):
+        yield list(items[start : start + PER_QUERY])
 
 
 def _contacts(
@@ -292,7 +294,11 @@ def _asked_about(
         if customer not in logged
     }
     flat = [candidate for each in paired.values() for candidate in each]
-    completed = iter(catalogue.complete(session, tenant, flat, channel_type=True))
+    completed = (
+        candidate
+        for part in _chunks(flat)
+        for candidate in catalogue.complete(session, tenant, part, channel_type=True)
+    )
     fresh = {customer: [next(completed) for _ in each] for customer, each in paired.items()}
     return {c: logged[c]["candidates"] if c in logged else fresh[c] for c in contacts}
 
@@ -316,8 +322,8 @@ def _names(session: Session, tenant: str, replays: Sequence[Replay]) -> dict[str
     """The catalogue's names of the offers the replays ask about."""
     ids = sorted({c["offerId"] for replay in replays for c in replay.request["candidates"]})
     names: dict[str, str] = {}
-    for start in range(0, len(ids), PER_QUERY):
-        names.update(catalogue.offer_names(session, tenant, set(ids[start : start + PER_QUERY])))
+    for part in _chunks(ids):
+        names.update(catalogue.offer_names(session, tenant, set(part)))
     return names
 
 
