@@ -1,6 +1,7 @@
 """The curl examples of docs/service.md work as written, in the page's order, against a
-real server (the placeholder ids `cp_0123456789abcdef`, `df_0123456789abcdef` and
-`supp_0123456789abcdef` stand for the first policy, decision flow and suppression record made)."""
+real server (the placeholder ids `cp_0123456789abcdef`, `df_0123456789abcdef`,
+`supp_0123456789abcdef` and `dec_0123456789abcdef` stand for the first policy, decision
+flow, suppression record and decision made)."""
 
 from __future__ import annotations
 
@@ -16,11 +17,12 @@ import pytest
 from .client import POLICIES, Server
 
 PAGE = Path(__file__).parents[2] / "docs" / "service.md"
-#: Each placeholder id, and the collection whose first POST's id it stands for.
+#: Each placeholder id, the path whose first POST made it, and the answer's field that names it.
 PLACEHOLDERS = {
-    "cp_0123456789abcdef": "/contact-policies",
-    "df_0123456789abcdef": "/decision-flows",
-    "supp_0123456789abcdef": "/customers/cust_001/suppressions",
+    "cp_0123456789abcdef": ("/contact-policies", "id"),
+    "df_0123456789abcdef": ("/decision-flows", "id"),
+    "supp_0123456789abcdef": ("/customers/cust_001/suppressions", "id"),
+    "dec_0123456789abcdef": ("/decide", "decisionId"),
 }
 
 
@@ -51,9 +53,9 @@ def test_the_curl_examples_work(server: Server, admin: str) -> None:
             timeout=60,
         )
         assert run.returncode == 0, (command, run.stdout, run.stderr)
-        for placeholder, collection in PLACEHOLDERS.items():
+        for placeholder, (collection, field) in PLACEHOLDERS.items():
             if placeholder not in made and "POST" in command and f'"$CPOL{collection}"' in command:
-                made[placeholder] = json.loads(run.stdout)["id"]
+                made[placeholder] = json.loads(run.stdout)[field]
     assert set(made) == set(PLACEHOLDERS)
     first_id = made["cp_0123456789abcdef"]
     history = server.call("GET", f"{POLICIES}/{first_id}/history", key=admin).json()["data"]
