@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 
 import cpol
 from cpol.runtime.render import decisions_json
+from cpol.server import catalogue
+from cpol.server.database import make_engine, transaction
 from runtime.test_properties import policy_sets, requests
 
 from .client import POLICIES, KeyMaker, Reply, Server
@@ -367,3 +369,24 @@ def test_every_worker_decides_with_the_policies_as_they_are_now(
         after = [_decide(two_workers, key, body).json() for _ in range(6)]
         assert {a["decisions"][0]["allowed"] for a in after} == {allowed}
         assert not before & {a["policySetVersion"] for a in after}
+
+
+def test_the_catalogue_completes_more_items_than_one_query_may_name(
+    server: Server, admin: str, tenant: str
+) -> None:
+    """70,000 distinct offers (PostgreSQL takes at most 65,535 parameters in a query,
+    SQLite 32,766 as built by default): the catalogue is read a query's worth at a time."""
+    assert (
+        server.call(
+            "PUT", "/api/v1/offers/o69999", key=admin, json_body={"name": "Last", "categoryId": "cat_x"}
+        ).status
+        == 201
+    )
+    items = [{"offerId": f"o{i}"} for i in range(70_000)]
+    engine = make_engine(server.db_url)
+    try:
+        with transaction(engine) as session:
+            completed = catalogue.complete(session, tenant, items, channel_type=True)
+    finally:
+        engine.dispose()
+    assert len(completed) == 70_000 and completed[-1] == {"offerId": "o69999", "categoryId": "cat_x"}

@@ -15,6 +15,7 @@ from typing import Any, TypeGuard
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cpol.server.database import in_chunks
 from cpol.server.models import Channel, Offer
 
 OFFER_FIELDS = ("categoryId", "subCategoryId", "offerCategory")
@@ -32,12 +33,13 @@ def is_catalogue_id(value: object) -> TypeGuard[str]:
 def _documents(
     session: Session, table: type[Offer] | type[Channel], tenant_id: str, ids: set[str]
 ) -> dict[str, Item]:
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(table.id, table.document).where(table.tenant_id == tenant_id, table.id.in_(ids))
-    )
-    return {row_id: json.loads(document) for row_id, document in rows}
+    found: dict[str, Item] = {}
+    for chunk in in_chunks(sorted(ids)):
+        rows = session.execute(
+            select(table.id, table.document).where(table.tenant_id == tenant_id, table.id.in_(chunk))
+        )
+        found.update((row_id, json.loads(document)) for row_id, document in rows)
+    return found
 
 
 def _named(items: Iterable[Item], field: str) -> set[str]:

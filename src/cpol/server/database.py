@@ -8,10 +8,10 @@ queue (up to the busy timeout). Other databases keep their own default transacti
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from importlib.resources import files
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -22,6 +22,9 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session
 
 BUSY_TIMEOUT_SECONDS = 30
+#: The most values one `IN (…)` sends: far below SQLite's and PostgreSQL's parameter limits.
+PER_QUERY = 500
+_T = TypeVar("_T")
 WRITE = "cpol_write"
 
 
@@ -99,3 +102,15 @@ def insert_new(session: Session, table: type[Any], row: dict[str, Any]) -> bool:
     keys = [column for column in table.__table__.primary_key.columns]
     statement = insert(table).values(**row).on_conflict_do_nothing().returning(*keys)
     return session.execute(statement).first() is not None
+
+
+def in_chunks(items: Iterable[_T]) -> Iterator[list[_T]]:
+    """`items` a query's worth (`PER_QUERY`) at a time, for `IN (…)` lists of any length."""
+    chunk: list[_T] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == PER_QUERY:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

@@ -23,7 +23,7 @@ from sqlalchemy import Engine, and_, delete, insert, select
 from sqlalchemy.orm import Session
 
 from cpol.server import clock
-from cpol.server.database import transaction
+from cpol.server.database import in_chunks, transaction
 from cpol.server.errors import not_found
 from cpol.server.models import DecisionLog, Interaction
 from cpol.server.paging import Key, Keyset, Page, is_timestamp, matches
@@ -32,7 +32,6 @@ from cpol.server.policy_sets import LoadedSet, PolicySets, documents_of
 Json = dict[str, Any]
 #: The §2 request's members, in the order an entry writes them.
 REQUEST_ORDER = ("now", "customer", "interactions", "budgets", "suppressions", "session", "candidates")
-SEQS_PER_QUERY = 500
 PRUNE_INTERVAL_SECONDS = 600.0
 #: The most entries one group commit writes.
 BATCH_LIMIT = 256
@@ -45,8 +44,7 @@ def _seqs(deltas: str) -> list[int]:
 def _interactions(session: Session, seqs: list[int]) -> list[Json]:
     """The stored interactions with these `seq`s, in the order given."""
     found: dict[int, str] = {}
-    for start in range(0, len(seqs), SEQS_PER_QUERY):
-        chunk = seqs[start : start + SEQS_PER_QUERY]
+    for chunk in in_chunks(seqs):
         rows = session.execute(
             select(Interaction.seq, Interaction.document).where(Interaction.seq.in_(chunk))
         )

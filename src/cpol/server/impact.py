@@ -18,11 +18,11 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from fractions import Fraction
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import BindParameter, Engine, Select, bindparam, func, select, union_all
 from sqlalchemy.orm import Session
@@ -31,7 +31,7 @@ import cpol
 from cpol.runtime import Decision, Entry, parse_request
 from cpol.runtime.clock import parse_instant
 from cpol.server import catalogue, clock, policies
-from cpol.server.database import transaction
+from cpol.server.database import in_chunks, transaction
 from cpol.server.decide import Service, _manual_suppressions
 from cpol.server.errors import ApiError, ErrorDetail
 from cpol.server.fields import parsed
@@ -42,12 +42,9 @@ Json = dict[str, Any]
 #: How far back a customer without a logged decision is asked about their contacts.
 RECENT_DAYS = 30
 TOP_SEGMENTS = 10
-#: Customers (or offers) per query: no database's limit of parameters is reached.
-PER_QUERY = 500
 #: The fields of an interaction that a candidate has too.
 CANDIDATE_FIELDS = ("offerId", "channelId", "creativeId", "categoryId", "subCategoryId", "offerCategory")
 NO_POLICIES = cpol.Engine([])
-_T = TypeVar("_T")
 _CUSTOMERS: BindParameter[str] = bindparam("customers", expanding=True)
 _LAST_CONTACT = func.max(Interaction.timestamp)
 
@@ -141,18 +138,12 @@ def _days_before(now: str, days: int) -> str:
         return ""
 
 
-def _chunks(items: Sequence[_T]) -> Iterator[list[_T]]:
-    """`items` a query's worth at a time."""
-    for start in range(0, len(items), PER_QUERY):
-        yield list(items[start : start + PER_QUERY])
-
-
 def _contacts(
     session: Session, tenant: str, customers: Sequence[str], start: str, now: str
 ) -> dict[str, list[Json]]:
     """Each customer's stored interactions with `start < timestamp ≤ now`, oldest first."""
     found: dict[str, list[Json]] = {customer: [] for customer in customers}
-    for chunk in _chunks(customers):
+    for chunk in in_chunks(customers):
         rows = session.execute(CONTACTS, {"tenant": tenant, "customers": chunk, "start": start, "now": now})
         for customer, document in rows:
             found[customer].append(json.loads(document))
@@ -258,7 +249,7 @@ class Stored:
         contacts = _contacts(session, tenant, customers, "", now)
         logged: dict[str, Json] = {}
         having_manual: set[str] = set()
-        for chunk in _chunks(customers):
+        for chunk in in_chunks(customers):
             parameters = {"tenant": tenant, "customers": chunk, "now": now}
             rows = session.execute(LATEST_DECISIONS, parameters)
             logged.update((customer, json.loads(request)) for customer, request in rows)
@@ -294,11 +285,7 @@ def _asked_about(
         if customer not in logged
     }
     flat = [candidate for each in paired.values() for candidate in each]
-    completed = (
-        candidate
-        for part in _chunks(flat)
-        for candidate in catalogue.complete(session, tenant, part, channel_type=True)
-    )
+    completed = iter(catalogue.complete(session, tenant, flat, channel_type=True))
     fresh = {customer: [next(completed) for _ in each] for customer, each in paired.items()}
     return {c: logged[c]["candidates"] if c in logged else fresh[c] for c in contacts}
 
@@ -320,11 +307,8 @@ def _policy_preview(service: Service, tenant: str, asked: PolicyPreview) -> Json
 # -- counting -----------------------------------------------------------------------------------
 def _names(session: Session, tenant: str, replays: Sequence[Replay]) -> dict[str, str]:
     """The catalogue's names of the offers the replays ask about."""
-    ids = sorted({c["offerId"] for replay in replays for c in replay.request["candidates"]})
-    names: dict[str, str] = {}
-    for part in _chunks(ids):
-        names.update(catalogue.offer_names(session, tenant, set(part)))
-    return names
+    ids = {c["offerId"] for replay in replays for c in replay.request["candidates"]}
+    return catalogue.offer_names(session, tenant, ids)
 
 
 def _tenth(numerator: int, denominator: int) -> float:
