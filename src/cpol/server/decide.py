@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from cpol.diagnostics import Diagnostics
 from cpol.runtime import parse_request
 from cpol.runtime.render import decisions_json
-from cpol.server import catalogue, clock, flows
+from cpol.server import catalogue, clock, flows, suppressions
 from cpol.server.database import transaction
 from cpol.server.decision_log import LogWriter
 from cpol.server.errors import ApiError, ErrorDetail, diagnostic_details
@@ -78,8 +78,11 @@ def _shape_problems(body: Json) -> list[ErrorDetail]:
         for key in ("customerId", "candidates")
         if body.get(key) is None
     ]
-    if body.get("customerId") == "":
-        problems.append(ErrorDetail(path="customerId", message="must not be empty"))
+    if isinstance(customer := body.get("customerId"), str):
+        try:
+            suppressions.customer_id(customer)  # the rule of a recorded customer id
+        except ApiError as problem:
+            problems += problem.details
     return problems
 
 
@@ -213,11 +216,10 @@ def _deltas(seqs: list[int]) -> str:
     return json.dumps([b - a for a, b in zip([0, *seqs], seqs, strict=False)], separators=(",", ":"))
 
 
-def log_decision(service: Service, tenant_id: str, asked: Asked, assembled: Assembled, decided: bytes) -> str:
-    """Log the decision (returns once it is committed); its id."""
-    decision_id = f"dec_{secrets.token_hex(8)}"
-    entry = {
-        "id": decision_id,
+def log_entry(tenant_id: str, asked: Asked, assembled: Assembled, decided: bytes) -> Json:
+    """The decision-log row of a decision (its id is `entry["id"]`)."""
+    return {
+        "id": f"dec_{secrets.token_hex(8)}",
         "tenant_id": tenant_id,
         "customer_id": asked.customer_id,
         "at": clock.now(),
@@ -226,8 +228,6 @@ def log_decision(service: Service, tenant_id: str, asked: Asked, assembled: Asse
         "request": msgspec.json.encode(assembled.parts).decode(),
         "decisions": decided.decode(),
     }
-    service.log.write(tenant_id, assembled.policy_set, entry)
-    return decision_id
 
 
 @dataclass(frozen=True)
@@ -239,21 +239,40 @@ class Service:
     log: LogWriter
 
 
-def decide(service: Service, tenant_id: str, body: object) -> bytes:
-    """The answer of `POST /decide` as JSON, logged. The decisions are encoded once, for the
+@dataclass(frozen=True)
+class Decided:
+    """A decision ready to answer once its log entry is committed."""
+
+    answer: bytes
+    entry: Json
+    policy_set: LoadedSet
+
+
+def decided(service: Service, tenant_id: str, body: object) -> Decided:
+    """Everything of a decide but the log's commit. The decisions are encoded once, for the
     log and the answer (msgspec writes a non-finite number as null, as `render_json` does;
     the request reader refuses them anyway)."""
     asked = read_asked(body)
     assembled = assemble(service, tenant_id, asked)
     request, raw = parsed_request(assembled)
-    decisions = decisions_json(assembled.policy_set.engine.decide(request, explain=asked.explain, raw=raw))
-    decided = msgspec.json.encode(decisions)
-    decision_id = log_decision(service, tenant_id, asked, assembled, decided)
+    decisions = msgspec.json.encode(
+        decisions_json(assembled.policy_set.engine.decide(request, explain=asked.explain, raw=raw))
+    )
+    entry = log_entry(tenant_id, asked, assembled, decisions)
     answer = {
-        "decisionId": decision_id,
+        "decisionId": entry["id"],
         "customerId": asked.customer_id,
         "now": assembled.parts["now"],
         "policySetVersion": assembled.policy_set.digest,
-        "decisions": msgspec.Raw(decided),
+        "decisions": msgspec.Raw(decisions),
     }
-    return msgspec.json.encode(answer)
+    return Decided(msgspec.json.encode(answer), entry, assembled.policy_set)
+
+
+async def decide(service: Service, tenant_id: str, body: object) -> bytes:
+    """The answer of `POST /decide`, once logged. Run on the event loop, not in a thread:
+    the work is CPU-bound (threads would only contend for the GIL, which costs a busy
+    server a third of its CPU), and the wait for the log's commit is awaited."""
+    done = decided(service, tenant_id, body)
+    await service.log.written(tenant_id, done.policy_set, done.entry)
+    return done.answer

@@ -52,9 +52,11 @@ def _service(request: Request) -> decide.Service:
     responses={200: {"model": DecisionAnswer}, **ERRORS},
     openapi_extra=_decide_body(),
 )
-def decide_endpoint(request: Request, who: Viewer, body: Annotated[Body, Depends(read_json)]) -> Response:
+async def decide_endpoint(
+    request: Request, who: Viewer, body: Annotated[Body, Depends(read_json)]
+) -> Response:
     return Response(
-        decide.decide(_service(request), who.tenant_id, body.value), media_type="application/json"
+        await decide.decide(_service(request), who.tenant_id, body.value), media_type="application/json"
     )
 
 

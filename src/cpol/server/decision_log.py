@@ -9,13 +9,15 @@ whole §2 request back together: `cpol explain` on `request` and `policies` give
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import queue
 import re
 import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -119,10 +121,13 @@ class Retention:
 
 @dataclass
 class _Pending:
+    """An entry waiting for its commit; `notify` is called (from the writer's thread) once
+    the commit succeeded or failed (`error`)."""
+
     tenant_id: str
     policy_set: LoadedSet
     entry: Json
-    done: threading.Event = field(default_factory=threading.Event)
+    notify: Callable[[], object]
     error: BaseException | None = None
 
 
@@ -141,15 +146,31 @@ class LogWriter:
         self._thread: threading.Thread | None = None
         self._start = threading.Lock()
 
-    def write(self, tenant_id: str, policy_set: LoadedSet, entry: Json) -> None:
-        """Return once `entry` is committed (with its policy set, if new); raise what the
-        commit raised."""
-        pending = _Pending(tenant_id, policy_set, entry)
-        self._ensure_running()
-        self._queue.put(pending)
-        pending.done.wait()
+    async def written(self, tenant_id: str, policy_set: LoadedSet, entry: Json) -> None:
+        """Once `entry` is committed (with its policy set, if new); raises what the commit
+        raised. The event loop serves other requests meanwhile."""
+        loop = asyncio.get_running_loop()
+        committed = loop.create_future()
+        pending = _Pending(
+            tenant_id, policy_set, entry, lambda: loop.call_soon_threadsafe(committed.set_result, None)
+        )
+        self._submit(pending)
+        await committed
         if pending.error is not None:
             raise pending.error
+
+    def write(self, tenant_id: str, policy_set: LoadedSet, entry: Json) -> None:
+        """`written`, for a caller outside an event loop (blocks its thread)."""
+        committed = threading.Event()
+        pending = _Pending(tenant_id, policy_set, entry, committed.set)
+        self._submit(pending)
+        committed.wait()
+        if pending.error is not None:
+            raise pending.error
+
+    def _submit(self, pending: _Pending) -> None:
+        self._ensure_running()
+        self._queue.put(pending)
 
     def _ensure_running(self) -> None:
         with self._start:
@@ -179,4 +200,4 @@ class LogWriter:
                 pending.error = error
         finally:
             for pending in batch:
-                pending.done.set()
+                pending.notify()
