@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from typing import Any, TypeGuard
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from cpol.server.database import in_chunks
@@ -30,14 +30,22 @@ def is_catalogue_id(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and CATALOGUE_ID.match(value) is not None
 
 
+def _lookup(table: type[Offer] | type[Channel]) -> Select[str, str]:
+    return select(table.id, table.document).where(
+        table.tenant_id == bindparam("tenant"), table.id.in_(bindparam("ids", expanding=True))
+    )
+
+
+#: Built once (decide reads the catalogue on every call), run as Core on the connection.
+LOOKUPS = {Offer: _lookup(Offer), Channel: _lookup(Channel)}
+
+
 def _documents(
     session: Session, table: type[Offer] | type[Channel], tenant_id: str, ids: set[str]
 ) -> dict[str, Item]:
     found: dict[str, Item] = {}
     for chunk in in_chunks(sorted(ids)):
-        rows = session.execute(
-            select(table.id, table.document).where(table.tenant_id == tenant_id, table.id.in_(chunk))
-        )
+        rows = session.connection().execute(LOOKUPS[table], {"tenant": tenant_id, "ids": chunk})
         found.update((row_id, json.loads(document)) for row_id, document in rows)
     return found
 
