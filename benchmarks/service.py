@@ -1,14 +1,14 @@
 """The service's decide under load (docs/performance.md, "The service").
 
-A real `cpol serve` on 127.0.0.1 (SQLite file, or PostgreSQL with `--db URL`), the 24
+A real `cpol serve` on 127.0.0.1 (SQLite file, or PostgreSQL with `--db URL`), the 25
 policies of `examples/all_rule_types.json`, one customer with 200 stored interactions
 (recorded through `POST /respond`), 10 candidates, explain off. `hey` (Debian's package)
-is the load generator:
+generates the load:
 
-* **capacity**: 50 clients in a closed loop (each sends its next request when the last is
-  answered): the highest rate the server sustains, and the latency at that saturation;
-* **latency at a given rate**: 50 clients sending together `--rate` requests per second
-  (default 400): p50/p99 when the server is not saturated.
+* **capacity**: 50 clients in a closed loop (`hey -c 50`: each sends its next request when
+  the last is answered): the highest rate the server sustains, and the latency then;
+* **latency at a given rate**: 50 independent clients (one `hey -c 1 -q R/50` each, started
+  at random phases) sending `--rate` requests per second together (default 400).
 
 The share of the server's CPU time in the engine, the database and the HTTP layer comes
 from the server processes' CPU time during the capacity run (`/proc`), divided by the
@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -49,6 +50,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 CUSTOMER = "cust_bench"
 NOW = datetime(2026, 3, 20, 14, tzinfo=UTC)
+CLIENTS = 50
 OUTCOMES = ["impression"] * 6 + ["click", "dismiss", "rejected"]
 Json = dict[str, Any]
 
@@ -192,18 +194,68 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def hey(base: str, key: str, body_file: Path, seconds: int, rate: int | None) -> Json:
-    args = ["hey", "-z", f"{seconds}s", "-c", "50", "-m", "POST", "-T", "application/json"]
-    args += ["-H", f"Authorization: Bearer {key}", "-D", str(body_file)]
-    if rate is not None:
-        args += ["-q", str(max(1, rate // 50))]  # per client
-    out = subprocess.run([*args, f"{base}/api/v1/decide"], capture_output=True, text=True, check=True).stdout
-    statuses = {int(code): int(n) for code, n in re.findall(r"\[(\d{3})\]\s+(\d+) responses", out)}
+def _hey_args(key: str, body_file: Path) -> list[str]:
+    return [
+        "-m",
+        "POST",
+        "-T",
+        "application/json",
+        "-H",
+        f"Authorization: Bearer {key}",
+        "-D",
+        str(body_file),
+    ]
+
+
+def capacity(base: str, key: str, body_file: Path, seconds: int) -> Json:
+    """50 clients in a closed loop (one `hey -c 50`): the rate the server sustains."""
+    args = [
+        "hey",
+        "-z",
+        f"{seconds}s",
+        "-c",
+        str(CLIENTS),
+        *_hey_args(key, body_file),
+        f"{base}/api/v1/decide",
+    ]
+    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
         "p50": float(re.search(r"50% in ([\d.]+) secs", out).group(1)) * 1000,  # type: ignore[union-attr]
         "p99": float(re.search(r"99% in ([\d.]+) secs", out).group(1)) * 1000,  # type: ignore[union-attr]
-        "statuses": statuses,
+        "statuses": {int(code): int(n) for code, n in re.findall(r"\[(\d{3})\]\s+(\d+) responses", out)},
+    }
+
+
+def at_rate(base: str, key: str, body_file: Path, seconds: int, rate: int) -> Json:
+    """50 clients sending `rate` requests per second together, each on its own ticker and
+    started at a random phase of it (one `hey -c 1 -q rate/50` each): independent clients,
+    not 50 that fire at the same instants, as a single `hey -c 50 -q` does."""
+    per_client = rate / CLIENTS
+    clients = []
+    for _ in range(CLIENTS):
+        time.sleep(random.uniform(0, 1 / per_client / CLIENTS))
+        args = ["hey", "-z", f"{seconds}s", "-c", "1", "-q", f"{per_client:g}", "-o", "csv"]
+        clients.append(
+            subprocess.Popen(
+                [*args, *_hey_args(key, body_file), f"{base}/api/v1/decide"],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+        )
+    latencies, statuses = [], Counter[int]()
+    for client in clients:
+        out, _ = client.communicate()
+        for line in out.splitlines()[1:]:
+            fields = line.split(",")
+            latencies.append(float(fields[0]) * 1000)
+            statuses[int(fields[6])] += 1
+    latencies.sort()
+    return {
+        "rps": len(latencies) / seconds,
+        "p50": latencies[len(latencies) // 2],
+        "p99": latencies[int(len(latencies) * 0.99)],
+        "statuses": dict(statuses),
     }
 
 
@@ -266,21 +318,21 @@ def main() -> None:
         )
         for workers in options.workers:
             with serving(db_url, workers, folder) as (base, process):
-                hey(base, key, body_file, 3, None)  # warm every worker's engine
+                capacity(base, key, body_file, 3)  # warm every worker's engine
                 before = _cpu_seconds(process.pid)
-                capacity = hey(base, key, body_file, options.seconds, None)
-                cpu_ms = (_cpu_seconds(process.pid) - before) / (capacity["rps"] * options.seconds) * 1000
-                at_rate = hey(base, key, body_file, options.seconds, options.rate)
+                saturated = capacity(base, key, body_file, options.seconds)
+                cpu_ms = (_cpu_seconds(process.pid) - before) / (saturated["rps"] * options.seconds) * 1000
+                paced = at_rate(base, key, body_file, options.seconds, options.rate)
             engine_share = per_phase["engine"] / cpu_ms
             db_share = (per_phase["database reads"] + per_phase["log write"]) / cpu_ms
             rest = 1 - engine_share - db_share
             shares = f"engine {engine_share:.0%}, database {db_share:.0%}, HTTP and the rest {rest:.0%}"
             print(
-                f"workers {workers}: capacity {capacity['rps']:.0f} req/s (p50 {capacity['p50']:.1f} ms, "
-                f"p99 {capacity['p99']:.1f} ms, statuses {capacity['statuses']}); at {options.rate} req/s "
-                f"offered: {at_rate['rps']:.0f} req/s, p50 {at_rate['p50']:.1f} ms, "
-                f"p99 {at_rate['p99']:.1f} ms "
-                f"(statuses {at_rate['statuses']}); server CPU {cpu_ms:.2f} ms per decide: {shares}"
+                f"workers {workers}: capacity {saturated['rps']:.0f} req/s (p50 {saturated['p50']:.1f} ms, "
+                f"p99 {saturated['p99']:.1f} ms, statuses {saturated['statuses']}); at {options.rate} req/s "
+                f"offered: {paced['rps']:.0f} req/s, p50 {paced['p50']:.1f} ms, "
+                f"p99 {paced['p99']:.1f} ms "
+                f"(statuses {paced['statuses']}); server CPU {cpu_ms:.2f} ms per decide: {shares}"
             )
 
 
