@@ -79,28 +79,25 @@ class DecisionFlow(Base):
     updated_at: Mapped[str] = mapped_column(String(24))
 
 
-class Offer(Base):
-    """An offer of the catalogue (SPEC §5.5); the id is the client's own."""
+class _CatalogueEntry(Base):
+    """An entry of the offer and channel catalogue (SPEC §5.5); the id is the client's own,
+    the entry's fields are stored as JSON."""
 
+    __abstract__ = True
+
+    tenant_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    document: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[str] = mapped_column(String(24))
+    updated_at: Mapped[str] = mapped_column(String(24))
+
+
+class Offer(_CatalogueEntry):
     __tablename__ = "offers"
 
-    tenant_id: Mapped[str] = mapped_column(Text, primary_key=True)
-    id: Mapped[str] = mapped_column(Text, primary_key=True)
-    document: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[str] = mapped_column(String(24))
-    updated_at: Mapped[str] = mapped_column(String(24))
 
-
-class Channel(Base):
-    """A channel of the catalogue (SPEC §5.5); the id is the client's own."""
-
+class Channel(_CatalogueEntry):
     __tablename__ = "channels"
-
-    tenant_id: Mapped[str] = mapped_column(Text, primary_key=True)
-    id: Mapped[str] = mapped_column(Text, primary_key=True)
-    document: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[str] = mapped_column(String(24))
-    updated_at: Mapped[str] = mapped_column(String(24))
 
 
 class Interaction(Base):
