@@ -29,6 +29,7 @@ from .client import POLICIES, Reply, Server
 
 Json = dict[str, Any]
 FLOWS = "/api/v1/decision-flows"
+CONTACTS = "/api/v1/contacts"
 METHODS = ("get", "put", "post", "delete", "patch")
 
 
@@ -78,6 +79,10 @@ class Ids(Protocol):
     def decision(self) -> str: ...
     @property
     def suppression(self) -> str: ...
+    @property
+    def contact(self) -> str: ...
+    @property
+    def tag(self) -> str: ...
 
 
 def _token() -> str:
@@ -95,6 +100,8 @@ class Unknown:
     customer: str = field(default_factory=lambda: f"cust_{_token()}")
     decision: str = field(default_factory=lambda: f"dec_{_token()}")
     suppression: str = field(default_factory=lambda: f"supp_{_token()}")
+    contact: str = field(default_factory=lambda: f"con_{_token()}")
+    tag: str = field(default_factory=lambda: f"tag_{_token()}")
 
 
 class World:
@@ -159,6 +166,15 @@ class World:
         record = {"scope": "offer", "scopeId": self.offer, "reason": f"asked {self.secret}"}
         return str(self._made("POST", f"/api/v1/customers/{self.customer}/suppressions", record)["id"])
 
+    @cached_property
+    def contact(self) -> str:
+        contact = {"email": f"{self.secret}@example.com", "firstName": self.secret, "tags": [self.tag]}
+        return str(self._made("POST", CONTACTS, contact)["id"])
+
+    @cached_property
+    def tag(self) -> str:
+        return f"tag_{self.secret}"
+
     def seeded(self) -> World:
         """This world with every object made."""
         for name in KINDS:
@@ -167,11 +183,11 @@ class World:
 
     def server_ids(self) -> list[str]:
         """The ids the server made for this world's objects (another tenant never sees them)."""
-        return [self.policy, self.flow, self.decision, self.suppression]
+        return [self.policy, self.flow, self.decision, self.suppression, self.contact]
 
 
 #: The kinds of object an `Ids` names.
-KINDS = ("policy", "flow", "offer", "channel", "customer", "decision", "suppression")
+KINDS = ("policy", "flow", "offer", "channel", "customer", "decision", "suppression", "contact", "tag")
 #: Which object a path parameter names (`item_id`: the catalogue collection before it).
 PATH_IDS = {
     "policy_id": "policy",
@@ -179,6 +195,8 @@ PATH_IDS = {
     "decision_id": "decision",
     "customerId": "customer",
     "recordId": "suppression",
+    "contact_id": "contact",
+    "tag": "tag",
 }
 
 
@@ -269,6 +287,16 @@ REQUESTS: dict[str, Request] = {
         body=lambda ids: {"scope": "offer", "scopeId": ids.offer, "reason": "asked"}
     ),
     "DELETE /api/v1/customers/{customerId}/suppressions/{recordId}": Request(),
+    f"POST {CONTACTS}": Request(body=lambda _: {"email": f"{_token()}@example.com"}),
+    f"GET {CONTACTS}": Request(),
+    f"GET {CONTACTS}/optouts": Request(),
+    f"GET {CONTACTS}/{{contact_id}}": Request(),
+    f"PUT {CONTACTS}/{{contact_id}}": Request(body=lambda _: {"lifecycleStage": "customer"}),
+    f"DELETE {CONTACTS}/{{contact_id}}": Request(),
+    f"POST {CONTACTS}/{{contact_id}}/tags": Request(body=lambda _: {"tags": ["vip"]}),
+    f"DELETE {CONTACTS}/{{contact_id}}/tags/{{tag}}": Request(),
+    f"PUT {CONTACTS}/{{contact_id}}/preferences": Request(body=lambda _: {"sms": "opted_out"}),
+    f"GET {CONTACTS}/{{contact_id}}/activity": Request(),
 }
 
 

@@ -46,6 +46,16 @@ MINIMUM_ROLE: dict[str, str | None] = {
     "GET /api/v1/customers/{customerId}/suppressions": "viewer",
     "POST /api/v1/customers/{customerId}/suppressions": "editor",
     "DELETE /api/v1/customers/{customerId}/suppressions/{recordId}": "editor",
+    "POST /api/v1/contacts": "editor",
+    "GET /api/v1/contacts": "viewer",
+    "GET /api/v1/contacts/optouts": "viewer",
+    "GET /api/v1/contacts/{contact_id}": "viewer",
+    "PUT /api/v1/contacts/{contact_id}": "editor",
+    "DELETE /api/v1/contacts/{contact_id}": "editor",
+    "POST /api/v1/contacts/{contact_id}/tags": "editor",
+    "DELETE /api/v1/contacts/{contact_id}/tags/{tag}": "editor",
+    "PUT /api/v1/contacts/{contact_id}/preferences": "editor",
+    "GET /api/v1/contacts/{contact_id}/activity": "viewer",
 }
 
 

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 import cpol
 from cpol.server import (
     catalogue_routes,
+    contact_routes,
     decide,
     decide_routes,
     errors,
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(catalogue_routes.router, prefix=BASE_PATH)
     app.include_router(decide_routes.router, prefix=BASE_PATH)
     app.include_router(respond_routes.router, prefix=BASE_PATH)
+    app.include_router(contact_routes.router, prefix=BASE_PATH)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> Health:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from cpol.diagnostics import Diagnostics
 from cpol.runtime import parse_request
 from cpol.runtime.render import decisions_json
-from cpol.server import catalogue, clock, flows, suppressions
+from cpol.server import catalogue, clock, contacts, flows, suppressions
 from cpol.server.database import transaction
 from cpol.server.decision_log import LogWriter
 from cpol.server.errors import ApiError, ErrorDetail, diagnostic_details
@@ -179,12 +179,15 @@ class Assembled:
 
 
 def assemble(service: Service, tenant_id: str, asked: Asked) -> Assembled:
+    """The request's parts from what is stored: the customer's stored profile under the
+    body's `customer` fields, its history and manual records, the completed candidates."""
     parts = dict(asked.parts)
     parts.setdefault("now", clock.now())
     with transaction(service.engine) as session:
         only = tuple(flows.policy_ids(session, tenant_id, asked.flow_id)) if asked.flow_id else None
         policy_set = service.sets.current(session, tenant_id, only)
         seqs, history = _history(session, tenant_id, asked.customer_id)
+        parts["customer"] = {**contacts.profile(session, tenant_id, asked.customer_id), **parts["customer"]}
         parts["suppressions"] = _manual_suppressions(
             session, tenant_id, asked.customer_id, _utc_text(parts["now"])
         )

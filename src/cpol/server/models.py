@@ -180,3 +180,32 @@ class DecisionLog(Base):
     history: Mapped[str] = mapped_column(Text)
     request: Mapped[str] = mapped_column(Text)
     decisions: Mapped[str] = mapped_column(Text)
+
+
+class Contact(Base):
+    """A customer's profile (SPEC §7). Its id is the `customerId` its interactions,
+    suppression records and decisions are recorded under. `search` is the lowercased text
+    `search=` looks in (names, phone, email); `opted_out` the channel types it opted out of,
+    each between spaces (` sms email `), so `optouts` filters with one LIKE."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "phone", name="uq_contacts_phone"),
+        UniqueConstraint("tenant_id", "email", name="uq_contacts_email"),
+        Index("ix_contacts_order", "tenant_id", "created_at", "id"),
+        Index("ix_contacts_stage", "tenant_id", "lifecycle_stage", "created_at", "id"),
+        Index("ix_contacts_country", "tenant_id", "country", "created_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(Text)
+    country: Mapped[str | None] = mapped_column(String(2))
+    lifecycle_stage: Mapped[str | None] = mapped_column(Text)
+    timezone: Mapped[str | None] = mapped_column(Text)
+    opted_out: Mapped[str] = mapped_column(Text)
+    search: Mapped[str] = mapped_column(Text)
+    document: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[str] = mapped_column(String(24))
+    updated_at: Mapped[str] = mapped_column(String(24))

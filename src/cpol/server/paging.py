@@ -16,8 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, true
+from sqlalchemy import ColumnElement, Subquery, and_, func, or_, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.sql.elements import KeyedColumnElement
 
 from cpol.server.errors import ApiError, ErrorDetail
 
@@ -40,7 +41,7 @@ def matches(pattern: re.Pattern[str]) -> Callable[[object], bool]:
 class Key:
     """One column of a list's order, and what a cursor's value for it must be."""
 
-    column: InstrumentedAttribute[Any]
+    column: InstrumentedAttribute[Any] | KeyedColumnElement[Any]
     descending: bool
     valid: Callable[[object], bool]
 
@@ -114,11 +115,24 @@ class Keyset:
         document: Callable[[Row], Document],
     ) -> Page:
         """One page of `table`'s rows matching `where`; `total` counts every match."""
-        after = self.after(cursor)
         total = session.scalar(select(func.count()).select_from(table).where(where)) or 0
-        rows = list(
-            session.scalars(select(table).where(where, after).order_by(*self.order()).limit(limit + 1))
-        )
+        query = select(table).where(where, self.after(cursor)).order_by(*self.order()).limit(limit + 1)
+        return self._page(list(session.scalars(query)), total, limit, document)
+
+    def rows_page(
+        self,
+        session: Session,
+        rows: Subquery,
+        limit: int,
+        cursor: str | None,
+        document: Callable[[Any], Document],
+    ) -> Page:
+        """One page of a query's rows (a union, say: no table to map them to)."""
+        total = session.scalar(select(func.count()).select_from(rows)) or 0
+        query = select(rows).where(self.after(cursor)).order_by(*self.order()).limit(limit + 1)
+        return self._page(list(session.execute(query)), total, limit, document)
+
+    def _page(self, rows: list[Any], total: int, limit: int, document: Callable[[Any], Document]) -> Page:
         more = len(rows) > limit
         rows = rows[:limit]
         return Page([document(r) for r in rows], total, limit, more, self.cursor(rows[-1]) if more else None)
