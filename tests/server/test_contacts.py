@@ -5,10 +5,14 @@ the activity timeline, erasure, and what decide learns from a stored contact."""
 from __future__ import annotations
 
 import json
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+from urllib.parse import quote
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import String, Text, cast, or_, select
 
 import cpol
@@ -16,7 +20,7 @@ from cpol.runtime.render import decisions_json
 from cpol.server.database import make_engine, transaction
 from cpol.server.models import Base
 
-from .client import POLICIES, Reply, Server
+from .client import POLICIES, KeyMaker, Reply, Server
 from .paging import walk
 
 CONTACTS = "/api/v1/contacts"
@@ -134,11 +138,37 @@ def test_the_list_pages_newest_first_and_filters_and_searches(server: Server, ad
     turkish_leads = walk(server, admin, f"{CONTACTS}?lifecycleStage=lead&country=TR", lambda: 5, 1)
     assert [c["id"] for c in turkish_leads] == [made[5]["id"]]
     by_name = walk(server, admin, f"{CONTACTS}?search=NAME1", lambda: 10, 2)
+    _create(server, admin, phone="+14155552671", firstName="Ann", lastName="Lee")
+    full_name = walk(server, admin, f"{CONTACTS}?search=ann%20lee", lambda: 10, 1)
+    assert walk(server, admin, f"{CONTACTS}?search=5552671", lambda: 10, 1) == full_name
     assert {c["id"] for c in by_name} == {made[1]["id"], made[4]["id"]}
     assert walk(server, admin, f"{CONTACTS}?search=person6%40", lambda: 10, 1)[0]["id"] == made[6]["id"]
     assert walk(server, admin, f"{CONTACTS}?search=%25", lambda: 10, 0) == []  # a % is a percent sign
     too_many = server.call("GET", f"{CONTACTS}?limit=101", key=admin)
     assert _details(too_many) == [("limit", "Input should be less than or equal to 100")]
+
+
+NAMES = st.text(alphabet="aAbB %_İ", min_size=1, max_size=4)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    people=st.lists(st.tuples(NAMES, st.none() | NAMES), min_size=1, max_size=4),
+    query=st.text(alphabet="aAbB %_İ@u1", min_size=1, max_size=3),
+)
+def test_search_finds_exactly_the_contacts_whose_name_phone_or_email_hold_the_text(
+    server: Server, make_key: KeyMaker, people: list[tuple[str, str | None]], query: str
+) -> None:
+    """Any case; `%` and `_` are themselves; a full name is first and last with a space."""
+    key = make_key(f"t_{uuid.uuid4().hex[:12]}")
+    expected = set()
+    for i, (first, last) in enumerate(people):
+        made = _create(server, key, email=f"u{i}@example.com", firstName=first, lastName=last)
+        fields = (" ".join(n for n in (first, last) if n), made["email"])
+        if any(query.lower() in field.lower() for field in fields):
+            expected.add(made["id"])
+    found = walk(server, key, f"{CONTACTS}?search={quote(query)}", lambda: 100, len(expected))
+    assert {c["id"] for c in found} == expected
 
 
 def test_an_update_changes_the_fields_given_and_merges_custom_fields(server: Server, admin: str) -> None:

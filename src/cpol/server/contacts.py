@@ -84,8 +84,8 @@ def _store(row: Contact, document: Document) -> None:
     row.timezone = document["timezone"]
     out = sorted(channel for channel, value in document["preferences"].items() if value == "opted_out")
     row.opted_out = f" {' '.join(out)} " if out else ""
-    words = (document["firstName"], document["lastName"], document["phone"], document["email"])
-    row.search = "\n".join(word or "" for word in words).lower()
+    name = " ".join(word for word in (document["firstName"], document["lastName"]) if word)
+    row.search = "\n".join((name, document["phone"] or "", document["email"] or "")).lower()
     row.document = json.dumps(document, ensure_ascii=False)
 
 
@@ -95,10 +95,8 @@ def _duplicate(session: Session, tenant: str, document: Document, contact_id: st
     details = []
     for field, column in (("phone", Contact.phone), ("email", Contact.email)):
         value = document[field]
-        taken = session.scalar(
-            select(Contact.id).where(Contact.tenant_id == tenant, column == value, Contact.id != contact_id)
-        )
-        if value is not None and taken is not None:
+        mine = and_(Contact.tenant_id == tenant, column == value, Contact.id != contact_id)
+        if value is not None and (taken := session.scalar(select(Contact.id).where(mine))) is not None:
             details.append(ErrorDetail(path=field, message=f"is already the {field} of contact {taken}"))
     return ApiError(409, "a contact of the tenant already has this phone or email", details)
 
