@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote
 
+import phonenumbers
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -111,6 +112,26 @@ def test_a_phone_or_email_of_another_contact_is_a_409_on_create_and_update(
     assert _details(taken, 409) == [("email", f"is already the email of contact {first['id']}")]
     assert server.call("GET", f"{CONTACTS}/{second['id']}", key=admin).json() == second
     assert server.call("GET", CONTACTS, key=admin).json()["pagination"]["total"] == 2
+
+
+REGIONS = sorted(r for r in phonenumbers.SUPPORTED_REGIONS if phonenumbers.example_number(r) is not None)
+LAYOUTS = (phonenumbers.PhoneNumberFormat.INTERNATIONAL, phonenumbers.PhoneNumberFormat.E164)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(region=st.sampled_from(REGIONS), layout=st.sampled_from(LAYOUTS))
+def test_a_number_in_any_layout_is_stored_in_e164_and_is_one_number(
+    server: Server, make_key: KeyMaker, region: str, layout: int
+) -> None:
+    """A country's example number, written with spaces and dashes or not: stored as E.164,
+    and the same number written otherwise is a duplicate."""
+    key = make_key(f"t_{uuid.uuid4().hex[:12]}")
+    number = phonenumbers.example_number(region)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    made = _create(server, key, phone=phonenumbers.format_number(number, layout))
+    assert made["phone"] == e164
+    again = server.call("POST", CONTACTS, key=key, json_body={"phone": e164})
+    assert _details(again, 409) == [("phone", f"is already the phone of contact {made['id']}")]
 
 
 def test_concurrent_creates_of_one_email_make_one_contact(server: Server, admin: str) -> None:
