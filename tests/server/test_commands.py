@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sqlalchemy import text
+
 from cpol.server.database import make_engine
 from cpol.server.keys import authenticate
 
@@ -95,3 +97,16 @@ def test_an_unusable_database_is_a_one_line_error(tmp_path: Path) -> None:
             result = _cpol(*command, "--db", url, cwd=tmp_path)
             assert result.returncode == 1, result.stderr
             assert result.stderr.startswith("cpol: cannot ") and result.stderr.count("\n") == 1
+
+
+def test_a_database_migrated_by_a_newer_cpol_is_a_one_line_error(tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'newer.db'}"
+    assert _cpol("db", "upgrade", "--db", db_url, cwd=tmp_path).returncode == 0
+    engine = make_engine(db_url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    engine.dispose()
+    done = _cpol("serve", "--db", db_url, cwd=tmp_path)
+    assert done.returncode == 1
+    newer = "the database was migrated by a newer cpol than this one: install that version or a newer one"
+    assert done.stderr == f"cpol: {newer}\n"

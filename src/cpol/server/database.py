@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
+from alembic.util.exc import CommandError
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
@@ -89,6 +90,10 @@ def upgrade(url: str) -> None:
             command.upgrade(config, "head")
     except DBAPIError as error:
         raise DatabaseUnusable(f"cannot open the database: {error.orig}") from None
+    except CommandError:  # the only one `upgrade` raises here: a revision this cpol lacks
+        raise DatabaseUnusable(
+            "the database was migrated by a newer cpol than this one: install that version or a newer one"
+        ) from None
     finally:
         engine.dispose()
 
