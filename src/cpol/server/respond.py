@@ -30,6 +30,7 @@ from cpol.server.database import transaction
 from cpol.server.errors import ApiError, ErrorDetail
 from cpol.server.fields import parsed
 from cpol.server.models import Interaction
+from cpol.server.policy_sets import PolicySets
 from cpol.server.schemas import InteractionBatch, InteractionFields
 
 Json = dict[str, Any]
@@ -128,14 +129,18 @@ def _stored(session: Session, tenant: str, batch: Sequence[Given]) -> dict[str, 
     return found
 
 
-def _recorded(session: Session, tenant: str, batch: Sequence[Given]) -> list[Interaction]:
+def _recorded(session: Session, tenant: str, sets: PolicySets, batch: Sequence[Given]) -> list[Interaction]:
     """The batch's rows: those stored under its keys, the others recorded now."""
     stored = _stored(session, tenant, batch)
     fresh = [g for g in batch if g.key not in stored]
     at = now()
     documents = catalogue.complete(session, tenant, [g.document(at) for g in fresh], channel_type=False)
     made = suppressions.record(
-        session, tenant, [(g.fields["customerId"], d) for g, d in zip(fresh, documents, strict=True)], at
+        session,
+        tenant,
+        sets,
+        [(g.fields["customerId"], d) for g, d in zip(fresh, documents, strict=True)],
+        at,
     )
     rows = iter(
         Interaction(
@@ -160,17 +165,17 @@ def _retryable(error: DBAPIError) -> bool:
     return isinstance(error, IntegrityError) or getattr(error.orig, "sqlstate", None) in RETRYABLE_STATES
 
 
-def record(engine: Engine, tenant: str, batch: Sequence[Given]) -> Json:
+def record(engine: Engine, sets: PolicySets, tenant: str, batch: Sequence[Given]) -> Json:
     """Record the batch in one transaction, run again when it lost a race to another."""
     for _ in range(ATTEMPTS):
         try:
             with transaction(engine, write=True) as session:
-                return answer(_recorded(session, tenant, batch))
+                return answer(_recorded(session, tenant, sets, batch))
         except DBAPIError as error:
             if not _retryable(error):
                 raise
     raise ApiError(409, "concurrent writes kept meeting these interactions; send them again")
 
 
-def respond(engine: Engine, tenant: str, body: Json) -> Json:
-    return record(engine, tenant, read_batch(body))
+def respond(engine: Engine, sets: PolicySets, tenant: str, body: Json) -> Json:
+    return record(engine, sets, tenant, read_batch(body))

@@ -39,7 +39,8 @@ def record_interactions(
 ) -> JSONResponse:
     """201 with the interactions as stored and the suppression records they created or
     extended; a repeated `idempotencyKey` answers its first result again."""
-    answer = respond.respond(engine_of(request), who.tenant_id, json_object(body))
+    sets = request.app.state.decide.sets  # the live sets' engines, shared with decide
+    answer = respond.respond(engine_of(request), sets, who.tenant_id, json_object(body))
     return JSONResponse(answer, status_code=201)
 
 

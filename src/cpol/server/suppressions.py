@@ -29,7 +29,6 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-import cpol
 from cpol.runtime.clock import DAY, HOUR, LAST_INSTANT, parse_instant
 from cpol.runtime.engine import CompiledPolicy
 from cpol.runtime.history import SCOPE_FIELDS
@@ -41,7 +40,7 @@ from cpol.server.database import transaction
 from cpol.server.errors import ApiError, ErrorDetail, not_found
 from cpol.server.fields import parsed
 from cpol.server.models import ContactPolicy, Offer, SuppressionRecord
-from cpol.server.policies import document_of, live_rows
+from cpol.server.policy_sets import PolicySets
 from cpol.server.schemas import Id, SuppressionFields, Written
 
 SUPPRESSION_ID = re.compile(r"supp_[0-9a-f]{16}\Z", re.ASCII)
@@ -148,10 +147,10 @@ def _as_candidate(interaction: Json) -> Candidate:
     )
 
 
-def makers(session: Session, tenant: str) -> list[_Maker]:
-    """The tenant's live, active policies that make records, in evaluation order."""
-    documents = [document_of(row) for row in live_rows(session, tenant)]
-    engine = cpol.Engine(cpol.load_json(documents) if documents else [])
+def makers(session: Session, tenant: str, sets: PolicySets) -> list[_Maker]:
+    """The tenant's live, active policies that make records, in evaluation order (from the
+    engine decide caches for the live set, read again only when a policy changed)."""
+    engine = sets.current(session, tenant).engine
     return [_Maker.of(c) for c in engine.active if c.policy.ruleType in RECORDING_RULES]
 
 
@@ -223,11 +222,11 @@ class _Ledger:
 
 
 def record(
-    session: Session, tenant: str, interactions: Sequence[tuple[str, Json]], at: str
+    session: Session, tenant: str, sets: PolicySets, interactions: Sequence[tuple[str, Json]], at: str
 ) -> list[list[Json]]:
     """Run the suppression engine over new (customer, §2 interaction) pairs, in order:
     per interaction, the records it created or extended as it left them."""
-    found = makers(session, tenant)
+    found = makers(session, tenant, sets)
     asked = [
         [(customer, t) for maker in found for t in maker.triggers(interaction)]
         for customer, interaction in interactions
