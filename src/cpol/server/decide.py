@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -22,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from cpol.diagnostics import Diagnostics
 from cpol.runtime import parse_request
+from cpol.runtime.clock import parse_instant
 from cpol.runtime.render import decisions_json
 from cpol.server import catalogue, clock, contacts, flows, suppressions
 from cpol.server.database import transaction
@@ -34,7 +34,7 @@ Json = dict[str, Any]
 #: The body's fields that are parts of the §2 request, in the request's order.
 REQUEST_PARTS = ("now", "customer", "interactions", "budgets", "session", "candidates")
 BODY_FIELDS = frozenset({"customerId", "explain", "flowId", *REQUEST_PARTS})
-_KINDS: dict[str, tuple[type, str]] = {
+BODY_KINDS: dict[str, tuple[type, str]] = {
     "customerId": (str, "a string"),
     "explain": (bool, "true or false"),
     "flowId": (str, "a string"),
@@ -63,7 +63,7 @@ def _shape_problems(body: Json) -> list[ErrorDetail]:
         for key in body
         if key not in BODY_FIELDS
     ]
-    for key, (kind, words) in _KINDS.items():
+    for key, (kind, words) in BODY_KINDS.items():
         value = body.get(key)
         if value is not None and not isinstance(value, kind):
             problems.append(ErrorDetail(path=key, message=f"must be {words}"))
@@ -103,13 +103,12 @@ def read_asked(value: object) -> Asked:
 
 
 def _utc_text(given: object) -> str | None:
-    """`now` as stored timestamps are written, to compare with them as text (None when it
-    does not read: the engine's reader then reports it)."""
+    """`now` as stored timestamps are written, to compare with them as text: read by the
+    engine's own reader (None when it does not read: the engine then reports it)."""
     try:
-        instant = datetime.fromisoformat(str(given))
-    except (ValueError, OverflowError):
+        return clock.stamp(parse_instant(str(given)))
+    except ValueError:
         return None
-    return clock.stamp(instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant)
 
 
 #: Built once: a statement's construction costs more than its run on SQLite.
@@ -146,7 +145,7 @@ def _history(session: Session, tenant_id: str, customer_id: str) -> tuple[list[i
     return [seq for seq, _ in found], [document for _, document in found]
 
 
-def _manual_suppressions(session: Session, tenant_id: str, customer_id: str, now: str | None) -> list[Json]:
+def manual_suppressions(session: Session, tenant_id: str, customer_id: str, now: str | None) -> list[Json]:
     """The customer's manual records not yet expired at `now` (all, when `now` is unread:
     every stamp sorts after "")."""
     rows = session.connection().execute(
@@ -188,7 +187,7 @@ def assemble(service: Service, tenant_id: str, asked: Asked) -> Assembled:
         policy_set = service.sets.current(session, tenant_id, only)
         seqs, history = _history(session, tenant_id, asked.customer_id)
         parts["customer"] = {**contacts.profile(session, tenant_id, asked.customer_id), **parts["customer"]}
-        parts["suppressions"] = _manual_suppressions(
+        parts["suppressions"] = manual_suppressions(
             session, tenant_id, asked.customer_id, _utc_text(parts["now"])
         )
         parts["candidates"] = catalogue.complete(session, tenant_id, parts["candidates"], channel_type=True)

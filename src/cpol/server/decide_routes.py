@@ -26,7 +26,7 @@ JSON_TYPES: dict[type, dict[str, Any]] = {
 def _decide_body() -> dict[str, Any]:
     """The body's schema, made from the table `decide` checks it with (null is as absent)."""
     fields: dict[str, dict[str, Any]] = {
-        key: {"anyOf": [JSON_TYPES[kind], {"type": "null"}]} for key, (kind, _) in decide._KINDS.items()
+        key: {"anyOf": [JSON_TYPES[kind], {"type": "null"}]} for key, (kind, _) in decide.BODY_KINDS.items()
     }
     fields["customerId"] = {"type": "string", "minLength": 1}
     fields["candidates"] = JSON_TYPES[list]

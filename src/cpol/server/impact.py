@@ -32,7 +32,7 @@ from cpol.runtime import Decision, Entry, parse_request
 from cpol.runtime.clock import parse_instant
 from cpol.server import catalogue, clock, policies
 from cpol.server.database import in_chunks, transaction
-from cpol.server.decide import Service, _manual_suppressions
+from cpol.server.decide import Service, manual_suppressions
 from cpol.server.errors import ApiError, ErrorDetail
 from cpol.server.fields import parsed
 from cpol.server.models import DecisionLog, Interaction, SuppressionRecord
@@ -254,7 +254,7 @@ class Stored:
             rows = session.execute(LATEST_DECISIONS, parameters)
             logged.update((customer, json.loads(request)) for customer, request in rows)
             having_manual.update(session.scalars(MANUALLY_SUPPRESSED, parameters))
-        manual = {c: _manual_suppressions(session, tenant, c, now) for c in having_manual}
+        manual = {c: manual_suppressions(session, tenant, c, now) for c in having_manual}
         return cls(contacts, logged, manual, _asked_about(session, tenant, contacts, logged, now))
 
     def replay(self, customer: str, now: str) -> Replay:
