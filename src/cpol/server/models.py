@@ -209,3 +209,57 @@ class Contact(Base):
     document: Mapped[str] = mapped_column(Text)
     created_at: Mapped[str] = mapped_column(String(24))
     updated_at: Mapped[str] = mapped_column(String(24))
+
+
+class ContactList(Base):
+    """A standard or `dnc` list of contacts (SPEC §7). Deleting a list keeps its contacts."""
+
+    __tablename__ = "contact_lists"
+    __table_args__ = (Index("ix_contact_lists_order", "tenant_id", "created_at", "id"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(16))
+    document: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[str] = mapped_column(String(24))
+    updated_at: Mapped[str] = mapped_column(String(24))
+
+
+class ListMember(Base):
+    """A contact's membership of a list; the second index answers "which lists is this
+    contact in" at decide time and for erasure."""
+
+    __tablename__ = "list_members"
+    __table_args__ = (
+        Index("ix_list_members_order", "list_id", "added_at", "contact_id"),
+        Index("ix_list_members_contact", "tenant_id", "contact_id"),
+    )
+
+    list_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    contact_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(Text)
+    added_at: Mapped[str] = mapped_column(String(24))
+
+
+class Segment(Base):
+    """A dynamic segment: `rules` over the contact's fields, evaluated when asked."""
+
+    __tablename__ = "segments"
+    __table_args__ = (Index("ix_segments_order", "tenant_id", "created_at", "id"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(Text)
+    document: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[str] = mapped_column(String(24))
+
+
+class Metric(Base):
+    """A behavioral metric; its id is chosen by the caller (`PUT /metrics/{id}`), so it is
+    unique per tenant, not globally."""
+
+    __tablename__ = "metrics"
+
+    tenant_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    document: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[str] = mapped_column(String(24))
