@@ -24,7 +24,7 @@ from cpol.server.contact_fields import CONTACT_ID, ContactFields, Preferences, T
 from cpol.server.database import transaction
 from cpol.server.errors import ApiError, ErrorDetail, not_found
 from cpol.server.fields import parsed
-from cpol.server.models import Contact, DecisionLog, Interaction, SuppressionRecord
+from cpol.server.models import Contact, DecisionLog, Interaction, ListMember, SuppressionRecord
 from cpol.server.paging import Key, Keyset, Page, is_timestamp, matches
 
 Document = dict[str, Any]
@@ -167,9 +167,13 @@ def set_preferences(engine: Engine, tenant: str, contact_id: str, fields: Docume
 
 
 def erase(engine: Engine, tenant: str, contact_id: str) -> None:
-    """The contact and everything recorded under its id, in one transaction."""
+    """The contact, its list memberships and everything recorded under its id, in one
+    transaction."""
     with transaction(engine, write=True) as session:
         session.delete(_found(session, tenant, contact_id, lock=True))
+        session.execute(
+            delete(ListMember).where(ListMember.tenant_id == tenant, ListMember.contact_id == contact_id)
+        )
         for table in CUSTOMER_TABLES:
             session.execute(delete(table).where(table.tenant_id == tenant, table.customer_id == contact_id))
 
