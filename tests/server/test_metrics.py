@@ -4,11 +4,13 @@ customer, checked against a plain computation over random recorded interactions.
 
 from __future__ import annotations
 
+import json
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -21,6 +23,7 @@ from cpol.server.database import make_engine, transaction
 from .client import KeyMaker, Reply, Server
 from .interactions import interaction, respond
 from .paging import walk
+from .test_no_5xx import JSON, TEXT
 
 METRICS = "/api/v1/metrics"
 Json = dict[str, Any]
@@ -33,6 +36,7 @@ COMPLAINT_RATE = {
 }
 IMPRESSIONS = {"name": "Impressions, 7 days", "outcome": "impression", "windowDays": 7, "aggregate": "count"}
 NOW = "2026-03-20T14:00:00Z"
+JSON_TYPE = {"Content-Type": "application/json"}
 
 
 def _put(server: Server, key: str, metric_id: str, body: Json) -> Json:
@@ -161,6 +165,42 @@ def test_the_list_walks_every_metric_once_by_id(
     expected = sorted(metric_id for i, metric_id in enumerate(ids) if i not in deleted)
     seen = walk(server, key, METRICS, lambda: data.draw(st.integers(1, 5), label="limit"), len(expected))
     assert [metric["id"] for metric in seen] == expected
+
+
+def test_concurrent_creates_of_one_id(server: Server, admin: str) -> None:
+    """The database's key decides: exactly one 201, the others replace it (200)."""
+    names = [f"n{i}" for i in range(8)]
+    with ThreadPoolExecutor(len(names)) as pool:
+        replies = list(pool.map(lambda n: server.call(
+            "PUT", f"{METRICS}/raced", key=admin, json_body={**IMPRESSIONS, "name": n}
+        ), names))  # fmt: skip
+    assert sorted(r.status for r in replies) == [200] * 7 + [201]
+    assert len({r.json()["createdAt"] for r in replies}) == 1
+    assert server.call("GET", f"{METRICS}/raced", key=admin).json()["name"] in names
+
+
+FIELD_NAMES = st.sampled_from(["id", "name", "outcome", "windowDays", "aggregate", "per", "createdAt", "x"])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    metric_id=TEXT,
+    body=JSON | st.dictionaries(FIELD_NAMES, JSON, max_size=6),
+    query=st.dictionaries(st.sampled_from(["limit", "cursor", "now"]), TEXT),
+)
+def test_random_ids_bodies_and_queries_are_never_5xx(
+    server: Server, admin: str, metric_id: str, body: object, query: dict[str, str]
+) -> None:
+    one = quote(metric_id, safe="") or "x"
+    for reply in (
+        server.call("PUT", f"{METRICS}/{one}", key=admin, data=json.dumps(body).encode(), headers=JSON_TYPE),
+        server.call("GET", f"{METRICS}/{one}", key=admin),
+        server.call("DELETE", f"{METRICS}/{one}", key=admin),
+        server.call("GET", f"{METRICS}?{urlencode(query)}", key=admin),
+        server.call("GET", f"/api/v1/customers/{one}/metrics?{urlencode(query)}", key=admin),
+    ):
+        assert reply.status < 500, reply.body
+        assert reply.status < 400 or reply.error["code"]
 
 
 def test_the_list_refuses_bad_limits_and_cursors(server: Server, admin: str) -> None:
