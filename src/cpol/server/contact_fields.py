@@ -7,6 +7,7 @@ checked, so equal numbers and addresses are equal text (and the unique keys see 
 from __future__ import annotations
 
 import re
+import sys
 from functools import cache
 from importlib.resources import files
 from typing import Annotated, Any, Literal
@@ -18,6 +19,8 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel
 from pydantic_core import PydanticCustomError
 
+from cpol.diagnostics import json_path
+from cpol.plan.jsontext import walk
 from cpol.server.schemas import Name, Pagination, Written
 
 CONTACT_ID = re.compile(r"con_[0-9a-f]{16}\Z", re.ASCII)
@@ -92,6 +95,19 @@ def country_zone(code: str | None) -> str | None:
     return zones[0] if len(zones) == 1 else None
 
 
+def storable(fields: dict[str, Any]) -> dict[str, Any]:
+    """Custom fields both databases read back as JSON exactly as Python does, so segment
+    rules agree in SQL and at decide time: no NUL in a key or a string (PostgreSQL's
+    `jsonb` refuses one) and no number beyond a double's range (rules compare doubles)."""
+    for item, path in walk(fields):
+        where = json_path(path) or "(root)"
+        if isinstance(item, str) and "\x00" in item:
+            raise _problem(f"cannot contain the NUL character (\\u0000) (at {where})")
+        if isinstance(item, int) and not isinstance(item, bool) and abs(item) > sys.float_info.max:
+            raise _problem(f"holds a number beyond a double's range (at {where})")
+    return fields
+
+
 Phone = Annotated[str, AfterValidator(e164)]
 Email = Annotated[str, AfterValidator(email)]
 Country = Annotated[str, AfterValidator(country)]
@@ -122,7 +138,7 @@ class ContactFields(Written):
     lifecycleStage: Name | None = None
     timezone: Zone | None = None
     tags: list[Name] | None = None
-    customFields: dict[str, Any] | None = None
+    customFields: Annotated[dict[str, Any], AfterValidator(storable)] | None = None
     preferences: Preferences | None = None
 
 
