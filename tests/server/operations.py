@@ -30,6 +30,11 @@ from .client import POLICIES, Reply, Server
 Json = dict[str, Any]
 FLOWS = "/api/v1/decision-flows"
 CONTACTS = "/api/v1/contacts"
+LISTS = f"{CONTACTS}/lists"
+SEGMENTS = f"{CONTACTS}/segments"
+METRICS = "/api/v1/metrics"
+#: A metric's fields: the unsubscribes of the last 30 days.
+UNSUBSCRIBES = {"name": "Unsubscribes", "outcome": "unsubscribe", "windowDays": 30, "aggregate": "count"}
 METHODS = ("get", "put", "post", "delete", "patch")
 
 
@@ -83,6 +88,12 @@ class Ids(Protocol):
     def contact(self) -> str: ...
     @property
     def tag(self) -> str: ...
+    @property
+    def contact_list(self) -> str: ...
+    @property
+    def metric(self) -> str: ...
+    @property
+    def segment(self) -> str: ...
 
 
 def _token() -> str:
@@ -102,6 +113,9 @@ class Unknown:
     suppression: str = field(default_factory=lambda: f"supp_{_token()}")
     contact: str = field(default_factory=lambda: f"con_{_token()}")
     tag: str = field(default_factory=lambda: f"tag_{_token()}")
+    contact_list: str = field(default_factory=lambda: f"lst_{_token()}")
+    metric: str = field(default_factory=lambda: f"met_{_token()}")
+    segment: str = field(default_factory=lambda: f"seg_{_token()}")
 
 
 class World:
@@ -175,6 +189,26 @@ class World:
     def tag(self) -> str:
         return f"tag_{self.secret}"
 
+    @cached_property
+    def contact_list(self) -> str:
+        """A list with the contact as its member."""
+        made = self._made("POST", LISTS, {"name": f"List {self.secret}", "description": self.secret})
+        self._made("POST", f"{LISTS}/{made['id']}/members", {"contactIds": [self.contact]})
+        return str(made["id"])
+
+    @cached_property
+    def metric(self) -> str:
+        """Its id is the client's: it holds the secret, as names do."""
+        metric = f"met_{self.secret}"
+        self._made("PUT", f"{METRICS}/{metric}", {**UNSUBSCRIBES, "name": f"Metric {self.secret}"})
+        return metric
+
+    @cached_property
+    def segment(self) -> str:
+        """A segment whose member is the contact (its tag)."""
+        rules = {"all": [{"field": "tags", "op": "contains", "value": self.tag}]}
+        return str(self._made("POST", SEGMENTS, {"name": f"Segment {self.secret}", "rules": rules})["id"])
+
     def seeded(self) -> World:
         """This world with every object made."""
         for name in KINDS:
@@ -183,11 +217,22 @@ class World:
 
     def server_ids(self) -> list[str]:
         """The ids the server made for this world's objects (another tenant never sees them)."""
-        return [self.policy, self.flow, self.decision, self.suppression, self.contact]
+        return [
+            self.policy,
+            self.flow,
+            self.decision,
+            self.suppression,
+            self.contact,
+            self.contact_list,
+            self.segment,
+        ]
 
 
 #: The kinds of object an `Ids` names.
-KINDS = ("policy", "flow", "offer", "channel", "customer", "decision", "suppression", "contact", "tag")
+KINDS = (
+    "policy", "flow", "offer", "channel", "customer", "decision", "suppression", "contact", "tag",
+    "contact_list", "metric", "segment",
+)  # fmt: skip
 #: Which object a path parameter names (`item_id`: the catalogue collection before it).
 PATH_IDS = {
     "policy_id": "policy",
@@ -197,6 +242,9 @@ PATH_IDS = {
     "recordId": "suppression",
     "contact_id": "contact",
     "tag": "tag",
+    "list_id": "contact_list",
+    "metric_id": "metric",
+    "segment_id": "segment",
 }
 
 
@@ -297,6 +345,31 @@ REQUESTS: dict[str, Request] = {
     f"DELETE {CONTACTS}/{{contact_id}}/tags/{{tag}}": Request(),
     f"PUT {CONTACTS}/{{contact_id}}/preferences": Request(body=lambda _: {"sms": "opted_out"}),
     f"GET {CONTACTS}/{{contact_id}}/activity": Request(),
+    f"GET {LISTS}": Request(),
+    f"POST {LISTS}": Request(body=lambda _: {"name": f"Fresh {_token()}", "kind": "dnc"}),
+    f"GET {LISTS}/{{list_id}}": Request(),
+    f"PUT {LISTS}/{{list_id}}": Request(body=lambda _: {"description": "changed"}),
+    f"DELETE {LISTS}/{{list_id}}": Request(),
+    f"GET {LISTS}/{{list_id}}/members": Request(),
+    f"POST {LISTS}/{{list_id}}/members": Request(body=lambda ids: {"contactIds": [ids.contact]}),
+    f"DELETE {LISTS}/{{list_id}}/members/{{contact_id}}": Request(),
+    f"GET {METRICS}": Request(),
+    f"GET {METRICS}/{{metric_id}}": Request(),
+    f"PUT {METRICS}/{{metric_id}}": Request(
+        body=lambda _: {**UNSUBSCRIBES, "aggregate": "rate", "per": "impression"}
+    ),
+    f"DELETE {METRICS}/{{metric_id}}": Request(),
+    "GET /api/v1/customers/{customerId}/metrics": Request(query=lambda _: {"now": "2026-03-20T14:00:00Z"}),
+    f"GET {SEGMENTS}": Request(),
+    f"POST {SEGMENTS}": Request(
+        body=lambda _: {
+            "name": f"Fresh {_token()}",
+            "rules": {"any": [{"field": "tags", "op": "exists", "value": True}]},
+        }
+    ),
+    f"GET {SEGMENTS}/{{segment_id}}": Request(),
+    f"DELETE {SEGMENTS}/{{segment_id}}": Request(),
+    f"GET {SEGMENTS}/{{segment_id}}/members": Request(),
 }
 
 

@@ -310,6 +310,11 @@ def test_deleting_a_contact_erases_everything_recorded_under_it(server: Server, 
     assert server.call("POST", POLICIES, key=admin, json_body=policy).status == 201
     kept = _create(server, admin, email="kept@example.com")["id"]
     erased = _create(server, admin, email="erased@example.com", phone="+14155552671")["id"]
+    for kind in ("standard", "dnc"):  # memberships: rows of list_members naming the contact
+        made = server.call("POST", f"{CONTACTS}/lists", key=admin, json_body={"name": kind, "kind": kind})
+        members = f"{CONTACTS}/lists/{made.json()['id']}/members"
+        added = server.call("POST", members, key=admin, json_body={"contactIds": [kept, erased]})
+        assert added.status == 200, added.body
     for customer in (kept, erased):
         answer = _respond(server, admin, customer, "2026-01-01T10:00:00.000Z", "unsubscribe")
         assert answer["suppressions"], answer
@@ -320,7 +325,7 @@ def test_deleting_a_contact_erases_everything_recorded_under_it(server: Server, 
         assert manual.status == 201, manual.body
         _decide(server, admin, {"customerId": customer, "candidates": [{"offerId": "o", "channelId": "c"}]})
     before = _rows_naming(server, erased)
-    assert set(before) >= {"contacts", "interactions", "suppressions", "decision_log"}, before
+    assert set(before) >= {"contacts", "list_members", "interactions", "suppressions", "decision_log"}, before
     assert server.call("DELETE", f"{CONTACTS}/{erased}", key=admin).status == 204
     assert _rows_naming(server, erased) == {}
     assert _rows_naming(server, "erased@example.com") == {}

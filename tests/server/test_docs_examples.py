@@ -1,8 +1,8 @@
 """The curl examples of docs/service.md and docs/customers.md work as written, in each
 page's order, against a real server (the placeholder ids `cp_0123456789abcdef`,
-`df_0123456789abcdef`, `supp_0123456789abcdef`, `dec_0123456789abcdef` and
-`con_0123456789abcdef` stand for the first policy, decision flow, suppression record,
-decision and contact made)."""
+`df_0123456789abcdef`, `supp_0123456789abcdef`, `dec_0123456789abcdef`,
+`con_0123456789abcdef` and `lst_0123456789abcdef` stand for the first policy, decision
+flow, suppression record, decision, contact and contact list made)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,10 @@ PLACEHOLDERS: Placeholders = {
 }
 
 
-CONTACT_PLACEHOLDERS: Placeholders = {"con_0123456789abcdef": ("/contacts", "id")}
+CONTACT_PLACEHOLDERS: Placeholders = {
+    "con_0123456789abcdef": ("/contacts", "id"),
+    "lst_0123456789abcdef": ("/contacts/lists", "id"),
+}
 
 
 def _curl_commands(page: Path) -> list[str]:

@@ -13,8 +13,11 @@ from cpol.server import (
     errors,
     flow_routes,
     impact_routes,
+    list_routes,
+    metric_routes,
     respond_routes,
     routes,
+    segment_routes,
 )
 from cpol.server.database import make_engine
 from cpol.server.decision_log import LogWriter, Retention
@@ -46,7 +49,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(catalogue_routes.router, prefix=BASE_PATH)
     app.include_router(decide_routes.router, prefix=BASE_PATH)
     app.include_router(respond_routes.router, prefix=BASE_PATH)
+    app.include_router(list_routes.router, prefix=BASE_PATH)  # before `/contacts/{contact_id}`
+    app.include_router(segment_routes.router, prefix=BASE_PATH)  # before `/contacts/{contact_id}`
     app.include_router(contact_routes.router, prefix=BASE_PATH)
+    app.include_router(metric_routes.router, prefix=BASE_PATH)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> Health:

@@ -15,12 +15,12 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, and_, bindparam, delete, literal, select, union_all
+from sqlalchemy import ColumnElement, Engine, and_, delete, literal, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cpol.server.clock import now
-from cpol.server.contact_fields import CONTACT_ID, ContactFields, Preferences, Tags, country_zone
+from cpol.server.contact_fields import CONTACT_ID, ContactFields, Preferences, Tags
 from cpol.server.database import transaction
 from cpol.server.errors import ApiError, ErrorDetail, not_found
 from cpol.server.fields import parsed
@@ -247,26 +247,3 @@ def activity_page(engine: Engine, tenant: str, contact_id: str, limit: int, curs
     with transaction(engine) as session:
         _found(session, tenant, contact_id)
         return keyset.rows_page(session, timeline, limit, cursor, _item)
-
-
-#: Built once, as decide's other reads are.
-PROFILE = select(Contact.timezone, Contact.country, Contact.document).where(
-    Contact.tenant_id == bindparam("tenant"), Contact.id == bindparam("contact")
-)
-
-
-def profile(session: Session, tenant: str, customer_id: str) -> Document:
-    """What a decision knows of a stored contact (SPEC §7): `timezone` (its own, else its
-    country's when the country has one zone) and `consent` (its preferences); nothing for
-    a customer who is no contact."""
-    if CONTACT_ID.match(customer_id) is None:
-        return {}
-    row = session.connection().execute(PROFILE, {"tenant": tenant, "contact": customer_id}).first()
-    if row is None:
-        return {}
-    known: Document = {}
-    if zone := row.timezone or country_zone(row.country):
-        known["timezone"] = zone
-    if preferences := json.loads(row.document)["preferences"]:
-        known["consent"] = preferences
-    return known

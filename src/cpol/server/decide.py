@@ -23,7 +23,7 @@ from cpol.diagnostics import Diagnostics
 from cpol.runtime import parse_request
 from cpol.runtime.clock import parse_instant
 from cpol.runtime.render import decisions_json
-from cpol.server import catalogue, clock, contacts, flows, suppressions
+from cpol.server import catalogue, clock, flows, profiles, suppressions
 from cpol.server.database import transaction
 from cpol.server.decision_log import LogWriter
 from cpol.server.errors import ApiError, ErrorDetail, diagnostic_details
@@ -169,12 +169,14 @@ def _request_text(parts: Json, history: list[str]) -> str:
 
 @dataclass(frozen=True)
 class Assembled:
-    """What decide read: the request's parts as logged, the stored history, the policy set."""
+    """What decide read: the request's parts as logged, the stored history, the policy set,
+    and each `customer` field's value and source (for an explained answer)."""
 
     parts: Json
     seqs: list[int]
     history: list[str]
     policy_set: LoadedSet
+    customer: Json
 
 
 def assemble(service: Service, tenant_id: str, asked: Asked) -> Assembled:
@@ -186,7 +188,8 @@ def assemble(service: Service, tenant_id: str, asked: Asked) -> Assembled:
         only = tuple(flows.policy_ids(session, tenant_id, asked.flow_id)) if asked.flow_id else None
         policy_set = service.sets.current(session, tenant_id, only)
         seqs, history = _history(session, tenant_id, asked.customer_id)
-        parts["customer"] = {**contacts.profile(session, tenant_id, asked.customer_id), **parts["customer"]}
+        known = profiles.stored(session, tenant_id, asked.customer_id, str(parts["now"]))
+        parts["customer"], customer = known.under(parts["customer"])
         parts["suppressions"] = manual_suppressions(
             session, tenant_id, asked.customer_id, _utc_text(parts["now"])
         )
@@ -197,7 +200,7 @@ def assemble(service: Service, tenant_id: str, asked: Asked) -> Assembled:
             )
     if not parts["suppressions"]:
         del parts["suppressions"]
-    return Assembled(parts, seqs, history, policy_set)
+    return Assembled(parts, seqs, history, policy_set, customer)
 
 
 def parsed_request(assembled: Assembled) -> tuple[Any, Any]:
@@ -268,6 +271,8 @@ def decided(service: Service, tenant_id: str, body: object) -> Decided:
         "policySetVersion": assembled.policy_set.digest,
         "decisions": msgspec.Raw(decisions),
     }
+    if asked.explain:
+        answer["customer"] = assembled.customer
     return Decided(msgspec.json.encode(answer), entry, assembled.policy_set)
 
 

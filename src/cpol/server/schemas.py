@@ -188,12 +188,23 @@ class Decided(BaseModel):
     eligibleAt: str | None
 
 
+class KnownField(BaseModel):
+    """A §2 `customer` field as the engine saw it, and where it came from: `request`, or
+    the stored data (per member for segments, dnc lists and metrics)."""
+
+    value: Any
+    from_: str | dict[str, str] = Field(alias="from")
+
+
 class DecisionAnswer(BaseModel):
     decisionId: str
     customerId: str
     now: str
     policySetVersion: str
     decisions: list[Decided]
+    customer: dict[str, KnownField] | None = Field(
+        default=None, description="with `explain`: each `customer` field the engine saw, and its source"
+    )
 
 
 class DecisionLogEntry(BaseModel):
