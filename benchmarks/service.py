@@ -2,8 +2,10 @@
 
 A real `cpol serve` on 127.0.0.1 (SQLite file, or PostgreSQL with `--db URL`), the 25
 policies of `examples/all_rule_types.json`, one customer with 200 stored interactions
-(recorded through `POST /respond`), 10 candidates, explain off. `hey` (Debian's package)
-generates the load:
+(recorded through `POST /respond`), 10 candidates, explain off. With `--stored-customer`
+the customer is instead a stored contact (SPEC §7) in 3 dynamic segments, 1 standard and 1
+dnc list, with 2 metrics defined, and the request gives no `customer` fields: decide reads
+them all from the database. `hey` (Debian's package) generates the load:
 
 * **capacity**: 50 clients in a closed loop (`hey -c 50`: each sends its next request when
   the last is answered): the highest rate the server sustains, and the latency then;
@@ -15,6 +17,7 @@ from the server processes' CPU time during the capacity run (`/proc`), divided b
 decides answered, set against the same decide's phases timed in this process.
 
     python benchmarks/service.py [--db URL] [--workers 1 2] [--seconds 20] [--rate 400]
+                                 [--stored-customer]
 """
 
 from __future__ import annotations
@@ -123,7 +126,7 @@ def candidates() -> list[Json]:
     return given + extra
 
 
-def history(count: int = 200) -> list[Json]:
+def history(customer: str, count: int = 200) -> list[Json]:
     """`count` interactions over the last 60 days on the candidates' offers."""
     rnd = random.Random(7)
     offers = candidates()
@@ -132,7 +135,7 @@ def history(count: int = 200) -> list[Json]:
         offer = rnd.choice(offers)
         at = NOW - timedelta(minutes=rnd.randint(60, 60 * 24 * 60))
         item: Json = {
-            "customerId": CUSTOMER,
+            "customerId": customer,
             "timestamp": at.isoformat().replace("+00:00", "Z"),
             "outcome": rnd.choice(OUTCOMES),
             **{
@@ -145,19 +148,56 @@ def history(count: int = 200) -> list[Json]:
     return out
 
 
-def decide_body() -> Json:
-    customer = json.loads((EXAMPLES / "demo-request.json").read_text())["customer"]
-    fields = {k: v for k, v in customer.items() if k != "id"}
-    return {
-        "customerId": CUSTOMER,
+def decide_body(customer: str) -> Json:
+    """The request: the demo's `customer` fields, unless the customer is a stored contact."""
+    body: Json = {
+        "customerId": customer,
         "now": NOW.isoformat().replace("+00:00", "Z"),
-        "customer": fields,
         "candidates": candidates(),
     }
+    if customer == CUSTOMER:
+        given = json.loads((EXAMPLES / "demo-request.json").read_text())["customer"]
+        body["customer"] = {k: v for k, v in given.items() if k != "id"}
+    return body
 
 
-def prepare(db_url: str, folder: Path) -> tuple[str, str]:
-    """A tenant with the policies and the customer's history; its admin key and tenant."""
+def _condition(field: str, op: str, value: object) -> Json:
+    return {"all": [{"field": field, "op": op, "value": value}]}
+
+
+STORED_SEGMENTS = [
+    _condition("country", "eq", "FR"),
+    _condition("tags", "contains", "vip"),
+    {"any": [_condition("customFields.tier", "gte", 2), _condition("lifecycleStage", "eq", "customer")]},
+]
+STORED_METRICS = {
+    "met_complaints": {"name": "Complaints", "outcome": "rejected", "windowDays": 30, "aggregate": "count"},
+    "met_click_rate": {
+        "name": "Click rate", "outcome": "click", "windowDays": 30, "aggregate": "rate", "per": "impression",
+    },
+}  # fmt: skip
+
+
+def stored_customer(base: str, key: str) -> str:
+    """A contact in 3 dynamic segments, a standard and a dnc list, with 2 metrics defined."""
+    contact = {
+        "email": "bench@example.com", "firstName": "Ada", "country": "FR", "lifecycleStage": "customer",
+        "tags": ["vip"], "customFields": {"tier": 3}, "preferences": {"email": "opted_in"},
+    }  # fmt: skip
+    customer: str = _call(base, key, "POST", "/api/v1/contacts", contact)["id"]
+    for number, rules in enumerate(STORED_SEGMENTS):
+        _call(base, key, "POST", "/api/v1/contacts/segments", {"name": f"segment {number}", "rules": rules})
+    for kind in ("standard", "dnc"):
+        made = _call(base, key, "POST", "/api/v1/contacts/lists", {"name": f"{kind} list", "kind": kind})
+        _call(base, key, "POST", f"/api/v1/contacts/lists/{made['id']}/members", {"contactIds": [customer]})
+    for metric_id, metric in STORED_METRICS.items():
+        _call(base, key, "PUT", f"/api/v1/metrics/{metric_id}", metric)
+    return customer
+
+
+def prepare(db_url: str, folder: Path, stored: bool) -> tuple[str, str, str]:
+    """A tenant with the policies and the customer's history (the customer a stored contact
+    when `stored`): its admin key, the tenant and the customer's id."""
     env = {**os.environ, "CPOL_DATABASE_URL": db_url}
     _cpol("db", "upgrade", env=env)
     tenant = f"bench_{secrets.token_hex(4)}"
@@ -170,9 +210,10 @@ def prepare(db_url: str, folder: Path) -> tuple[str, str]:
             "/api/v1/contact-policies/import",
             json.loads((EXAMPLES / "all_rule_types.json").read_text()),
         )
-        recorded = _call(base, key, "POST", "/api/v1/respond", {"interactions": history()})
+        customer = stored_customer(base, key) if stored else CUSTOMER
+        recorded = _call(base, key, "POST", "/api/v1/respond", {"interactions": history(customer)})
         assert len(recorded["interactions"]) == 200
-    return key, tenant
+    return key, tenant, customer
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -259,11 +300,10 @@ def at_rate(base: str, key: str, body_file: Path, seconds: int, rate: int) -> Js
     }
 
 
-def phases(db_url: str, tenant: str, repeat: int = 300) -> dict[str, float]:
+def phases(db_url: str, tenant: str, body: Json, repeat: int = 300) -> dict[str, float]:
     """CPU milliseconds per decide of each phase, in this process, on the same database."""
     engine, sets = make_engine(db_url), PolicySets()
     service = decide.Service(engine, sets, LogWriter(engine, sets, Retention(30)))
-    body = decide_body()
     spent = {
         "database reads": 0.0,
         "reading the request": 0.0,
@@ -304,14 +344,16 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--rate", type=int, default=400, help="requests per second for the latency run")
+    parser.add_argument("--stored-customer", action="store_true", help="the customer is a stored contact")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         db_url = options.db or f"sqlite:///{folder / 'bench.db'}"
-        key, tenant = prepare(db_url, folder)
+        key, tenant, customer = prepare(db_url, folder, options.stored_customer)
+        body = decide_body(customer)
         body_file = folder / "body.json"
-        body_file.write_text(json.dumps(decide_body()))
-        per_phase = phases(db_url, tenant)
+        body_file.write_text(json.dumps(body))
+        per_phase = phases(db_url, tenant, body)
         print(
             f"database: {db_url.split(':', 1)[0]}; decide phases in-process (CPU ms): "
             + ", ".join(f"{k} {v:.2f}" for k, v in per_phase.items())
