@@ -14,11 +14,12 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, PlainValidator, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
-from sqlalchemy import ColumnElement, Engine, case, cast, func, select
+from sqlalchemy import ColumnElement, Engine, Select, bindparam, case, cast, func, select
 from sqlalchemy.dialects.postgresql import JSON
 from sqlalchemy.orm import Session
 
@@ -190,9 +191,9 @@ class Definition:
         return found / base if base else None
 
 
-def _outcome(session: Session) -> ColumnElement[Any]:
+def _outcome(dialect: str) -> ColumnElement[Any]:
     """The `outcome` of a stored interaction's JSON document, read by the database."""
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect == "postgresql":
         outcome: ColumnElement[Any] = cast(Interaction.document, JSON)["outcome"].astext
         return outcome
     return func.json_extract(Interaction.document, "$.outcome")
@@ -207,24 +208,36 @@ def _after(at: datetime, days: int) -> str:
         return ""
 
 
+@lru_cache(maxsize=64)
+def _counting(dialect: str, windows: int) -> Select[Any]:
+    """The counting query for `windows` windows, built once per shape: building a statement
+    costs more than running it (decide runs one per call)."""
+    outcome = _outcome(dialect)
+    return (
+        select(
+            outcome,
+            *(func.count(case((Interaction.timestamp > bindparam(f"after{i}"), 1))) for i in range(windows)),
+        )
+        .where(
+            Interaction.tenant_id == bindparam("tenant"),
+            Interaction.customer_id == bindparam("customer"),
+            Interaction.timestamp <= bindparam("until"),
+            Interaction.timestamp > bindparam("earliest"),
+        )
+        .group_by(outcome)
+    )
+
+
 def _counted(session: Session, tenant: str, customer: str, at: datetime, windows: Sequence[int]) -> Counts:
     """One query: the customer's interactions up to `at`, grouped by outcome, counted in
     each window. Stamps are compared as text (they sort as time); stamping truncates to
     milliseconds, which keeps both comparisons exact for stored (millisecond) stamps."""
-    outcome = _outcome(session)
     afters = [_after(at, days) for days in windows]
-    query = (
-        select(outcome, *(func.count(case((Interaction.timestamp > after, 1))) for after in afters))
-        .where(
-            Interaction.tenant_id == tenant,
-            Interaction.customer_id == customer,
-            Interaction.timestamp <= stamp(at),
-            Interaction.timestamp > min(afters),
-        )
-        .group_by(outcome)
-    )
+    query = _counting(session.get_bind().dialect.name, len(windows))
+    parameters = {"tenant": tenant, "customer": customer, "until": stamp(at), "earliest": min(afters)}
     counts: Counts = {}
-    for name, *numbers in session.execute(query):
+    rows = session.connection().execute(query, parameters | {f"after{i}": a for i, a in enumerate(afters)})
+    for name, *numbers in rows:
         for days, number in zip(windows, numbers, strict=True):
             counts[name, days] = number
             counts[None, days] = counts.get((None, days), 0) + number
@@ -238,8 +251,11 @@ def _instant(text: str) -> datetime | None:
         return None
 
 
+_DEFINITIONS = select(Metric.document).where(Metric.tenant_id == bindparam("tenant"))
+
+
 def _definitions(session: Session, tenant: str) -> list[Definition]:
-    documents = session.scalars(select(Metric.document).where(Metric.tenant_id == tenant))
+    documents = session.connection().execute(_DEFINITIONS, {"tenant": tenant}).scalars()
     return [Definition.of(json.loads(document)) for document in documents]
 
 
