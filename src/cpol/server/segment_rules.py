@@ -488,7 +488,7 @@ def _value(found: Field, dialect: str) -> _Value:
     if column is not None:
         return _ColumnValue(column, dialect)
     if dialect == "postgresql":
-        value: Sql = cast(Contact.document, JSONB)
+        value: Sql = _JSONB.c.document
         for key in found.path:
             value = value.op("->")(literal(key, String))
         return _PostgresqlValue(value)
@@ -532,9 +532,41 @@ def _test(condition: Condition, value: _Value) -> Test:
     return test
 
 
-def where(tree: Node, dialect: str) -> Test:
-    """The tree as a condition on `contacts` rows, for `dialect` ("sqlite", "postgresql")."""
+def _cost(node: Node) -> int:
+    """How dear a test is to the database per row: a column, a value read from the JSON
+    document, a search through an array's elements."""
+    if isinstance(node, Group):
+        return max(_cost(item) for item in node.items)
+    if node.field.name in TEXT_FIELDS and TEXT_FIELDS[node.field.name] is not None:
+        return 0
+    return 2 if node.field.kind == "tags" or node.op == "contains" else 1
+
+
+#: PostgreSQL: the row's document parsed as `jsonb` once (`OFFSET 0` keeps the planner from
+#: inlining it, which would parse it again for every test that reads it).
+_JSONB = (
+    select(cast(Contact.document, JSONB).label("document")).correlate(Contact).offset(0).subquery("parsed")
+)
+
+
+def _tree(tree: Node, dialect: str) -> Test:
     if isinstance(tree, Condition):
         return _known(_test(tree, _value(tree.field, dialect)))
-    tests = [where(item, dialect) for item in tree.items]
+    tests = [_tree(item, dialect) for item in sorted(tree.items, key=_cost)]
+    return or_(*tests) if tree.any else and_(*tests)
+
+
+def where(tree: Group, dialect: str) -> Test:
+    """The tree as a condition on `contacts` rows, for `dialect` ("sqlite", "postgresql").
+    A group's cheap tests come first: the databases stop at the first that decides it. On
+    PostgreSQL the tests that read the document run in one subquery that parses it once,
+    after the top group's column tests (a row they decide is never parsed)."""
+    if dialect != "postgresql":
+        return _tree(tree, dialect)
+    columns = [item for item in tree.items if _cost(item) == 0]
+    rest = [item for item in tree.items if _cost(item) > 0]
+    tests = [_tree(item, dialect) for item in columns]
+    if rest:
+        parsed = _tree(Group(tree.any, tuple(rest)), dialect)
+        tests.append(exists(select(1).select_from(_JSONB).where(parsed)))
     return or_(*tests) if tree.any else and_(*tests)
