@@ -31,6 +31,7 @@ PLACEHOLDERS: Placeholders = {
 CONTACT_PLACEHOLDERS: Placeholders = {
     "con_0123456789abcdef": ("/contacts", "id"),
     "lst_0123456789abcdef": ("/contacts/lists", "id"),
+    "seg_0123456789abcdef": ("/contacts/segments", "id"),
 }
 
 
