@@ -38,7 +38,7 @@ test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples fuzz
 	$(BIN)/ruff format --check src tests benchmarks examples fuzz
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/compile.py
