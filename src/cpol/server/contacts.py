@@ -15,10 +15,11 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, and_, delete, literal, select, union_all
+from sqlalchemy import Engine, and_, delete, literal, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from cpol.server import contact_search
 from cpol.server.clock import now
 from cpol.server.contact_fields import CONTACT_ID, ContactFields, Preferences, Tags
 from cpol.server.database import transaction
@@ -103,7 +104,9 @@ def _duplicate(session: Session, tenant: str, document: Document, contact_id: st
 
 def _written(session: Session, tenant: str, row: Contact, document: Document, *, new: bool) -> Document:
     """Store `document` in `row` inside a savepoint: a duplicate phone or email (also one
-    a concurrent transaction committed first) is a 409 and changes nothing."""
+    a concurrent transaction committed first) is a 409 and changes nothing. The search
+    index follows a changed search text in the same transaction."""
+    searched = None if new else row.search
     try:
         with session.begin_nested():
             _store(row, document)
@@ -112,6 +115,8 @@ def _written(session: Session, tenant: str, row: Contact, document: Document, *,
             session.flush()
     except IntegrityError:
         raise _duplicate(session, tenant, document, row.id) from None
+    if row.search != searched:
+        contact_search.index(session, row)
     return document
 
 
@@ -167,21 +172,16 @@ def set_preferences(engine: Engine, tenant: str, contact_id: str, fields: Docume
 
 
 def erase(engine: Engine, tenant: str, contact_id: str) -> None:
-    """The contact, its list memberships and everything recorded under its id, in one
-    transaction."""
+    """The contact, its search index entry, its list memberships and everything recorded
+    under its id, in one transaction."""
     with transaction(engine, write=True) as session:
         session.delete(_found(session, tenant, contact_id, lock=True))
+        contact_search.forget(session, contact_id)
         session.execute(
             delete(ListMember).where(ListMember.tenant_id == tenant, ListMember.contact_id == contact_id)
         )
         for table in CUSTOMER_TABLES:
             session.execute(delete(table).where(table.tenant_id == tenant, table.customer_id == contact_id))
-
-
-def _searching(search: str | None) -> ColumnElement[bool]:
-    if not search:
-        return literal(True)
-    return Contact.search.contains(search.lower(), autoescape=True)
 
 
 def list_page(
@@ -194,12 +194,9 @@ def list_page(
 ) -> Page:
     """Contacts, newest first, with the columns of `filters` equal to their values (None:
     any) and `search` found in their names, phone or email."""
-    where = and_(
-        Contact.tenant_id == tenant,
-        *(getattr(Contact, column) == value for column, value in filters.items() if value is not None),
-        _searching(search),
-    )
+    equal = (getattr(Contact, column) == value for column, value in filters.items() if value is not None)
     with transaction(engine) as session:
+        where = and_(contact_search.matching(session, tenant, search), *equal)
         return KEYSET.page(session, Contact, where, limit, cursor, _document)
 
 
@@ -208,8 +205,8 @@ def optouts_page(
 ) -> Page:
     """Contacts that opted out of a channel (of `channel`, when given)."""
     opted_out = Contact.opted_out.contains(f" {channel} ") if channel else Contact.opted_out != ""
-    where = and_(Contact.tenant_id == tenant, opted_out, _searching(search))
     with transaction(engine) as session:
+        where = and_(contact_search.matching(session, tenant, search), opted_out)
         return KEYSET.page(session, Contact, where, limit, cursor, _document)
 
 

@@ -2,12 +2,13 @@
 
 from alembic import context
 
-from cpol.server.models import Base
+from cpol.server.models import Base, compared
 
 context.configure(
     connection=context.config.attributes["connection"],
     target_metadata=Base.metadata,
     render_as_batch=True,
+    include_object=compared,
 )
 with context.begin_transaction():
     context.run_migrations()
