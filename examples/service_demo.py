@@ -1,6 +1,8 @@
 """The service in one run (`make demo`): start `cpol serve` on a free port over a fresh
 SQLite file, make a key, push the bundled policies, record a few responses, ask for a
-decision and for the customer's suppressions, then stop the server.
+decision and for the customer's suppressions, store a contact with a do-not-contact list
+and a behavioral metric and ask again (decide reads them and says where each came from),
+then stop the server.
 
     python examples/service_demo.py [FOLDER]   (default: build/demo)
 """
@@ -112,6 +114,32 @@ def demo(base: str, key: str, env: dict[str, str]) -> None:
     )
 
 
+def customer_data(base: str, key: str) -> None:
+    """A stored contact: decide reads its zone, lists and metrics, and names their sources."""
+    contact = call(base, key, "POST", "/contacts", {"email": "aiko@example.com", "country": "JP"})["id"]
+    complaint_rate = {"name": "Complaint rate", "outcome": "complaint", "windowDays": 30}
+    call(
+        base,
+        key,
+        "PUT",
+        "/metrics/met_complaint_rate",
+        {**complaint_rate, "aggregate": "rate", "per": "impression"},
+    )
+    dnc = call(base, key, "POST", "/contacts/lists", {"name": "internal_dnc", "kind": "dnc"})["id"]
+    call(base, key, "POST", f"/contacts/lists/{dnc}/members", {"contactIds": [contact]})
+    candidate = json.loads((EXAMPLES / "demo-request.json").read_text())["candidates"][0]
+    shown = {"customerId": contact, "offerId": "off_savings_kids", "channelId": "ch_email"}
+    call(base, key, "POST", "/respond", {**shown, "outcome": "impression"})
+    decided = call(
+        base, key, "POST", "/decide", {"customerId": contact, "candidates": [candidate], "explain": True}
+    )
+    print(f"what decide knew of {contact}:")
+    for field, known in decided["customer"].items():
+        print(f"  {field} = {json.dumps(known['value'])} (from {json.dumps(known['from'])})")
+    decision = decided["decisions"][0]
+    print(f"  {candidate['offerId']}: blocked by {[b['policyName'] for b in decision['blockedBy']]}")
+
+
 def main() -> None:
     folder = Path(sys.argv[1] if len(sys.argv) > 1 else "build/demo").resolve()
     folder.mkdir(parents=True, exist_ok=True)
@@ -132,6 +160,7 @@ def main() -> None:
         wait_until_up(base, server)
         print(f"cpol serve is up on {base} (log: {folder / 'service.log'})")
         demo(base, key, env)
+        customer_data(base, key)
     finally:
         server.terminate()
         server.wait(timeout=30)
