@@ -31,6 +31,7 @@ from typing import Any
 
 from sqlalchemy import insert
 
+from cpol.server import contact_search
 from cpol.server.clock import stamp
 from cpol.server.contacts import _store
 from cpol.server.database import make_engine, transaction
@@ -52,7 +53,11 @@ SEGMENTS = {
         ]
     },
 }  # fmt: skip
-SEARCHES = {"a common name": "ali", "no match": "zzqx", "phone digits": "90532000", "email domain": "@mail7."}
+SEARCHES = {
+    "a common name": "ali", "a last name": "smith", "no match": "zzqx", "phone digits": "90532000",
+    "an email domain": "@mail7.", "one email": "user31337@", "2 characters (no trigram: a scan)": "al",
+}  # fmt: skip
+ERASED = 20
 
 
 def contact(i: int, rnd: random.Random) -> Json:
@@ -76,31 +81,35 @@ def contact(i: int, rnd: random.Random) -> Json:
 
 
 def insert_contacts(db_url: str, tenant: str, count: int) -> float:
-    """Seconds to insert `count` contacts, 5,000 rows a statement."""
+    """Seconds to insert `count` contacts (and index their search texts), 5,000 rows a
+    statement."""
     rnd = random.Random(12)
     engine = make_engine(db_url)
     started = time.perf_counter()
     columns = [c.key for c in Contact.__table__.columns]
     for first in range(0, count, 5000):
-        rows = []
+        made, rows = [], []
         for i in range(first, min(count, first + 5000)):
             document = contact(i, rnd)
             row = Contact(id=document["id"], tenant_id=tenant, created_at=document["createdAt"])
             row.updated_at = document["updatedAt"]
             _store(row, document)
+            made.append(row)
             rows.append({name: getattr(row, name) for name in columns})
         with transaction(engine, write=True) as session:
             session.execute(insert(Contact), rows)
+            contact_search.index(session, made)
     engine.dispose()
     return time.perf_counter() - started
 
 
-def _get(base: str, key: str, path: str) -> tuple[float, Json]:
-    request = urllib.request.Request(base + path, headers={"Authorization": f"Bearer {key}"})
+def _get(base: str, key: str, path: str, method: str = "GET") -> tuple[float, Json]:
+    """Milliseconds for the call, and its answer (`{}` when it has no body)."""
+    request = urllib.request.Request(base + path, headers={"Authorization": f"Bearer {key}"}, method=method)
     started = time.perf_counter()
     with urllib.request.urlopen(request, timeout=120) as response:
         body = response.read()
-    return (time.perf_counter() - started) * 1000, json.loads(body)
+    return (time.perf_counter() - started) * 1000, json.loads(body) if body else {}
 
 
 def measure(base: str, key: str, path: str, repeat: int) -> str:
@@ -110,6 +119,14 @@ def measure(base: str, key: str, path: str, repeat: int) -> str:
     times = sorted(_get(base, key, path)[0] for _ in range(repeat))
     p99 = times[min(len(times) - 1, round(len(times) * 0.99))]
     return f"{statistics.median(times):.1f} / {p99:.1f}"
+
+
+def erasing(base: str, key: str) -> str:
+    """`p50 / max ms` of erasing `ERASED` contacts one by one (on SQLite each merges the
+    search index whole)."""
+    page = _get(base, key, f"/api/v1/contacts?limit={ERASED}")[1]
+    times = sorted(_get(base, key, f"/api/v1/contacts/{c['id']}", "DELETE")[0] for c in page["data"])
+    return f"{statistics.median(times):.1f} / {times[-1]:.1f}"
 
 
 def deep_page(base: str, key: str, path: str, pages: int) -> str:
@@ -159,6 +176,7 @@ def main() -> None:
                 print(f"| members: {name} segment, first page of 100 | {total} | {first} |")
                 deep = measure(base, key, deep_page(base, key, path, options.deep), options.repeat)
                 print(f"| members: {name} segment, page {options.deep} (or the last) | {total} | {deep} |")
+            print(f"| `DELETE /contacts/{{id}}`, {ERASED} contacts | | {erasing(base, key)} |")
 
 
 def _post(base: str, key: str, body: Json) -> Json:

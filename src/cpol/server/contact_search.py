@@ -14,6 +14,8 @@ index does; the index (migration 0005) only makes it fast:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import ColumnElement, and_, column, exists, func, select, table, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import UnaryExpression
@@ -71,12 +73,12 @@ def matching(session: Session, tenant: str, search: str | None) -> ColumnElement
     return and_(Contact.id.in_(candidates), unindexed == tenant, found)
 
 
-def index(session: Session, contact: Contact) -> None:
-    """Write the contact's `search` text to the FTS table, replacing its earlier one."""
+def index(session: Session, contacts: Iterable[Contact]) -> None:
+    """Write the contacts' `search` texts to the FTS table, replacing earlier ones."""
     if _indexed(session):
         session.execute(
             text(f"INSERT OR REPLACE INTO {SEARCH_TABLE} (rowid, search) VALUES (:rowid, :search)"),
-            {"rowid": _rowid(contact.id), "search": contact.search},
+            [{"rowid": _rowid(contact.id), "search": contact.search} for contact in contacts],
         )
 
 

@@ -116,7 +116,7 @@ def _written(session: Session, tenant: str, row: Contact, document: Document, *,
     except IntegrityError:
         raise _duplicate(session, tenant, document, row.id) from None
     if row.search != searched:
-        contact_search.index(session, row)
+        contact_search.index(session, [row])
     return document
 
 
