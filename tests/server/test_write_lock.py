@@ -3,15 +3,20 @@ writer's commit (polling, not SQLite's busy handler), and gives up after the tim
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
 
+import cpol
 from cpol.server import database
 from cpol.server.database import make_engine, transaction
+from cpol.server.decision_log import LogWriter, Retention
+from cpol.server.policy_sets import LoadedSet, PolicySets
 
 
 def _engine(folder: Path) -> Engine:
@@ -53,3 +58,53 @@ def test_a_writer_gives_up_after_the_busy_timeout(tmp_path: Path, monkeypatch: p
     with transaction(engine, write=True) as session:  # the failed try left its connection usable
         session.execute(text("INSERT INTO marks VALUES ('after')"))
         assert session.execute(text("SELECT count(*) FROM marks")).scalar() == 2
+
+
+def _entry(number: int) -> dict[str, str]:
+    return {
+        "id": f"dec_{number:016x}", "tenant_id": "t", "customer_id": "c", "at": "2026-01-01T00:00:00.000Z",
+        "policy_set": "set", "history": "[]", "request": "{}", "decisions": "[]",
+    }  # fmt: skip
+
+
+def test_the_log_waits_for_the_write_lock_without_blocking_the_event_loop(tmp_path: Path) -> None:
+    """A decision-log entry committed on the event loop: while another connection holds
+    SQLite's write lock the loop keeps running other work, and the entry lands once the
+    lock is free (the decide waiting for it answers only then)."""
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    database.upgrade(url)
+    engine = make_engine(url)
+    sets = PolicySets()
+    loaded = LoadedSet("set", "[]", cpol.Engine(cpol.load_json([])))
+    sets.remember("t", loaded)  # stored already: the entry is committed on the loop
+    writer = LogWriter(engine, sets, Retention(30))
+    with transaction(engine, write=True) as session:
+        writer.retention.prune_if_due(session)  # the first prune is done: none is due now
+    ticks: list[float] = []
+
+    async def tick() -> None:
+        while True:
+            ticks.append(time.monotonic())
+            await asyncio.sleep(0.005)
+
+    async def scenario() -> float:
+        ticker = asyncio.create_task(tick())
+        with transaction(engine, write=True) as holder:
+            holder.execute(
+                text(
+                    "INSERT INTO decision_log (id, tenant_id, customer_id, at, policy_set, history, "
+                    "request, decisions) VALUES ('dec_holder', 't', 'c', '', 'set', '[]', '{}', '[]')"
+                )
+            )
+            writing = asyncio.create_task(writer.written("t", loaded, _entry(1)))
+            await asyncio.sleep(0.2)
+            assert not writing.done()
+            released = time.monotonic()
+        await writing
+        ticker.cancel()
+        return released
+
+    released = asyncio.run(scenario())
+    assert len([t for t in ticks if t < released]) >= 10  # the loop ran on while the lock was held
+    with transaction(engine) as session:
+        assert session.execute(text("SELECT count(*) FROM decision_log")).scalar() == 2

@@ -35,6 +35,8 @@ FIRST_PAUSE, LONGEST_PAUSE = 0.00005, 0.001
 PER_QUERY = 500
 _T = TypeVar("_T")
 WRITE = "cpol_write"
+#: A connection whose write transaction its user began already (`write_if_free`).
+BEGUN = "cpol_begun"
 
 
 def make_engine(url: str) -> Engine:
@@ -53,7 +55,10 @@ def make_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
-        if connection.get_execution_options().get(WRITE, False):
+        options = connection.get_execution_options()
+        if options.get(BEGUN, False):
+            return
+        if options.get(WRITE, False):
             _lock_for_writing(connection.connection.driver_connection)
         else:
             connection.exec_driver_sql("BEGIN")
@@ -61,24 +66,30 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def _try_lock(driver: Any) -> bool:
+    """`BEGIN IMMEDIATE` if no other connection writes this instant; False otherwise."""
+    driver.execute("PRAGMA busy_timeout=0")
+    try:
+        driver.execute("BEGIN IMMEDIATE")
+        return True
+    except sqlite3.OperationalError as error:
+        if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+            raise
+        return False
+    finally:
+        driver.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
+
+
 def _lock_for_writing(driver: Any) -> None:
     """`BEGIN IMMEDIATE`, retried with short pauses while another connection writes (up to
     `BUSY_TIMEOUT_SECONDS`, then SQLite's "database is locked")."""
     deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
     pause = FIRST_PAUSE
-    driver.execute("PRAGMA busy_timeout=0")
-    try:
-        while True:
-            try:
-                driver.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as error:
-                if error.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
-                    raise
-            time.sleep(pause)
-            pause = min(pause * 2, LONGEST_PAUSE)
-    finally:
-        driver.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
+    while not _try_lock(driver):
+        if time.monotonic() > deadline:
+            raise sqlite3.OperationalError("database is locked")
+        time.sleep(pause)
+        pause = min(pause * 2, LONGEST_PAUSE)
 
 
 def driver_url(url: str) -> str:
@@ -99,6 +110,21 @@ def transaction(engine: Engine, *, write: bool = False) -> Iterator[Session]:
         session.begin(),
     ):
         yield session
+
+
+@contextmanager
+def write_if_free(engine: Engine) -> Iterator[Session | None]:
+    """A SQLite write transaction if no other connection writes this instant, else None
+    (the caller tries again later): for work on an event loop, which must never wait."""
+    with engine.connect() as connection:
+        if not _try_lock(connection.connection.driver_connection):
+            yield None
+            return
+        with (
+            Session(bind=connection.execution_options(**{WRITE: True, BEGUN: True})) as session,
+            session.begin(),
+        ):
+            yield session
 
 
 class DatabaseUnusable(Exception):

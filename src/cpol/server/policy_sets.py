@@ -117,11 +117,15 @@ class PolicySets:
         with self._lock:
             return self._engines.keep((tenant_id, digest), built)
 
+    def is_stored(self, tenant_id: str, loaded: LoadedSet) -> bool:
+        """Whether this worker stored (or saw stored) the set already."""
+        return (tenant_id, loaded.digest) in self._stored
+
     def store(self, session: Session, tenant_id: str, loaded: LoadedSet) -> None:
         """Keep the set for the decision log, once (in the caller's write transaction; a
-        set another worker stored first is left as it is: same digest, same content)."""
-        key = (tenant_id, loaded.digest)
-        if key in self._stored:
+        set another worker stored first is left as it is: same digest, same content). The
+        caller calls `remember` once that transaction committed."""
+        if self.is_stored(tenant_id, loaded):
             return
         row = {
             "tenant_id": tenant_id,
@@ -130,7 +134,10 @@ class PolicySets:
             "created_at": now(),
         }
         insert_new(session, PolicySet, row)
-        self._stored.add(key)
+
+    def remember(self, tenant_id: str, loaded: LoadedSet) -> None:
+        """The set is committed: entries may refer to it without storing it again."""
+        self._stored.add((tenant_id, loaded.digest))
 
 
 def documents_of(session: Session, tenant_id: str, digest: str) -> str | None:
