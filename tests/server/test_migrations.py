@@ -1,7 +1,8 @@
 """The migrations build exactly the schema the models describe (on SQLite, and on
 PostgreSQL when the suite has one): a model changed without a migration fails here. The
-contact search index is the one exception (`models.compared`): an FTS5 table on SQLite,
-a `pg_trgm` GIN index on PostgreSQL, neither of which a model can describe."""
+exceptions are what only one database has (`models.compared`): the contact search index
+(an FTS5 table on SQLite, a `pg_trgm` GIN index on PostgreSQL, neither of which a model
+can describe) and PostgreSQL's generated `jsonb` copy of a contact's document."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ under concurrent creates.
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -186,13 +186,19 @@ class DecisionLog(Base):
 #: on SQLite an FTS5 virtual table (and its shadow tables, named `contacts_search_data` and
 #: so on), on PostgreSQL a GIN index with an operator class of the `pg_trgm` extension.
 SEARCH_TABLE, SEARCH_INDEX = "contacts_search", "ix_contacts_search"
+#: What migration 0006 adds on PostgreSQL only: `contacts.document` as a generated `jsonb`
+#: column, which segment rules read there (`segment_rules`); SQLite has no such column.
+DOCUMENT_JSONB = "document_jsonb"
 
 
-def compared(_object: object, name: str | None, kind: str, reflected: bool, _model: object) -> bool:
+def compared(item: object, name: str | None, kind: str, reflected: bool, _model: object) -> bool:
     """Alembic's `include_object`: whether to compare an object with the models; not the
-    search index's objects (found in the database only), so models still equal migrations."""
+    objects of one database only (found in the database, not in the models: the search
+    index, the `jsonb` document), so models still equal migrations."""
     if kind == "index":
         ours = name == SEARCH_INDEX
+    elif kind == "column":
+        ours = name == DOCUMENT_JSONB and isinstance(item, Column) and item.table.name == "contacts"
     else:
         ours = kind == "table" and (name == SEARCH_TABLE or str(name).startswith(f"{SEARCH_TABLE}_"))
     return not (reflected and ours)

@@ -40,7 +40,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from cpol.diagnostics import did_you_mean
 from cpol.server.errors import ApiError, ErrorDetail
-from cpol.server.models import Contact
+from cpol.server.models import DOCUMENT_JSONB, Contact
 from cpol.server.schemas import CHANNEL_TYPES
 
 Scalar: TypeAlias = str | int | float | bool
@@ -452,7 +452,7 @@ POSTGRESQL_TYPES = {"true": "boolean", "false": "boolean"}
 
 
 class _PostgresqlValue(_Value):
-    """A `jsonb` value in PostgreSQL (the document cast to `jsonb`, then `->` keys)."""
+    """A `jsonb` value in PostgreSQL (the document's stored `jsonb` copy, then `->` keys)."""
 
     dialect = "postgresql"
 
@@ -488,7 +488,7 @@ def _value(found: Field, dialect: str) -> _Value:
     if column is not None:
         return _ColumnValue(column, dialect)
     if dialect == "postgresql":
-        value: Sql = _JSONB.c.document
+        value: Sql = _JSONB_DOCUMENT
         for key in found.path:
             value = value.op("->")(literal(key, String))
         return _PostgresqlValue(value)
@@ -542,31 +542,16 @@ def _cost(node: Node) -> int:
     return 2 if node.field.kind == "tags" or node.op == "contains" else 1
 
 
-#: PostgreSQL: the row's document parsed as `jsonb` once (`OFFSET 0` keeps the planner from
-#: inlining it, which would parse it again for every test that reads it).
-_JSONB = (
-    select(cast(Contact.document, JSONB).label("document")).correlate(Contact).offset(0).subquery("parsed")
-)
+#: PostgreSQL: the row's document as `jsonb`, a generated column of `contacts` (migration
+#: 0006) which the models leave out, as SQLite has none: named in the SQL's text, it reads
+#: the `contacts` row of the query around it (segment members query `contacts` unaliased).
+_JSONB_DOCUMENT = literal_column(f"{Contact.__tablename__}.{DOCUMENT_JSONB}", JSONB)
 
 
-def _tree(tree: Node, dialect: str) -> Test:
+def where(tree: Node, dialect: str) -> Test:
+    """The tree as a condition on `contacts` rows, for `dialect` ("sqlite", "postgresql").
+    A group's cheap tests come first: the databases stop at the first that decides it."""
     if isinstance(tree, Condition):
         return _known(_test(tree, _value(tree.field, dialect)))
-    tests = [_tree(item, dialect) for item in sorted(tree.items, key=_cost)]
-    return or_(*tests) if tree.any else and_(*tests)
-
-
-def where(tree: Group, dialect: str) -> Test:
-    """The tree as a condition on `contacts` rows, for `dialect` ("sqlite", "postgresql").
-    A group's cheap tests come first: the databases stop at the first that decides it. On
-    PostgreSQL the tests that read the document run in one subquery that parses it once,
-    after the top group's column tests (a row they decide is never parsed)."""
-    if dialect != "postgresql":
-        return _tree(tree, dialect)
-    columns = [item for item in tree.items if _cost(item) == 0]
-    rest = [item for item in tree.items if _cost(item) > 0]
-    tests = [_tree(item, dialect) for item in columns]
-    if rest:
-        parsed = _tree(Group(tree.any, tuple(rest)), dialect)
-        tests.append(exists(select(1).select_from(_JSONB).where(parsed)))
+    tests = [where(item, dialect) for item in sorted(tree.items, key=_cost)]
     return or_(*tests) if tree.any else and_(*tests)
