@@ -11,11 +11,9 @@ import os
 
 from hypothesis import HealthCheck, settings
 
-_COMMON = {
-    "deadline": None,
-    "suppress_health_check": [HealthCheck.too_slow],
-}
+#: What both profiles share; each profile is this plus its own settings.
+_COMMON = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-settings.register_profile("dev", max_examples=100, **_COMMON)
-settings.register_profile("ci", max_examples=500, print_blob=True, **_COMMON)
+settings.register_profile("dev", _COMMON, max_examples=100)
+settings.register_profile("ci", _COMMON, max_examples=500, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))

@@ -405,7 +405,7 @@ def scope_fields(draw: st.DrawFn, form: str | None = None) -> dict[str, Any]:
         return {"scopes": draw(refs)}
     if form == "api":
         scopes = draw(refs)
-        single = {key: scopes[0][key] for key in ("scope", "scopeId") if key in scopes[0]}
+        single: dict[str, Any] = {key: scopes[0][key] for key in ("scope", "scopeId") if key in scopes[0]}
         return {**single, "scopes": scopes}
     if form == "both differing":
         return {**draw(_any_single_scope()), "scopes": draw(refs)}
@@ -686,8 +686,7 @@ def _gap(
     before: str | None, after: str | None, notes: list[tuple[bool, str]], rnd: Random, style: str
 ) -> str:
     """What goes between two tokens: whitespace, and comments each ending its line."""
-    needs_space = before is not None and after is not None
-    needs_space = needs_space and _word_like(before[-1:]) and _word_like(after or "")
+    needs_space = before is not None and after is not None and _word_like(before[-1:]) and _word_like(after)
     if style == "tight":
         gap = " " if needs_space else ""
     elif style == "spaced":

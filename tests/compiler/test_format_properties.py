@@ -15,7 +15,7 @@ from typing import Any
 from hypothesis import given
 
 import cpol
-from strategies import CpolSource, comments_of, lex, perturbed_sources
+from tests.strategies import CpolSource, comments_of, lex, perturbed_sources
 
 
 def plan_of(text: str) -> list[dict[str, Any]]:

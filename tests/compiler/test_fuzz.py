@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 
 import cpol
 from cpol.diagnostics import Diagnostic
-from strategies import (
+from tests.strategies import (
+    CpolSource,
     canonical_sources,
     fuzz_texts,
     json_values,
@@ -160,7 +161,7 @@ def mutate_text(draw: st.DrawFn, text: str) -> str:
 @st.composite
 def mutated_sources(draw: st.DrawFn) -> str:
     """A valid `.cpol` file (canonical or hand-laid-out) with one to three damages."""
-    source = draw(st.one_of(canonical_sources(), perturbed_sources()))
+    source: CpolSource = draw(st.one_of(canonical_sources(), perturbed_sources()))
     text = source.text
     for _ in range(draw(st.integers(1, 3))):
         text = draw(mutate_text(text))

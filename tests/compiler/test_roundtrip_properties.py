@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import cpol
 from cpol.plan import parse_policy
-from strategies import RULE_TYPES, SCOPE_FORMS, policy_sets, scope_fields, valid_policies
+from tests.strategies import RULE_TYPES, SCOPE_FORMS, policy_sets, scope_fields, valid_policies
 
 
 def canonical(value: object) -> str:

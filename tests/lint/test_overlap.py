@@ -4,6 +4,8 @@ quiet."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from .helpers import above_info, codes, lint_cpol, lint_json, only, policy
@@ -226,7 +228,7 @@ def test_not_overlapping(case: str) -> None:
 
 
 def test_seed_older_shapes_are_redundant_in_json_too() -> None:
-    policies = [
+    policies: list[dict[str, Any]] = [
         {
             "name": "Do not contact segment",
             "scope": "global",

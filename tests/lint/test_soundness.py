@@ -22,7 +22,7 @@ from cpol.lint import Finding, lint
 from cpol.plan import load_json
 from cpol.policyset import load_policy_set
 from cpol.runtime import Engine
-from runtime.test_properties import RULE_TYPES, policy_sets, requests
+from tests.runtime.test_properties import RULE_TYPES, policy_sets, requests
 
 REMOVABLE = {"CPL101", "CPL301", "CPL302", "CPL105", "CPL106", "CPL503"}
 CAP_RULES = ["frequency_cap", "customer_total_cap", "cross_channel_cap", "offer_category_cap"]

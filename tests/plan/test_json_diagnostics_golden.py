@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 
 import cpol
-from golden import GoldenCases, header_blocks
+from tests.golden import GoldenCases, header_blocks
 
 GOLDEN = Path(__file__).with_name("golden")
 #: Cases whose actual output is wrong today: {case name: what is wrong}.

@@ -180,7 +180,7 @@ def decide_one(
 
 def entry(decision: dict[str, Any], name: str) -> dict[str, Any]:
     """The trace entry of the policy (or gate) with this name."""
-    found = [e for e in decision["trace"] if e["policyName"] == name]
+    found: list[dict[str, Any]] = [e for e in decision["trace"] if e["policyName"] == name]
     assert len(found) == 1, f"{name!r} appears {len(found)} times in the trace"
     return found[0]
 
@@ -195,7 +195,7 @@ def blocked_by(decision: dict[str, Any]) -> list[str | None]:
 
 
 def block_of(decision: dict[str, Any], name: str) -> dict[str, Any]:
-    found = [b for b in decision["blockedBy"] if b["policyName"] == name]
+    found: list[dict[str, Any]] = [b for b in decision["blockedBy"] if b["policyName"] == name]
     assert len(found) == 1, f"{name!r} is not in blockedBy once: {decision['blockedBy']}"
     return found[0]
 

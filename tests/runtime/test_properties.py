@@ -17,6 +17,7 @@ import json
 import math
 import re
 from datetime import UTC, datetime, timedelta
+from random import Random
 from typing import Any
 
 from hypothesis import event, given
@@ -403,7 +404,7 @@ def still_blocks(decision: dict[str, Any], block: dict[str, Any]) -> bool:
 
 # -- (a) fast ≡ explain --------------------------------------------------------------------------
 @given(policy_sets(), requests())
-def test_fast_mode_agrees_with_explain_mode(policies, req):
+def test_fast_mode_agrees_with_explain_mode(policies: list[dict[str, Any]], req: dict[str, Any]) -> None:
     eng = engine(policies)
     fast = [d.to_json() for d in eng.decide_json(req, explain=False)]
     full = [d.to_json() for d in eng.decide_json(req, explain=True)]
@@ -412,7 +413,7 @@ def test_fast_mode_agrees_with_explain_mode(policies, req):
 
 # -- structural invariants -----------------------------------------------------------------------
 @given(policy_sets(), requests())
-def test_decisions_are_consistent(policies, req):
+def test_decisions_are_consistent(policies: list[dict[str, Any]], req: dict[str, Any]) -> None:
     decisions = explain(policies, req)
     assert len(decisions) == len(req["candidates"])
     inactive = {p["name"] for p in policies if p.get("status", "active") != "active" or p.get("deletedAt")}
@@ -456,7 +457,9 @@ def test_decisions_are_consistent(policies, req):
 @given(
     st.one_of(policy_sets(min_size=1), policy_sets(min_size=1, rules=TIME_BOUND)), requests(max_candidates=1)
 )
-def test_each_block_lifts_at_its_eligible_at_and_not_a_second_before(policies, req):
+def test_each_block_lifts_at_its_eligible_at_and_not_a_second_before(
+    policies: list[dict[str, Any]], req: dict[str, Any]
+) -> None:
     # One candidate per request, so mutual exclusion with earlier candidates cannot move.
     # Checked for every block that has an eligibleAt (a superset of "decisions whose every
     # block is time-bound": each block's eligibleAt is its own promise).
@@ -477,7 +480,9 @@ def test_each_block_lifts_at_its_eligible_at_and_not_a_second_before(policies, r
 
 # -- (c) one more impression never lifts a cap ---------------------------------------------------
 @given(policy_sets(min_size=1), requests(), st.data())
-def test_one_more_impression_never_lifts_a_cap(policies, req, data):
+def test_one_more_impression_never_lifts_a_cap(
+    policies: list[dict[str, Any]], req: dict[str, Any], data: st.DataObject
+) -> None:
     before = explain(policies, req)
     now = parse(req["now"])
     for index, decision in enumerate(before):
@@ -503,7 +508,7 @@ def test_one_more_impression_never_lifts_a_cap(policies, req, data):
 
 # -- small sanity checks of the generators -------------------------------------------------------
 @given(requests())
-def test_generated_interactions_are_never_after_now(req):
+def test_generated_interactions_are_never_after_now(req: dict[str, Any]) -> None:
     now = parse(req["now"])
     assert all(parse(i["timestamp"]) <= now for i in req["interactions"])
     assert math.isfinite(now.timestamp())
@@ -511,7 +516,9 @@ def test_generated_interactions_are_never_after_now(req):
 
 # -- more SPEC promises --------------------------------------------------------------------------
 @given(policy_sets(), requests(), st.data())
-def test_interactions_after_now_are_ignored_everywhere(policies, req, data):
+def test_interactions_after_now_are_ignored_everywhere(
+    policies: list[dict[str, Any]], req: dict[str, Any], data: st.DataObject
+) -> None:
     now = parse(req["now"])
     future = []
     for item in data.draw(st.lists(an_interaction(now), min_size=1, max_size=5)):
@@ -522,7 +529,9 @@ def test_interactions_after_now_are_ignored_everywhere(policies, req, data):
 
 
 @given(policy_sets(), requests(), st.randoms(use_true_random=False))
-def test_the_order_of_interactions_does_not_matter(policies, req, rng):
+def test_the_order_of_interactions_does_not_matter(
+    policies: list[dict[str, Any]], req: dict[str, Any], rng: Random
+) -> None:
     shuffled = list(req["interactions"])
     rng.shuffle(shuffled)
     assert explain(policies, {**req, "interactions": shuffled}) == explain(policies, req)
@@ -533,7 +542,9 @@ def bypassable(policy: dict[str, Any]) -> bool:
 
 
 @given(policy_sets(), requests(), st.sampled_from([0, 50, 100]))
-def test_a_global_override_leaves_only_gates_and_non_bypassable_blocks(policies, req, priority):
+def test_a_global_override_leaves_only_gates_and_non_bypassable_blocks(
+    policies: list[dict[str, Any]], req: dict[str, Any], priority: int
+) -> None:
     override = {"name": "global override", "ruleType": "allow_override", "config": {}, "scope": "global"}
     policies = [*policies, {**override, "priority": priority}]
     by_name = {p["name"]: p for p in policies}
@@ -546,7 +557,9 @@ def test_a_global_override_leaves_only_gates_and_non_bypassable_blocks(policies,
 
 
 @given(policy_sets(), requests())
-def test_a_mandatory_candidate_obeys_only_caps_gates_and_non_bypassable_rules(policies, req):
+def test_a_mandatory_candidate_obeys_only_caps_gates_and_non_bypassable_rules(
+    policies: list[dict[str, Any]], req: dict[str, Any]
+) -> None:
     req = {**req, "candidates": [{**c, "isMandatory": True} for c in req["candidates"]]}
     by_name = {p["name"]: p for p in policies}
     for decision in explain(policies, req):

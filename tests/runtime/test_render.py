@@ -25,7 +25,8 @@ import cpol
 from cpol.runtime import Decision, Engine, Entry, Request, parse_request
 from cpol.runtime.render import FORMATS, render, render_html, render_json, render_text
 from cpol.runtime.render.html import span_of, ticks
-from cpol.runtime.render.text import cell_width, clean, duration, truncate
+from cpol.runtime.render.text import duration, truncate
+from cpol.textsafe import cell_width, clean
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).with_name("golden_explain")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -73,13 +74,14 @@ def entries(draw: st.DrawFn) -> Entry:
             ]
         )
     )
-    details: dict[str, Any] = {
+    details_of: dict[str, Callable[[], dict[str, Any]]] = {
         "frequency_cap": lambda: {"window": draw(windows), "count": draw(lengths), "max": draw(lengths)},
         "customer_total_cap": lambda: {"periodType": draw(windows), "count": 3, "max": 3},
         "cooldown": lambda: {"cooldownHours": draw(lengths), "hoursSinceLast": draw(lengths)},
         "outcome_based": lambda: {"suppressForDays": draw(lengths), "lastOutcome": "rejected"},
         "category_suppression": lambda: {"suppressionDays": draw(lengths), "triggeringOfferId": "o"},
-    }.get(rule, dict)()
+    }
+    details = details_of.get(rule, dict)()
     gate = rule == "consent"
     lifted = not gate and draw(st.booleans())
     reason = "bypassed by override VIP" if lifted else f"blocked until {draw(st.text(max_size=8))}"

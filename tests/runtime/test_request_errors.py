@@ -21,7 +21,7 @@ from cpol.runtime.request_check import (
     Suppression,
     _NullMeansDefault,
 )
-from strategies import json_values
+from tests.strategies import json_values
 
 from .helpers import candidate, decide_one, engine, impression, policy, request
 
@@ -61,60 +61,60 @@ def valid() -> dict[str, Any]:
 @pytest.mark.parametrize(
     "bad", ["yesterday", "2026-13-01T00:00:00Z", "2026-03-20T25:00:00Z", "", 1774015200, None]
 )
-def test_bad_now(bad):
+def test_bad_now(bad: object) -> None:
     req = valid()
     req["now"] = bad
     assert paths_of(req) == ["now"]
 
 
 @pytest.mark.parametrize("bad", ["not a date", "2026-02-30T00:00:00Z", 5, None, ["2026-03-19T10:00:00Z"]])
-def test_bad_interaction_timestamp(bad):
+def test_bad_interaction_timestamp(bad: object) -> None:
     req = valid()
     req["interactions"][1]["timestamp"] = bad
     assert paths_of(req) == ["interactions[1].timestamp"]
 
 
 @pytest.mark.parametrize("bad", [5, None, ["impression"], {"kind": "impression"}, True])
-def test_outcome_not_a_string(bad):
+def test_outcome_not_a_string(bad: object) -> None:
     req = valid()
     req["interactions"][0]["outcome"] = bad
     assert paths_of(req) == ["interactions[0].outcome"]
 
 
-def test_candidate_without_offer_id():
+def test_candidate_without_offer_id() -> None:
     req = valid()
     del req["candidates"][1]["offerId"]
     assert paths_of(req) == ["candidates[1].offerId"]
 
 
 @pytest.mark.parametrize("bad", [7, None, True, ["off_1"]])
-def test_offer_id_not_a_string(bad):
+def test_offer_id_not_a_string(bad: object) -> None:
     req = valid()
     req["candidates"][0]["offerId"] = bad
     assert paths_of(req) == ["candidates[0].offerId"]
 
 
 @pytest.mark.parametrize("bad", [{"offerId": "off_1"}, "off_1", 3, None])
-def test_candidates_not_a_list(bad):
+def test_candidates_not_a_list(bad: object) -> None:
     req = valid()
     req["candidates"] = bad
     assert paths_of(req) == ["candidates"]
 
 
-def test_candidate_not_an_object():
+def test_candidate_not_an_object() -> None:
     req = valid()
     req["candidates"].append("off_3")
     assert paths_of(req) == ["candidates[2]"]
 
 
 @pytest.mark.parametrize("missing", ["now", "customer", "candidates"])
-def test_required_top_level_fields(missing):
+def test_required_top_level_fields(missing: str) -> None:
     req = valid()
     del req[missing]
     assert paths_of(req) == [missing]
 
 
-def test_customer_id_required():
+def test_customer_id_required() -> None:
     req = valid()
     del req["customer"]["id"]
     assert paths_of(req) == ["customer.id"]
@@ -135,16 +135,18 @@ def test_customer_id_required():
         (("budgets", "off_1", "spend"), "lots", "budgets.off_1.spend"),
     ],
 )
-def test_other_malformed_fields_carry_their_path(where, value, path):
+def test_other_malformed_fields_carry_their_path(
+    where: tuple[str | int, ...], value: object, path: str
+) -> None:
     req = valid()
-    target = req
+    target: Any = req  # walks down to a list or an object
     for key in where[:-1]:
         target = target[key]
     target[where[-1]] = value
     assert set(paths_of(req)) == {path}
 
 
-def test_every_problem_is_reported():
+def test_every_problem_is_reported() -> None:
     req = valid()
     req["now"] = "never"
     req["interactions"][0]["outcome"] = 3
@@ -153,12 +155,12 @@ def test_every_problem_is_reported():
 
 
 @pytest.mark.parametrize("text", ['{"now": "2026-03-20T14:00:00Z",', "{'now': 1}", "", "[1, 2", '{"a": 1} x'])
-def test_bad_json_text(text):
+def test_bad_json_text(text: str) -> None:
     items = diagnostics_of(text)
     assert any(d.span is not None or "JSON" in d.message for d in items)
 
 
-def test_bad_json_text_points_at_the_line():
+def test_bad_json_text_points_at_the_line() -> None:
     text = '{\n  "now": "2026-03-20T14:00:00Z",\n  "customer": {"id": "c"}\n  "candidates": []\n}'
     (item,) = diagnostics_of(text)
     assert item.span is not None
@@ -166,11 +168,11 @@ def test_bad_json_text_points_at_the_line():
 
 
 @pytest.mark.parametrize("source", [b"\xff\xfe{", "[]", "null", "42", '"request"', [], 42, None, "true"])
-def test_request_that_is_not_an_object(source):
+def test_request_that_is_not_an_object(source: object) -> None:
     diagnostics_of(source)
 
 
-def test_json_text_and_bytes_are_accepted():
+def test_json_text_and_bytes_are_accepted() -> None:
     text = json.dumps(valid())
     eng = engine(POLICIES)
     expected = [d.to_json() for d in eng.decide_json(valid(), explain=True)]
@@ -187,7 +189,7 @@ def test_json_text_and_bytes_are_accepted():
         ("suppression", "9999-12-31T23:59:59-01:00"),
     ],
 )
-def test_timestamp_out_of_range_after_normalising_is_a_diagnostic(where, stamp):
+def test_timestamp_out_of_range_after_normalising_is_a_diagnostic(where: str, stamp: str) -> None:
     req = valid()
     if where == "now":
         req["now"] = stamp
@@ -199,7 +201,7 @@ def test_timestamp_out_of_range_after_normalising_is_a_diagnostic(where, stamp):
 
 
 # -- offsets are normalised to UTC ---------------------------------------------------------------
-def test_now_with_an_offset_is_the_same_instant():
+def test_now_with_an_offset_is_the_same_instant() -> None:
     cool = [policy("cooldown", {"cooldownHours": 24}, name="cool")]
     history = [impression("2026-03-19T15:00:00Z")]
     as_utc = decide_one(cool, request(interactions=history, now="2026-03-20T14:00:00Z"))
@@ -209,7 +211,7 @@ def test_now_with_an_offset_is_the_same_instant():
     assert behind["eligibleAt"] == "2026-03-20T15:00:00Z"
 
 
-def test_interaction_offsets_are_normalised():
+def test_interaction_offsets_are_normalised() -> None:
     cool = [policy("cooldown", {"cooldownHours": 24}, name="cool")]
     decision = decide_one(cool, interactions=[impression("2026-03-19T17:00:00+02:00")])  # 15:00Z
     assert decision["eligibleAt"] == "2026-03-20T15:00:00Z"
@@ -218,7 +220,7 @@ def test_interaction_offsets_are_normalised():
     assert decision["eligibleAt"] == "2026-03-20T15:00:00Z"
 
 
-def test_offset_decides_window_membership():
+def test_offset_decides_window_membership() -> None:
     cap = [policy("frequency_cap", {"maxPerDay": 1}, name="cap")]
     # 2026-03-19T15:00:00+01:00 is 14:00Z, exactly a day before now: outside the window
     assert decide_one(cap, interactions=[impression("2026-03-19T15:00:00+01:00")])["allowed"] is True
@@ -226,24 +228,24 @@ def test_offset_decides_window_membership():
     assert decide_one(cap, interactions=[impression("2026-03-19T14:00:01+00:00")])["allowed"] is False
 
 
-def test_offset_decides_the_future():
+def test_offset_decides_the_future() -> None:
     cap = [policy("frequency_cap", {"maxPerDay": 1}, name="cap")]
     # 2026-03-20T13:00:00-02:00 is 15:00Z, after now: ignored
     assert decide_one(cap, interactions=[impression("2026-03-20T13:00:00-02:00")])["allowed"] is True
 
 
-def test_time_window_reads_now_in_utc_whatever_its_offset():
+def test_time_window_reads_now_in_utc_whatever_its_offset() -> None:
     window = [policy("time_window", {"startHour": 13, "endHour": 15}, name="window")]
     assert decide_one(window, now="2026-03-20T23:00:00+09:00")["allowed"] is True  # 14:00Z
 
 
-def test_suppression_expiry_offset():
+def test_suppression_expiry_offset() -> None:
     supp = [{"scope": "global", "expiresAt": "2026-03-20T15:00:00+01:00"}]  # 14:00Z = now: expired
     assert decide_one([], request(suppressions=supp))["allowed"] is True
 
 
 # -- unknown fields and omissions ----------------------------------------------------------------
-def test_unknown_fields_are_ignored_everywhere():
+def test_unknown_fields_are_ignored_everywhere() -> None:
     plain = valid()
     noisy = copy.deepcopy(plain)
     noisy["requestId"] = "r-1"
@@ -257,17 +259,17 @@ def test_unknown_fields_are_ignored_everywhere():
     assert heads == [(d["allowed"], d["blockedBy"], d["eligibleAt"]) for d in _decide(plain)]
 
 
-def test_every_optional_field_may_be_omitted():
+def test_every_optional_field_may_be_omitted() -> None:
     minimal = {"now": "2026-03-20T14:00:00Z", "customer": {"id": "c"}, "candidates": [{"offerId": "off_1"}]}
     (decision,) = _decide(minimal)
     assert decision["allowed"] is True
 
 
-def test_empty_candidates_gives_no_decisions():
+def test_empty_candidates_gives_no_decisions() -> None:
     assert _decide({"now": "2026-03-20T14:00:00Z", "customer": {"id": "c"}, "candidates": []}) == []
 
 
-def test_null_optional_fields_are_fine_where_they_are_nullable():
+def test_null_optional_fields_are_fine_where_they_are_nullable() -> None:
     req = valid()
     req["interactions"][0]["campaignId"] = None
     req["customer"]["timezone"] = None
@@ -290,12 +292,12 @@ def _decide_or_diagnose(source: Any) -> None:
 
 
 @given(json_values())
-def test_any_json_value_decides_or_raises_diagnostics(value):
+def test_any_json_value_decides_or_raises_diagnostics(value: Any) -> None:
     _decide_or_diagnose(value)
     _decide_or_diagnose(json.dumps(value))
 
 
-def _paths(value: Any, prefix: tuple = ()) -> list[tuple]:
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     out = [prefix]
     if isinstance(value, dict):
         for key, item in value.items():
@@ -330,7 +332,7 @@ LEAF_VALUES = st.one_of(
 
 
 @given(st.data())
-def test_any_single_mutation_of_a_valid_request_decides_or_raises_diagnostics(data):
+def test_any_single_mutation_of_a_valid_request_decides_or_raises_diagnostics(data: st.DataObject) -> None:
     req = valid()
     paths = _paths(req)
     where = data.draw(st.sampled_from(paths[1:]))
@@ -348,7 +350,7 @@ def test_any_single_mutation_of_a_valid_request_decides_or_raises_diagnostics(da
 
 
 # -- where the SPEC is silent ----------------------------------------------------------------------
-def test_timestamp_without_offset_means_utc():
+def test_timestamp_without_offset_means_utc() -> None:
     # Ambiguity: SPEC §2 only shows `Z` timestamps. A production platform reads an instant
     # without an offset as UTC (the zone every other instant is normalised to).
     cool = [policy("cooldown", {"cooldownHours": 24}, name="cool")]
@@ -373,13 +375,13 @@ NULLABLE = [
 
 
 @pytest.mark.parametrize("where", NULLABLE, ids=[".".join(map(str, w)) for w in NULLABLE])
-def test_null_in_an_optional_request_field_counts_as_absent(where):
+def test_null_in_an_optional_request_field_counts_as_absent(where: tuple[str | int, ...]) -> None:
     # Ambiguity: SPEC §2 says "Every field but now, customer.id and candidates may be
     # omitted" and §2.1 that a null config key "counts as absent". Requests come from many
     # systems that write absent values as null (the SPEC's own example has
     # "campaignId": null); a production platform treats null like an omitted field.
     req = valid()
-    target = req
+    target: Any = req  # walks down to a list or an object
     for key in where[:-1]:
         target = target[key]
     target[where[-1]] = None

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 import cpol
 from cpol.runtime import request as reader
 from cpol.runtime import request_check
-from strategies import json_values
+from tests.strategies import json_values
 
 from .test_properties import requests
 

@@ -166,7 +166,7 @@ def test_outcome_based_counts_each_value_apart(dim: Dimension) -> None:
 
 
 # -- a candidate without the field ---------------------------------------------------------------
-RULES = {
+RULES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "frequency_cap": ({"maxPerWeek": 0}, {"window": "weekly", "count": None, "max": 0}),
     "cooldown": ({"cooldownHours": 48}, {"cooldownHours": 48, "hoursSinceLast": None}),
     "outcome_based": (
@@ -282,11 +282,12 @@ def test_outcome_based_offer_scope_per_channel() -> None:
 
 @pytest.mark.parametrize("rule", ["frequency_cap", "cooldown", "outcome_based"])
 def test_per_equal_to_the_scopes_own_field_counts_as_the_scope_does(rule: str) -> None:
-    config = {
+    configs: dict[str, dict[str, Any]] = {
         "frequency_cap": {"maxContacts": 1, "windowDays": 3},
         "cooldown": {"cooldownHours": 72},
         "outcome_based": {"afterOutcome": "impression", "suppressForDays": 3},
-    }[rule]
+    }
+    config = configs[rule]
     history = [impression(ago(days=1), offer="off_1"), impression(ago(hours=1), offer="off_2")]
     scoped = policy(rule, config, name="p", scope="offer", scope_id="off_1")
     with_per = policy(rule, {**config, "per": "offer"}, name="p", scope="offer", scope_id="off_1")
@@ -372,7 +373,9 @@ def test_per_eligible_at_is_the_window_edge_exactly() -> None:
         ("outcome_based", {"afterOutcome": "dismiss", "suppressForDays": 7}, "dismiss", 7 * DAY),
     ],
 )
-def test_recency_per_lifts_exactly_at_eligible_at(rule: str, config: dict, outcome: str, length: Any) -> None:
+def test_recency_per_lifts_exactly_at_eligible_at(
+    rule: str, config: dict[str, Any], outcome: str, length: Any
+) -> None:
     p = policy(rule, {**config, "per": "offer"}, name="p")
     history = [
         interaction(ago(hours=3), outcome, offer="off_1"),
@@ -450,7 +453,7 @@ def test_a_mandatory_offer_obeys_a_frequency_cap_with_per() -> None:
         ("outcome_based", {"afterOutcome": "impression", "suppressForDays": 7}),
     ],
 )
-def test_a_mandatory_offer_skips_recency_rules_with_per(rule: str, config: dict) -> None:
+def test_a_mandatory_offer_skips_recency_rules_with_per(rule: str, config: dict[str, Any]) -> None:
     p = policy(rule, {**config, "per": "offer"}, name="p")
     decision = decide_one(
         [p], interactions=[impression(ago(hours=1))], candidates=[candidate(mandatory=True)]
@@ -490,7 +493,7 @@ def test_an_override_lifts_a_bypassable_per_block_not_a_non_bypassable_one() -> 
     ],
 )
 def test_candidates_of_different_offers_in_one_request_each_get_their_own_verdict(
-    rule: str, config: dict, order: tuple[str, str]
+    rule: str, config: dict[str, Any], order: tuple[str, str]
 ) -> None:
     # A global policy reads no candidate field but its per field: a cache keyed without it
     # would hand the second candidate the first one's verdict (or, in fast mode, leave the

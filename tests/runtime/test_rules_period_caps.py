@@ -6,6 +6,8 @@ offer_category_cap"; "For these the scope only decides whether the policy applie
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from .helpers import (
@@ -28,12 +30,12 @@ PERIODS = {"daily": DAY, "weekly": 7 * DAY, "monthly": 30 * DAY}
 
 
 # -- cross_channel_cap -------------------------------------------------------------------------
-def cross(config: dict, **kw) -> dict:
+def cross(config: dict[str, Any], **kw: Any) -> dict[str, Any]:
     return policy("cross_channel_cap", config, name="cross", **kw)
 
 
 @pytest.mark.parametrize("period", ["daily", "weekly", "monthly"])
-def test_cross_channel_at_max_blocks_one_below_passes(period):
+def test_cross_channel_at_max_blocks_one_below_passes(period: str) -> None:
     window = PERIODS[period]
     history = [
         impression(ago(window - SECOND), channel="ch_email"),
@@ -46,13 +48,13 @@ def test_cross_channel_at_max_blocks_one_below_passes(period):
 
 
 @pytest.mark.parametrize("period", ["daily", "weekly", "monthly"])
-def test_cross_channel_window_edge(period):
+def test_cross_channel_window_edge(period: str) -> None:
     window = PERIODS[period]
     history = [impression(ago(window), channel="ch_sms"), impression(ago(hours=1), channel="ch_email")]
     assert_passes(decide_one([cross({"maxTotal": 2, "periodType": period})], interactions=history), "cross")
 
 
-def test_cross_channel_defaults_to_weekly():
+def test_cross_channel_defaults_to_weekly() -> None:
     history = [impression(ago(7 * DAY - SECOND), channel="ch_sms"), impression(ago(hours=1))]
     block = assert_blocks(
         decide_one([cross({"maxTotal": 2})], interactions=history), "cross", later(seconds=1)
@@ -62,7 +64,7 @@ def test_cross_channel_defaults_to_weekly():
     assert_passes(decide_one([cross({"maxTotal": 2})], interactions=history), "cross")
 
 
-def test_cross_channel_counts_only_the_candidates_offer():
+def test_cross_channel_counts_only_the_candidates_offer() -> None:
     history = [
         impression(ago(hours=1), offer="off_2"),
         impression(ago(hours=2), offer="off_3", channel="ch_sms"),
@@ -70,7 +72,7 @@ def test_cross_channel_counts_only_the_candidates_offer():
     assert_passes(decide_one([cross({"maxTotal": 1})], interactions=history), "cross")
 
 
-def test_cross_channel_counts_every_channel_without_applies_across():
+def test_cross_channel_counts_every_channel_without_applies_across() -> None:
     history = [
         impression(ago(days=1), channel="ch_email"),
         impression(ago(days=2), channel="ch_sms"),
@@ -79,7 +81,7 @@ def test_cross_channel_counts_every_channel_without_applies_across():
     assert_blocks(decide_one([cross({"maxTotal": 3})], interactions=history), "cross", later(days=4))
 
 
-def test_cross_channel_applies_across_counts_only_listed_channels():
+def test_cross_channel_applies_across_counts_only_listed_channels() -> None:
     config = {"maxTotal": 2, "appliesAcross": ["ch_email", "ch_sms"]}
     history = [
         impression(ago(days=1), channel="ch_push"),
@@ -91,7 +93,7 @@ def test_cross_channel_applies_across_counts_only_listed_channels():
     assert_blocks(decide_one([cross(config)], interactions=history), "cross", later(days=4))
 
 
-def test_cross_channel_applies_across_counts_channels_other_than_the_candidates():
+def test_cross_channel_applies_across_counts_channels_other_than_the_candidates() -> None:
     # the candidate is on email; the listed channels count even when it is not one of them
     config = {"maxTotal": 1, "appliesAcross": ["ch_sms"]}
     assert_blocks(
@@ -101,7 +103,7 @@ def test_cross_channel_applies_across_counts_channels_other_than_the_candidates(
     )
 
 
-def test_cross_channel_scope_only_decides_whether_it_applies():
+def test_cross_channel_scope_only_decides_whether_it_applies() -> None:
     p = cross({"maxTotal": 2}, scope="channel", scope_id="ch_email")
     history = [impression(ago(days=1), channel="ch_sms"), impression(ago(days=2), channel="ch_push")]
     assert_blocks(decide_one([p], interactions=history), "cross", later(days=5))
@@ -111,21 +113,21 @@ def test_cross_channel_scope_only_decides_whether_it_applies():
     assert entry(decision, "cross")["result"] == "not_in_scope"
 
 
-def test_cross_channel_only_impressions_count():
+def test_cross_channel_only_impressions_count() -> None:
     history = [interaction(ago(days=1), "click"), interaction(ago(days=1), "complaint")]
     assert_passes(decide_one([cross({"maxTotal": 1})], interactions=history), "cross")
 
 
-def test_cross_channel_ignores_impressions_after_now():
+def test_cross_channel_ignores_impressions_after_now() -> None:
     assert_passes(decide_one([cross({"maxTotal": 1})], interactions=[impression(later(seconds=1))]), "cross")
 
 
-def test_cross_channel_max_zero_blocks_with_null_eligible_at():
+def test_cross_channel_max_zero_blocks_with_null_eligible_at() -> None:
     assert_blocks(decide_one([cross({"maxTotal": 0})]), "cross", None)
 
 
 # -- customer_total_cap ------------------------------------------------------------------------
-def total(config: dict, **kw) -> dict:
+def total(config: dict[str, Any], **kw: Any) -> dict[str, Any]:
     return policy("customer_total_cap", config, name="total", **kw)
 
 
@@ -136,7 +138,7 @@ EVERYWHERE = [
 ]
 
 
-def test_customer_total_counts_every_offer_channel_and_creative():
+def test_customer_total_counts_every_offer_channel_and_creative() -> None:
     block = assert_blocks(
         decide_one([total({"maxTotal": 3})], interactions=EVERYWHERE), "total", later(days=4)
     )
@@ -145,7 +147,7 @@ def test_customer_total_counts_every_offer_channel_and_creative():
 
 
 @pytest.mark.parametrize("period", ["daily", "weekly", "monthly"])
-def test_customer_total_window_edges(period):
+def test_customer_total_window_edges(period: str) -> None:
     window = PERIODS[period]
     config = {"maxTotal": 1, "periodType": period}
     assert_passes(decide_one([total(config)], interactions=[impression(ago(window), offer="off_9")]), "total")
@@ -153,7 +155,7 @@ def test_customer_total_window_edges(period):
     assert_blocks(decision, "total", later(seconds=1))
 
 
-def test_customer_total_alltime_counts_everything_and_never_lifts():
+def test_customer_total_alltime_counts_everything_and_never_lifts() -> None:
     history = [impression(ago(days=1000), offer="off_2"), impression(ago(days=1), offer="off_3")]
     config = {"maxTotal": 2, "periodType": "alltime"}
     block = assert_blocks(decide_one([total(config)], interactions=history), "total", None)
@@ -161,12 +163,12 @@ def test_customer_total_alltime_counts_everything_and_never_lifts():
     assert_passes(decide_one([total(config)], interactions=history[:1]), "total")
 
 
-def test_customer_total_only_impressions():
+def test_customer_total_only_impressions() -> None:
     history = [interaction(ago(days=1), "click", offer=f"off_{i}") for i in range(5)]
     assert_passes(decide_one([total({"maxTotal": 1})], interactions=history), "total")
 
 
-def test_customer_total_scope_only_decides_whether_it_applies():
+def test_customer_total_scope_only_decides_whether_it_applies() -> None:
     p = total({"maxTotal": 3}, scope="offer", scope_id="off_1")
     assert_blocks(decide_one([p], interactions=EVERYWHERE), "total", later(days=4))
     decision = decide_one([p], interactions=EVERYWHERE, candidates=[candidate("off_2")])
@@ -174,14 +176,14 @@ def test_customer_total_scope_only_decides_whether_it_applies():
 
 
 # -- offer_category_cap ------------------------------------------------------------------------
-def category_cap(config: dict, **kw) -> dict:
+def category_cap(config: dict[str, Any], **kw: Any) -> dict[str, Any]:
     return policy("offer_category_cap", config, name="catcap", **kw)
 
 
 CARDS = {"targetCategory": "credit cards", "maxTotal": 2}
 
 
-def test_category_cap_counts_impressions_in_the_category():
+def test_category_cap_counts_impressions_in_the_category() -> None:
     history = [
         impression(ago(days=20), offer="off_2"),
         impression(ago(days=10), offer="off_3", channel="ch_sms"),
@@ -192,7 +194,7 @@ def test_category_cap_counts_impressions_in_the_category():
     assert_passes(decide_one([category_cap(CARDS)], interactions=history[1:]), "catcap")
 
 
-def test_category_cap_defaults_to_monthly():
+def test_category_cap_defaults_to_monthly() -> None:
     edge = [impression(ago(days=30), offer="off_2"), impression(ago(days=1), offer="off_3")]
     assert_passes(decide_one([category_cap(CARDS)], interactions=edge), "catcap")
     inside = [impression(ago(30 * DAY - SECOND), offer="off_2"), impression(ago(days=1), offer="off_3")]
@@ -200,7 +202,7 @@ def test_category_cap_defaults_to_monthly():
 
 
 @pytest.mark.parametrize("period", ["daily", "weekly", "monthly"])
-def test_category_cap_periods(period):
+def test_category_cap_periods(period: str) -> None:
     window = PERIODS[period]
     config = {**CARDS, "periodType": period}
     edge = [impression(ago(window), offer="off_2"), impression(ago(hours=1), offer="off_3")]
@@ -209,13 +211,13 @@ def test_category_cap_periods(period):
     assert_blocks(decide_one([category_cap(config)], interactions=inside), "catcap", later(seconds=1))
 
 
-def test_category_cap_alltime():
+def test_category_cap_alltime() -> None:
     config = {**CARDS, "periodType": "alltime"}
     history = [impression(ago(days=900), offer="off_2"), impression(ago(days=400), offer="off_3")]
     assert_blocks(decide_one([category_cap(config)], interactions=history), "catcap", None)
 
 
-def test_category_cap_candidate_of_another_category_passes():
+def test_category_cap_candidate_of_another_category_passes() -> None:
     history = [impression(ago(days=1), offer=f"off_{i}") for i in range(5)]
     travel = candidate("off_9", offer_category="travel")
     decision = decide_one([category_cap(CARDS)], interactions=history, candidates=[travel])
@@ -223,7 +225,7 @@ def test_category_cap_candidate_of_another_category_passes():
     assert entry(decision, "catcap")["result"] in ("pass", "not_in_scope")
 
 
-def test_category_cap_candidate_without_offer_category_passes():
+def test_category_cap_candidate_without_offer_category_passes() -> None:
     history = [impression(ago(days=1), offer=f"off_{i}") for i in range(5)]
     decision = decide_one(
         [category_cap(CARDS)], interactions=history, candidates=[candidate(offer_category=None)]
@@ -231,17 +233,17 @@ def test_category_cap_candidate_without_offer_category_passes():
     assert decision["allowed"] is True
 
 
-def test_category_cap_other_categories_do_not_count_for_its_candidates():
+def test_category_cap_other_categories_do_not_count_for_its_candidates() -> None:
     history = [impression(ago(days=1), offer=f"off_{i}", offer_category="travel") for i in range(5)]
     assert_passes(decide_one([category_cap(CARDS)], interactions=history), "catcap")
 
 
-def test_category_cap_only_impressions():
+def test_category_cap_only_impressions() -> None:
     history = [interaction(ago(days=1), "click", offer=f"off_{i}") for i in range(5)]
     assert_passes(decide_one([category_cap(CARDS)], interactions=history), "catcap")
 
 
-def test_category_cap_scope_only_decides_whether_it_applies():
+def test_category_cap_scope_only_decides_whether_it_applies() -> None:
     p = category_cap(CARDS, scope="channel", scope_id="ch_email")
     history = [
         impression(ago(days=2), offer="off_2", channel="ch_sms"),
@@ -254,13 +256,13 @@ def test_category_cap_scope_only_decides_whether_it_applies():
     assert entry(decision, "catcap")["result"] == "not_in_scope"
 
 
-def test_customer_total_counts_impressions_without_any_ids():
+def test_customer_total_counts_impressions_without_any_ids() -> None:
     bare = {"timestamp": ago(hours=2), "outcome": "impression"}
     assert_blocks(decide_one([total({"maxTotal": 1})], interactions=[bare]), "total", later(days=7, hours=-2))
 
 
 # -- cross_channel_cap: the older documents' {maxContacts, windowDays}, empty appliesAcross ----
-def test_cross_channel_older_shape_caps_a_rolling_window_of_days():
+def test_cross_channel_older_shape_caps_a_rolling_window_of_days() -> None:
     config = {"maxContacts": 2, "windowDays": 10}
     history = [
         impression(ago(days=10)),  # exactly 10 days ago: out
@@ -277,7 +279,7 @@ def test_cross_channel_older_shape_caps_a_rolling_window_of_days():
     assert passed["details"] == {"periodType": "10 days", "count": 1, "max": 2}
 
 
-def test_cross_channel_older_shape_lifts_exactly_at_eligible_at():
+def test_cross_channel_older_shape_lifts_exactly_at_eligible_at() -> None:
     config = {"maxContacts": 1, "windowDays": 3.5}
     history = [impression(ago(days=1, seconds=0.5))]
     # it leaves the window 3.5 days after it was shown: in 2 d 11:59:59.5, rounded up
@@ -290,7 +292,7 @@ def test_cross_channel_older_shape_lifts_exactly_at_eligible_at():
     assert_passes(decide_one([cross(config)], request(interactions=history, now=eligible)), "cross")
 
 
-def test_cross_channel_older_shape_on_the_applies_across_channels():
+def test_cross_channel_older_shape_on_the_applies_across_channels() -> None:
     config = {"maxContacts": 1, "windowDays": 7, "appliesAcross": ["ch_sms"]}
     email_only = [impression(ago(days=1)), impression(ago(days=2))]
     assert_passes(decide_one([cross(config)], interactions=email_only), "cross")
@@ -305,7 +307,7 @@ def test_cross_channel_older_shape_on_the_applies_across_channels():
 BOTH = {"maxTotal": 3, "periodType": "weekly", "maxContacts": 1, "windowDays": 2}
 
 
-def test_cross_channel_with_both_shapes_the_window_of_days_may_block_alone():
+def test_cross_channel_with_both_shapes_the_window_of_days_may_block_alone() -> None:
     history = [impression(ago(days=1)), impression(ago(days=5))]
     block = assert_blocks(decide_one([cross(BOTH)], interactions=history), "cross", later(days=1))
     assert block["details"] == {"periodType": "2 days", "count": 1, "max": 1}
@@ -314,7 +316,7 @@ def test_cross_channel_with_both_shapes_the_window_of_days_may_block_alone():
     assert passed["details"] == {"periodType": "weekly", "count": 1, "max": 3}
 
 
-def test_cross_channel_with_both_shapes_blocking_the_period_speaks_first_the_latest_lifts():
+def test_cross_channel_with_both_shapes_blocking_the_period_speaks_first_the_latest_lifts() -> None:
     history = [impression(ago(days=1)), impression(ago(days=4)), impression(ago(days=6, hours=12))]
     block = assert_blocks(decide_one([cross(BOTH)], interactions=history), "cross")
     assert block["details"] == {"periodType": "weekly", "count": 3, "max": 3}
@@ -326,7 +328,7 @@ def test_cross_channel_with_both_shapes_blocking_the_period_speaks_first_the_lat
     assert block["eligibleAt"] == later(days=1)
 
 
-def test_cross_channel_older_shape_still_binds_a_mandatory_offer():
+def test_cross_channel_older_shape_still_binds_a_mandatory_offer() -> None:
     decision = decide_one(
         [cross({"maxContacts": 1, "windowDays": 7})],
         interactions=[impression(ago(days=1))],
@@ -336,7 +338,7 @@ def test_cross_channel_older_shape_still_binds_a_mandatory_offer():
 
 
 @pytest.mark.parametrize("config", [{"maxTotal": 2}, {"maxContacts": 2, "windowDays": 7}])
-def test_cross_channel_empty_applies_across_counts_every_channel(config):
+def test_cross_channel_empty_applies_across_counts_every_channel(config: dict[str, Any]) -> None:
     # the seed documents: "omit / empty = all channels, legacy behaviour"
     history = [impression(ago(days=1), channel="ch_sms"), impression(ago(days=2), channel="ch_push")]
     empty = assert_blocks(

@@ -406,6 +406,7 @@ def test_a_lone_scope_id_on_a_multi_scope_module_is_an_error() -> None:
     (problem,) = caught.value.items
     assert problem.message == "`scopeId` has no effect here: the imported policy lists its `scopes`"
     assert problem.hint == "add `scopes null` to the `use` so that scope/scopeId apply"
+    assert problem.span is not None
     assert (problem.span.line, problem.span.column) == (1, 45)
     policy = use("compliance/quiet_hours_sms_voice", 'scopes null, scopeId "acme_sms"')
     assert policy["scopeId"] == "acme_sms" and policy["scopes"] is None
@@ -419,6 +420,7 @@ def test_a_lone_scope_id_on_a_global_module_is_an_error() -> None:
         cpol.compile_source(source, "main.cpol")
     (problem,) = caught.value.items
     assert problem.message == "`scopeId` has no effect here: the imported policy is global"
+    assert problem.span is not None
     assert (problem.span.line, problem.span.column) == (1, 51)
     policy = use("lifecycle/offer_cooldown_after_dismiss", 'scope "offer", scopeId "off_gold_card"')
     assert (policy["scope"], policy["scopeId"]) == ("offer", "off_gold_card")
@@ -1005,10 +1007,10 @@ def test_the_whole_library_on_one_request() -> None:
 _FENCE = re.compile(r"^```(?P<info>[^`]*)$")
 
 
-def doc_blocks() -> list[tuple[int, str, str, tuple[str, str] | None]]:
+def doc_blocks() -> list[tuple[int, str, str, tuple[int, str] | None]]:
     """(line, language, text, the preceding cpol block's (line, text) when paired)."""
     lines = STDLIB_DOC.read_text(encoding="utf-8").split("\n")
-    blocks: list[tuple[int, str, str, tuple[str, str] | None]] = []
+    blocks: list[tuple[int, str, str, tuple[int, str] | None]] = []
     previous: tuple[int, str, str] | None = None
     gap: list[str] = []
     index = 0
