@@ -127,6 +127,7 @@ def test_a_number_in_any_layout_is_stored_in_e164_and_is_one_number(
     and the same number written otherwise is a duplicate."""
     key = make_key(f"t_{uuid.uuid4().hex[:12]}")
     number = phonenumbers.example_number(region)
+    assert number is not None, region
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     made = _create(server, key, phone=phonenumbers.format_number(number, layout))
     assert made["phone"] == e164

@@ -17,7 +17,7 @@ import cpol
 from cpol.runtime.render import decisions_json
 from cpol.server import catalogue
 from cpol.server.database import make_engine, transaction
-from runtime.test_properties import policy_sets, requests
+from tests.runtime.test_properties import policy_sets, requests
 
 from .client import POLICIES, KeyMaker, Reply, Server
 
@@ -147,7 +147,7 @@ def test_the_service_decides_as_the_library_does_on_the_logged_request(
     assert _library(entry, explain=explain) == answer["decisions"]
 
 
-DECIDE_PROBLEMS = [
+DECIDE_PROBLEMS: list[tuple[Json, str, str]] = [
     ({"candidates": []}, "customerId", "is required"),
     ({"customerId": "c", "candidates": [], "colour": 1}, "colour", "is not a field of a decide request"),
     ({"customerId": 7, "candidates": []}, "customerId", "must be a string"),

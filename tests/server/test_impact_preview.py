@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cpol
-from runtime.test_properties import a_candidate, a_policy, an_interaction, policy_sets
+from tests.runtime.test_properties import a_candidate, a_policy, an_interaction, policy_sets
 
 from .client import POLICIES, KeyMaker, Reply, Server
 from .interactions import as_decided, interaction, respond

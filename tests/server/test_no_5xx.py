@@ -38,7 +38,7 @@ FIELDS = st.sampled_from(
         "maxPerWeek",
     ]
 )
-TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
+TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=40)
 
 
 def _answered(reply: Reply) -> None:

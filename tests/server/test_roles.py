@@ -83,7 +83,7 @@ def minimum_role(operation: Operation) -> str | None:
     return MINIMUM_ROLE[str(operation)]
 
 
-def _cases(refused: bool) -> list[object]:
+def _cases(refused: bool) -> list[pytest.ParameterSet]:
     """(operation, role) pairs: no key or a role below the minimum (`refused`), or the
     others. An operation missing from the table is one case, failing in `minimum_role`."""
     cases = []

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import cpol
 from cpol.server.sync import comparable
-from strategies import policy_sets
+from tests.strategies import policy_sets
 
 from .client import POLICIES, KeyMaker, Reply, Server, email_cap
 
@@ -182,7 +182,7 @@ def test_an_export_imports_back_as_all_unchanged(server: Server, admin: str) -> 
         )
     )
     before = _state(server, admin)
-    unchanged = (set(), set(), set(), 2)
+    unchanged: tuple[set[str], set[str], set[str], int] = (set(), set(), set(), 2)
     assert _lists(_answer(_import(server, admin, _export(server, admin), "prune=true"))) == unchanged
     listed = server.call("GET", POLICIES, key=admin).json()
     assert _lists(_answer(_import(server, admin, listed, "prune=true"))) == unchanged
