@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from alembic import command
 from alembic.config import Config
 from alembic.util.exc import CommandError
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import ArgumentError, DBAPIError
@@ -132,6 +132,21 @@ class DatabaseUnusable(Exception):
     one line (never the URL, which may hold a password)."""
 
 
+#: The key of the PostgreSQL advisory lock migrations hold ("cpol" in ASCII).
+MIGRATION_LOCK = 0x63706F6C
+
+
+@contextmanager
+def _alone(engine: Engine) -> Iterator[Connection]:
+    """A migration's transaction, excluding every other: two servers started at once on a
+    new database would otherwise both create the schema (and one fail). SQLite: the write
+    lock, from `BEGIN IMMEDIATE`; PostgreSQL: an advisory lock held to the transaction's end."""
+    with engine.connect() as connection, connection.execution_options(**{WRITE: True}).begin():
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        yield connection
+
+
 def upgrade(url: str) -> None:
     """Create or migrate the schema to the newest version (idempotent)."""
     try:
@@ -141,7 +156,7 @@ def upgrade(url: str) -> None:
     try:
         config = Config()
         config.set_main_option("script_location", str(files("cpol.server") / "migrations"))
-        with engine.begin() as connection:
+        with _alone(engine) as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
     except DBAPIError as error:
