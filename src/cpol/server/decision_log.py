@@ -166,13 +166,14 @@ class LogWriter:
         loop = asyncio.get_running_loop()
         committed = loop.create_future()
         if self._fits_the_loop(tenant_id, policy_set):
-            self._on_loop.append(_Pending(tenant_id, policy_set, entry, lambda: committed.set_result(None)))
-            if len(self._on_loop) == 1:
+            pending = _Pending(tenant_id, policy_set, entry, lambda: committed.set_result(None))
+            self._on_loop.append(pending)
+            if len(self._on_loop) == 1:  # else a commit on the loop is already due
                 loop.call_soon(self._commit_on_loop, loop)
-            pending = self._on_loop[-1]
         else:
-            notify = lambda: loop.call_soon_threadsafe(committed.set_result, None)  # noqa: E731
-            pending = _Pending(tenant_id, policy_set, entry, notify)
+            pending = _Pending(
+                tenant_id, policy_set, entry, lambda: loop.call_soon_threadsafe(committed.set_result, None)
+            )
             self._submit(pending)
         await committed
         if pending.error is not None:
