@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,server]'
+	$(BIN)/pip install --quiet -e '.[dev,server,batch,spark,lsp]'
 	touch $(STAMP)
 
 DEMO_OUT := build/demo
