@@ -1,0 +1,1 @@
+"""Tests of the `.cpol` highlighters: the Pygments lexer and the VS Code TextMate grammar."""
