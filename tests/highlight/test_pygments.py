@@ -10,13 +10,8 @@ import sys
 import pytest
 from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
 from pygments.token import (
-    Comment,
     Error,
-    Keyword,
     Name,
-    Number,
-    Operator,
-    String,
     Text,
     _TokenType,
     is_token_subtype,
@@ -25,7 +20,7 @@ from pygments.token import (
 from cpol.highlight import CpolLexer
 from cpol.highlight import pygments_lexer as lexer
 from cpol.plan import SCOPE_KINDS
-from tests.highlight.corpus import FILES, Sample, grammar_words, samples
+from tests.highlight.corpus import CONTEXTS, FILES, MISTAKES, Sample, grammar_words, samples
 
 
 def tokens(text: str) -> list[tuple[_TokenType, str]]:
@@ -68,58 +63,6 @@ def test_every_grammar_word_has_one_role() -> None:
         assert unclassified(word) == [], word
 
 
-# (text, [expected (token, value) among the tokens])
-CONTEXTS = [
-    (
-        'use "fatigue/email_weekly_cap" with maxPerDay null, scopeId "e", x [1, 2.5e3, true]',
-        [
-            (Keyword.Namespace, "use"),
-            (Name.Namespace, "fatigue/email_weekly_cap"),
-            (Name.Attribute, "maxPerDay"),
-            (Keyword.Constant, "null"),
-            (Name.Attribute, "x"),
-            (Number.Float, "2.5e3"),
-            (Keyword.Constant, "true"),
-        ],
-    ),
-    (
-        'policy "Quiet \\"SMS\\"" { status paused only between 8:00 and 21 on Mon..sat in "Europe/Paris" }',
-        [
-            (Keyword.Declaration, "policy"),
-            (Name.Function, "Quiet "),
-            (String.Escape, '\\"'),
-            (Name.Constant, "paused"),
-            (Number, "8:00"),
-            (Number.Integer, "21"),
-            (Name.Constant, "Mon"),
-            (Operator, ".."),
-            (String.Other, "Europe/Paris"),
-        ],
-    ),
-    (
-        'stop when daily_spend reaches 5 for each offer\nmeta { tenantId "t" deletedAt null }',
-        [
-            (Name.Variable, "daily_spend"),
-            (Name.Builtin, "offer"),
-            (Name.Attribute, "tenantId"),
-            (Keyword.Constant, "null"),
-        ],
-    ),
-    (
-        'applies to channel "c" (id "cps_1") cross channel cap 5 per week\ncategory cap 3 in total',
-        [
-            (Name.Builtin, "channel"),
-            (Name.Attribute, "id"),
-            (Keyword.Reserved, "channel"),
-            (Keyword.Type, "week"),
-            (Keyword.Reserved, "category"),
-            (Keyword.Type, "total"),
-        ],
-    ),
-    ("# lint: ignore CPL301 why\n# plain", [(Comment.Special, "# lint: ignore CPL301 why")]),
-]
-
-
 @pytest.mark.parametrize(("text", "expected"), CONTEXTS, ids=lambda value: str(value)[:30])
 def test_a_word_gets_the_role_of_its_place(text: str, expected: list[tuple[_TokenType, str]]) -> None:
     found = tokens(text)
@@ -127,16 +70,7 @@ def test_a_word_gets_the_role_of_its_place(text: str, expected: list[tuple[_Toke
     assert unclassified(text) == []
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "policy 'single quotes' {}",
-        'policy "a" { description "bad \\q escape" }',
-        'policy "a" { cap 3 per week @ }',
-        'policy "unterminated {\n  cap 1 per day\n}',
-        'policy "a" { stauts active }',  # a misspelt keyword is a plain name
-    ],
-)
+@pytest.mark.parametrize("text", MISTAKES)
 def test_a_mistake_shows(text: str) -> None:
     assert unclassified(text) != []
 

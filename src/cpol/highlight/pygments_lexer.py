@@ -52,6 +52,7 @@ CONSTANT_WORDS = ("null", "true", "false", "none")
 OPERATORS = (">=", "<=", "==", ">", "<", "=", "..")
 
 WORD = r"[A-Za-z_][A-Za-z0-9_]*"
+GAP = r"[ \t]+"  # a word's role comes from a neighbour on its line, as in TextMate
 _ESCAPE = r'\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})'
 
 Rules = list[tuple[object, ...] | include | default]
@@ -84,7 +85,7 @@ def _keys(closing: str) -> Rules:
 
 def _phrase(*parts: str, last: _TokenType = Keyword.Reserved) -> tuple[str, object]:
     """Words that read as one sentence opener (`cross channel cap`): each word keeps its role."""
-    pattern = r"(\s+)".join(f"({part})" for part in parts) + r"\b"
+    pattern = f"({GAP})".join(f"({part})" for part in parts) + r"\b"
     tokens = [Keyword.Reserved, Whitespace] * (len(parts) - 1) + [last]
     return pattern, bygroups(*tokens)
 
@@ -101,17 +102,17 @@ class CpolLexer(RegexLexer):
     tokens: ClassVar[dict[str, Rules]] = {
         "root": [
             include("space"),
-            (r'(use)(\s+)(")', bygroups(Keyword.Namespace, Whitespace, Name.Namespace), "module"),
+            (rf'(use)({GAP})(")', bygroups(Keyword.Namespace, Whitespace, Name.Namespace), "module"),
             (r"with\b", Keyword.Namespace, "use-args"),
-            (r'(policy)(\s+)(")', bygroups(Keyword.Declaration, Whitespace, Name.Function), "name"),
-            (rf"(status)(\s+)({WORD})", bygroups(Keyword, Whitespace, Name.Constant)),
+            (rf'(policy)({GAP})(")', bygroups(Keyword.Declaration, Whitespace, Name.Function), "name"),
+            (rf"(status)({GAP})({WORD})", bygroups(Keyword, Whitespace, Name.Constant)),
             _phrase("stop", "when", WORD, last=Name.Variable),
             _phrase("cross", "channel", "cap"),
             _phrase("category|customer", "cap"),
             _phrase("suppress", "category|subcategory"),
             _phrase("for", "each", WORD, last=Name.Builtin),
-            (r'(in)(\s+)(")', bygroups(Keyword.Reserved, Whitespace, String.Other), "timezone"),
-            (r"(meta)(\s*)(\{)", bygroups(Keyword, Whitespace, Punctuation), "meta"),
+            (rf'(in)({GAP})(")', bygroups(Keyword.Reserved, Whitespace, String.Other), "timezone"),
+            (r"(meta)([ \t]*)(\{)", bygroups(Keyword, Whitespace, Punctuation), "meta"),
             (r"\(", Punctuation, "row"),
             (words(DECLARATION_WORDS, suffix=r"\b"), Keyword.Declaration),
             (words(IMPORT_WORDS, suffix=r"\b"), Keyword.Namespace),
