@@ -3,7 +3,7 @@ contact policies.
 
 Thin shells over the library, one module per family of commands (`authoring`: check,
 compile, decompile, fmt, schema; `deciding`: eval, explain; `lint`; `testing`: test;
-`service`: serve, db, keys; `sync`: push, pull), all reading FILE arguments, reporting
+`service`: serve, db, keys; `sync`: push, pull; `editor`: lsp), all reading FILE arguments, reporting
 problems and exiting the same way (`shared`, below every command; exit codes there). No
 stage of cpol imports this package.
 """
@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 import cpol
-from cpol.cli import authoring, deciding, service, sync
+from cpol.cli import authoring, deciding, editor, service, sync
 from cpol.cli.lint import lint
 from cpol.cli.output import OutputFailed, guarded_output
 from cpol.cli.shared import InternalError
@@ -64,6 +64,7 @@ for command in (
     service.keys,
     sync.push,
     sync.pull,
+    editor.lsp,
 ):
     cli.add_command(command)
 

@@ -1,0 +1,1 @@
+"""Tests of `cpol lsp`: real sessions over JSON-RPC on stdio."""
