@@ -20,7 +20,8 @@ class Module:
     """The comment block at the top of the module file."""
     policies_json: str
     parameters: tuple[str, ...]
-    """The `with` keys its policies accept: their config keys, then the top-level keys."""
+    """The `with` keys its policies accept: the config keys they set, the other config keys
+    of their rule types, then the top-level keys."""
 
 
 @functools.cache
@@ -34,8 +35,9 @@ def module(name: str) -> Module | None:
             break
         about.append(line[1:].strip())
     policies = compile_source(text, f"<stdlib>/{name}.cpol")
+    written = [key for p in policies for key in p.to_json().get("config", {})]
     config = [key for p in policies for key in CONFIG_MODELS[p.ruleType].model_fields]
-    parameters = tuple(dict.fromkeys([*config, *TOP_LEVEL_KEYS]))
+    parameters = tuple(dict.fromkeys([*written, *config, *TOP_LEVEL_KEYS]))
     shown = json.dumps([p.to_json() for p in policies], indent=2, ensure_ascii=False)
     return Module(name, "\n".join(about), shown, parameters)
 
