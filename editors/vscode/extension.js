@@ -1,7 +1,8 @@
 // The VS Code side of cpol: starts the language server `cpol lsp` (stdio) for .cpol files.
 // Every feature (diagnostics, quick fixes, hover, completion, formatting, definition,
 // symbols, rename, semantic tokens) is the server's, so other editors get the same ones;
-// this file only finds the executable and restarts the server when its setting changes.
+// this file only finds the executable, passes the settings and restarts the server when
+// they change.
 'use strict';
 
 const vscode = require('vscode');
@@ -9,18 +10,27 @@ const { LanguageClient, TransportKind } = require('vscode-languageclient/node');
 
 let client;
 
-/** The configured executable, with `${workspaceFolder}` resolved (a project's own venv). */
-function executable() {
-  const configured = vscode.workspace.getConfiguration('cpol').get('path') || 'cpol';
+// Settings that reach the server when it starts (its `initializationOptions`): changing one
+// restarts it.
+const SERVER_SETTINGS = ['cpol.path', 'cpol.lint', 'cpol.catalog', 'cpol.importRoots'];
+
+/** A setting's path with `${workspaceFolder}` resolved (a project's own venv or catalogue). */
+function resolved(text) {
   const folders = vscode.workspace.workspaceFolders;
   const folder = folders && folders.length > 0 ? folders[0].uri.fsPath : '';
-  return configured.replace(/\$\{workspaceFolder\}/g, folder);
+  return text.replace(/\$\{workspaceFolder\}/g, folder);
 }
 
 async function start() {
-  const command = executable();
+  const settings = vscode.workspace.getConfiguration('cpol');
+  const command = resolved(settings.get('path') || 'cpol');
   const server = { command, args: ['lsp'], transport: TransportKind.stdio };
   client = new LanguageClient('cpol', 'cpol', server, {
+    initializationOptions: {
+      lint: settings.get('lint', true),
+      catalog: settings.get('catalog') ? resolved(settings.get('catalog')) : null,
+      importRoots: settings.get('importRoots', []).map(resolved),
+    },
     documentSelector: [
       { language: 'cpol', scheme: 'file' },
       { language: 'cpol', scheme: 'untitled' },
@@ -60,7 +70,7 @@ async function activate(context) {
   context.subscriptions.push(
     vscode.commands.registerCommand('cpol.restartServer', restart),
     vscode.workspace.onDidChangeConfiguration((event) => {
-      if (event.affectsConfiguration('cpol.path')) {
+      if (SERVER_SETTINGS.some((name) => event.affectsConfiguration(name))) {
         return restart();
       }
       return undefined;
