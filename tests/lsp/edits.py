@@ -13,7 +13,9 @@ def offset(text: str, position: dict[str, int]) -> int:
 
 
 def apply(text: str, edits: list[dict[str, Any]]) -> str:
-    ordered = sorted(edits, key=lambda e: (e["range"]["start"]["line"], e["range"]["start"]["character"]), reverse=True)
+    ordered = sorted(
+        edits, key=lambda e: (e["range"]["start"]["line"], e["range"]["start"]["character"]), reverse=True
+    )
     for edit in ordered:
         start, end = offset(text, edit["range"]["start"]), offset(text, edit["range"]["end"])
         text = text[:start] + edit["newText"] + text[end:]

@@ -23,7 +23,11 @@ policy "Quiet" {
 
 
 def _actions(client: Client, uri: str, diagnostic: dict[str, Any]) -> list[dict[str, Any]]:
-    params = {"textDocument": {"uri": uri}, "range": diagnostic["range"], "context": {"diagnostics": [diagnostic]}}
+    params = {
+        "textDocument": {"uri": uri},
+        "range": diagnostic["range"],
+        "context": {"diagnostics": [diagnostic]},
+    }
     return list(client.request("textDocument/codeAction", params))
 
 
@@ -40,7 +44,10 @@ def test_compiler_diagnostics_carry_their_hints_and_positions(session: Client, t
         (text_range(6, 27, 6, 30), 1, "cpol"),
         (text_range(6, 34, 6, 47), 1, "cpol"),
     ]
-    assert found[0]["message"] == "status must be one of draft, active, paused, archived\nhint: did you mean `active`?"
+    assert (
+        found[0]["message"]
+        == "status must be one of draft, active, paused, archived\nhint: did you mean `active`?"
+    )
     assert found[1]["message"] == "unknown day `mnd`\nhint: did you mean `mon`?"
 
 
@@ -65,7 +72,9 @@ def test_a_syntax_error_names_the_keyword_and_fixes_it(session: Client, tmp_path
     assert fixed == 'use "compliance/global_do_not_contact"\n\npolicy "b" { cap 3 per week }\n'
 
 
-def test_keystrokes_recheck_only_what_they_touch_and_positions_follow(session: Client, tmp_path: Path) -> None:
+def test_keystrokes_recheck_only_what_they_touch_and_positions_follow(
+    session: Client, tmp_path: Path
+) -> None:
     policies = "".join(f'policy "P{i}" {{\n  cap {i + 1} per week\n}}\n\n' for i in range(50))
     uri = session.open(tmp_path / "big.cpol", policies)
     assert session.diagnostics(uri) == []
@@ -156,12 +165,16 @@ def test_lint_directive_fixes(linting: Client, tmp_path: Path) -> None:
     text = '# lint: ignore CPL31, CPL503 legacy\npolicy "a" {\n  cap 3 per week\n}\n'
     uri = linting.open(tmp_path / "a.cpol", text)
     found = _by_code(linting.diagnostics(uri, publishes=2))
-    assert _fixed(linting, uri, text, found["CPL901"], "Change to CPL301").startswith("# lint: ignore CPL301, CPL503")
+    assert _fixed(linting, uri, text, found["CPL901"], "Change to CPL301").startswith(
+        "# lint: ignore CPL301, CPL503"
+    )
     assert _fixed(linting, uri, text, found["CPL902"], "Delete the directive") == text.split("\n", 1)[1]
 
 
 def test_unused_codes_are_removed_from_a_directive(linting: Client, tmp_path: Path) -> None:
-    text = '# lint: ignore CPL103, CPL503 kept for later\npolicy "a" {\n  status paused\n  cap 3 per week\n}\n'
+    text = (
+        '# lint: ignore CPL103, CPL503 kept for later\npolicy "a" {\n  status paused\n  cap 3 per week\n}\n'
+    )
     uri = linting.open(tmp_path / "a.cpol", text)
     unused = _by_code(linting.diagnostics(uri, publishes=2))["CPL902"]
     removed = _fixed(linting, uri, text, unused, "Remove CPL503 from the directive")

@@ -75,11 +75,20 @@ def test_hover_on_a_time_zone_and_a_module(session: Client, tmp_path: Path) -> N
 def test_completion_in_context(session: Client, tmp_path: Path) -> None:
     other = tmp_path / "other.cpol"
     other.write_text('policy "o" {\n  scope offer "off_spring"\n  suppress for 3 days after "dismissed"\n}\n')
-    text = 'use "\npolicy "a" {\n  \n  status \n  scope offer "\n  suppress for 2 days after "\n  only in "\n}\n'
+    text = (
+        'use "\npolicy "a" {\n  \n  status \n  scope offer "\n  suppress for 2 days after "\n  only in "\n}\n'
+    )
     uri = session.open(tmp_path / "a.cpol", text)
     assert "compliance/quiet_hours_whatsapp" in _labels(session, uri, 0, 5)
     statements = _labels(session, uri, 2, 2)
-    assert {"description", "status", "priority", "applies", "cap (frequency_cap)", "cooldown (cooldown)"} <= set(statements)
+    assert {
+        "description",
+        "status",
+        "priority",
+        "applies",
+        "cap (frequency_cap)",
+        "cooldown (cooldown)",
+    } <= set(statements)
     assert _labels(session, uri, 3, 9) == ["draft", "active", "paused", "archived"]
     assert "off_spring" in _labels(session, uri, 4, 15)
     assert _labels(session, uri, 5, 29) == ["dismissed"]
@@ -102,7 +111,9 @@ MESSY = 'policy   "b" { cooldown 4 hours   priority 3 }\n# tail\npolicy "a" {\nc
 
 def test_formatting_the_whole_document(session: Client, tmp_path: Path) -> None:
     uri = session.open(tmp_path / "a.cpol", MESSY)
-    edits = session.request("textDocument/formatting", {**_doc(uri), "options": {"tabSize": 2, "insertSpaces": True}})
+    edits = session.request(
+        "textDocument/formatting", {**_doc(uri), "options": {"tabSize": 2, "insertSpaces": True}}
+    )
     assert apply(MESSY, edits) == format_source(MESSY)
 
 
@@ -115,7 +126,12 @@ def test_formatting_a_range_touches_only_its_policies(session: Client, tmp_path:
 
 def test_formatting_a_broken_file_changes_nothing(session: Client, tmp_path: Path) -> None:
     uri = session.open(tmp_path / "a.cpol", 'policy "a" { cap }\n')
-    assert session.request("textDocument/formatting", {**_doc(uri), "options": {"tabSize": 2, "insertSpaces": True}}) is None
+    assert (
+        session.request(
+            "textDocument/formatting", {**_doc(uri), "options": {"tabSize": 2, "insertSpaces": True}}
+        )
+        is None
+    )
 
 
 def test_definition_of_a_use_opens_the_module(session: Client, tmp_path: Path) -> None:
@@ -154,10 +170,14 @@ def test_rename_a_policy_across_files(session: Client, tmp_path: Path) -> None:
     other = tmp_path / "tenant2.cpol"
     other.write_text('policy "Email cap" {\n  meta { tenantId "t2" }\n  cap 2 per week\n}\n')
     uri = session.open(tmp_path / "a.cpol", FILE)
-    edit = session.request("textDocument/rename", {**_doc(uri), "position": position(2, 9), "newName": 'Mail "cap"'})
+    edit = session.request(
+        "textDocument/rename", {**_doc(uri), "position": position(2, 9), "newName": 'Mail "cap"'}
+    )
     assert apply(FILE, edit["changes"][uri]).split("\n")[2] == 'policy "Mail \\"cap\\"" {'
     assert apply(other.read_text(), edit["changes"][other.as_uri()]).startswith('policy "Mail \\"cap\\"" {')
-    refused = session.request_raw("textDocument/rename", {**_doc(uri), "position": position(2, 9), "newName": "  "})
+    refused = session.request_raw(
+        "textDocument/rename", {**_doc(uri), "position": position(2, 9), "newName": "  "}
+    )
     assert "1 to 255 characters" in refused["error"]["message"]
 
 

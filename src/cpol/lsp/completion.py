@@ -17,7 +17,7 @@ from lsprotocol import types
 from cpol.compiler.imports import stdlib_modules
 from cpol.lsp.language import SENTENCES, STATEMENTS, WORD_CHOICES, Entry
 from cpol.lsp.modules import module
-from cpol.lsp.tokens import Token
+from cpol.lsp.tokens import Token, string_value
 from cpol.plan.models import SCOPE_KINDS
 
 Item = types.CompletionItem
@@ -57,7 +57,10 @@ def _strings(values: Iterable[str], kind: Kind, detail: str) -> list[Item]:
 def statement_items() -> list[Item]:
     """Inside a policy at a statement start: statements and the fourteen rule sentences."""
     items = [_snippet(word, STATEMENTS[word], Kind.Keyword, STATEMENTS[word].syntax) for word in _INSIDE]
-    items += [_snippet(entry.syntax.split(" ")[0] + f" ({rule})", entry, Kind.Snippet, rule) for rule, entry in SENTENCES.items()]
+    items += [
+        _snippet(entry.syntax.split(" ")[0] + f" ({rule})", entry, Kind.Snippet, rule)
+        for rule, entry in SENTENCES.items()
+    ]
     return items
 
 
@@ -90,7 +93,9 @@ def complete(
     if previous == "per":
         return _words(WORD_CHOICES["per"], Kind.EnumMember, "period")
     if previous in _SCOPE_LEADS or (previous == "," and _in_scope_list(tokens)):
-        return _words([k for k in SCOPE_KINDS if k != "global" or previous != ","], Kind.EnumMember, "scope kind")
+        return _words(
+            [k for k in SCOPE_KINDS if k != "global" or previous != ","], Kind.EnumMember, "scope kind"
+        )
     if previous in ("on", "..") or (previous == "," and _after(tokens, "on")):
         return _words(WORD_CHOICES["day"], Kind.EnumMember, "day")
     if previous == "when" and len(tokens) > 1 and tokens[-2].text == "stop":
@@ -111,7 +116,12 @@ def _after(tokens: list[Token], word: str) -> bool:
 
 def _in_scope_list(tokens: list[Token]) -> bool:
     for token in reversed(tokens):
-        if token.kind in ("string", "enumMember") or token.text in (",", "channel", "category", "subcategory"):
+        if token.kind in ("string", "enumMember") or token.text in (
+            ",",
+            "channel",
+            "category",
+            "subcategory",
+        ):
             continue
         return token.text in _SCOPE_LEADS
     return False
@@ -133,7 +143,7 @@ def _use_items(line: list[Token], in_string: bool) -> list[Item]:
         return _strings(stdlib_modules(), Kind.Module, "standard-library module")
     if len(line) < 2 or line[1].kind != "string":
         return []
-    found = module(line[1].text.strip('"'))
+    found = module(string_value(line[1].text))
     previous = line[-1].text
     if found is None or previous not in ("with", ","):
         return [] if previous != line[1].text else _words(["with"], Kind.Keyword)

@@ -80,7 +80,9 @@ def block_starts(lines: Sequence[str]) -> list[int]:
 def _ends_open(compiled: Compiled) -> bool:
     """Whether a syntax error sits at the very end: the block's last policy is unfinished."""
     end = len(compiled.text.rstrip())
-    return any(d.span is not None and d.span.start >= end and d.severity == "error" for d in compiled.diagnostics)
+    return any(
+        d.span is not None and d.span.start >= end and d.severity == "error" for d in compiled.diagnostics
+    )
 
 
 class Compiler:
@@ -107,7 +109,9 @@ class Compiler:
         except Diagnostics as problems:
             own = tuple(lower_source(text, self.filename).policies)
             return Compiled(text, tuple(problems.items), own, ())
-        located = tuple(Located(policy, Origin(source.filename, source, lowered)) for policy, source, lowered in triples)
+        located = tuple(
+            Located(policy, Origin(source.filename, source, lowered)) for policy, source, lowered in triples
+        )
         own = tuple(lowered for _, _, lowered in triples if lowered.imported_from is None)
         return Compiled(text, (), own, located)
 
@@ -225,6 +229,8 @@ def _duplicate_names(analysis: Analysis) -> list[Diagnostic]:
                 continue
             where = f"{analysis.filename}:{first.line}:{first.column}"
             hint = f"first defined at {where}; policy names are unique per tenant"
-            local = source.diagnostic(f"duplicate policy name `{raw.get('name')}`", lowered.node.name.span, hint)
+            local = source.diagnostic(
+                f"duplicate policy name `{raw.get('name')}`", lowered.node.name.span, hint
+            )
             out.append(_moved(local, block, analysis.filename))
     return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import zoneinfo
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from cpol.compiler.ast import FieldStmt, MetaStmt, RuleStmt, ScopeStmt, Statement
 from cpol.compiler.lower import Lowered
@@ -13,7 +13,7 @@ from cpol.diagnostics import Span
 from cpol.lsp.document import Analysis, Block
 from cpol.lsp.language import EACH, SENTENCES, STATEMENTS, UNITS, Entry
 from cpol.lsp.modules import module
-from cpol.lsp.tokens import Token
+from cpol.lsp.tokens import Token, string_value
 from cpol.plan import Policy
 from cpol.runtime import evaluation_order
 
@@ -81,7 +81,8 @@ def _position(analysis: Analysis, policy: Policy) -> str:
     rank = next(index for index, other in enumerate(order) if other is policy) + 1
     active = (policy.status or "active") == "active" and policy.deletedAt is None
     state = "" if active else f" (status {policy.status or 'deleted'}: skipped)"
-    return f"evaluated **{rank} of {len(order)}** in this file{state}: priority desc, then newest `createdAt`, then `id`"
+    rule = "priority desc, then newest `createdAt`, then `id`"
+    return f"evaluated **{rank} of {len(order)}** in this file{state}: {rule}"
 
 
 def _zone(name: str) -> str:
@@ -89,8 +90,8 @@ def _zone(name: str) -> str:
         zone = zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return f"`{name}` is not an IANA time zone"
-    now = datetime.now(timezone.utc).astimezone(zone)
-    return f"IANA time zone `{name}`: now UTC{now.strftime('%z')[:3]}:{now.strftime('%z')[3:]} ({now.tzname()})"
+    offset = datetime.now(UTC).astimezone(zone).strftime("%z %Z").split(" ")
+    return f"IANA time zone `{name}`: now UTC{offset[0][:3]}:{offset[0][3:]} ({offset[1]})"
 
 
 def _word(token: Token, previous: Token | None, statement: Statement) -> str | None:
@@ -98,9 +99,9 @@ def _word(token: Token, previous: Token | None, statement: Statement) -> str | N
     if token.text in UNITS and token.kind == "keyword":
         unit = UNITS[token.text]
         return f"`{unit.syntax}`: {unit.summary}"
-    if token.kind == "string" and previous is not None and previous.text == "in":
-        if isinstance(statement, RuleStmt) and statement.rule_type == "time_window":
-            return _zone(json.loads(token.text) if token.text.endswith('"') else token.text[1:])
+    in_window = isinstance(statement, RuleStmt) and statement.rule_type == "time_window"
+    if token.kind == "string" and previous is not None and previous.text == "in" and in_window:
+        return _zone(string_value(token.text))
     if token.text == "each":
         return f"`{EACH.syntax}`: {EACH.summary}"
     return None
@@ -122,7 +123,9 @@ def hover(analysis: Analysis, tokens: list[Token], token: Token, docs: str) -> s
         if policy is not None:
             parts += [_position(analysis, policy), _json_block(policy.to_json())]
         return "\n\n".join(parts)
-    statement = next((s for s in lowered.node.statements if contains(block.shift(s.span), token.line, token.column)), None)
+    statement = next(
+        (s for s in lowered.node.statements if contains(block.shift(s.span), token.line, token.column)), None
+    )
     if statement is None:
         return None
     index = tokens.index(token)
@@ -146,14 +149,13 @@ def _use_module(analysis: Analysis, tokens: list[Token], token: Token) -> str | 
     found = module(name)
     if found is None:
         return f"`{name}`: not a standard-library module"
-    return (
-        f"**{found.name}**\n\n{found.about}\n\nparameters: {', '.join(f'`{p}`' for p in found.parameters)}\n\n"
-        + "```json\n" + found.policies_json + "\n```"
-    )
+    parameters = ", ".join(f"`{p}`" for p in found.parameters)
+    body = f"```json\n{found.policies_json}\n```"
+    return f"**{found.name}**\n\n{found.about}\n\nparameters: {parameters}\n\n{body}"
 
 
 def use_name(line: list[Token]) -> str | None:
     """The module named on a `use` line (a complete string after `use`), if any."""
     if len(line) < 2 or line[1].kind != "string" or not line[1].text.endswith('"') or len(line[1].text) < 2:
         return None
-    return str(json.loads(line[1].text))
+    return string_value(line[1].text)

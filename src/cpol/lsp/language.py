@@ -39,7 +39,8 @@ SENTENCES: dict[str, Entry] = {
     ),
     "budget_exhausted": Entry(
         "stop when FIELD reach N",
-        "Blocks when the consumed budget of the candidate's offer (its creative, for a creative scope) has reached the threshold.",
+        "Blocks when the consumed budget of the candidate's offer (its creative, for a creative "
+        "scope) has reached the threshold.",
         "budget_exhausted-stop-when--reach-n",
         "stop when ${1|impressions,spend,daily_spend|} reach ${2:10000}",
     ),
@@ -63,31 +64,37 @@ SENTENCES: dict[str, Entry] = {
     ),
     "mutual_exclusion": Entry(
         'mutually exclusive "offer", "offer", …',
-        "Blocks an offer of the group when another offer of the group was already served in this session, or allowed earlier in the same request.",
+        "Blocks an offer of the group when another offer of the group was already served in this "
+        "session, or allowed earlier in the same request.",
         "mutual_exclusion-mutually-exclusive-",
         'mutually exclusive "${1:off_a}", "${2:off_b}"',
     ),
     "cross_channel_cap": Entry(
         'cross channel cap N [per PERIOD] [across "channel", …]',
-        "Blocks when the impressions of the candidate's offer on all channels (or on the channels listed) in the period have reached N.",
+        "Blocks when the impressions of the candidate's offer on all channels (or on the channels "
+        "listed) in the period have reached N.",
         "cross_channel_cap-cross-channel-cap-n-",
         'cross channel cap ${1:5} per ${2|week,day,month|} across "${3:ch_email}", "${4:ch_sms}"',
     ),
     "customer_total_cap": Entry(
         "customer cap N [per PERIOD | in total]",
-        "Blocks when the customer's impressions across every offer, channel and creative in the period have reached N.",
+        "Blocks when the customer's impressions across every offer, channel and creative in the "
+        "period have reached N.",
         "customer_total_cap-customer-cap-n-",
         "customer cap ${1:10} per ${2|week,day,month|}",
     ),
     "offer_category_cap": Entry(
         'category cap N [per PERIOD | in total] [for "category"]',
-        "Blocks a candidate whose `offerCategory` is the target when the impressions in that category in the period have reached N.",
+        "Blocks a candidate whose `offerCategory` is the target when the impressions in that category"
+        " in the period have reached N.",
         "offer_category_cap-category-cap-n--for-category",
         'category cap ${1:3} per ${2|month,week,day|} for "${3:credit cards}"',
     ),
     "allow_override": Entry(
         'override [because "reason"]',
-        "Never blocks. While an active override is in scope, it lifts every block of a bypassable policy for that candidate (not `cannot be overridden` policies, not do_not_contact, not the consent and suppression gates).",
+        "Never blocks. While an active override is in scope, it lifts every block of a bypassable "
+        "policy for that candidate (not `cannot be overridden` policies, not do_not_contact, not the "
+        "consent and suppression gates).",
         "allow_override-override-",
         'override because "${1:VIP exception}"',
     ),
@@ -99,7 +106,8 @@ SENTENCES: dict[str, Entry] = {
     ),
     "do_not_contact": Entry(
         'do not contact [on list "source"] [because "reason"]',
-        "Blocks when the customer is on a do-not-contact list: any list, or the one named. It is never bypassable.",
+        "Blocks when the customer is on a do-not-contact list: any list, or the one named. It is "
+        "never bypassable.",
         "do_not_contact-do-not-contact-",
         'do not contact on list "${1:internal_dnc}" because "${2:reason}"',
     ),
@@ -134,7 +142,9 @@ STATEMENTS: dict[str, Entry] = {
         'use "${1}"',
     ),
     "description": Entry(
-        'description "text"', "A free text shown with the policy.", "description-status-priority",
+        'description "text"',
+        "A free text shown with the policy.",
+        "description-status-priority",
         'description "${1}"',
     ),
     "status": Entry(
@@ -155,8 +165,12 @@ STATEMENTS: dict[str, Entry] = {
         "scopes",
         'applies to ${1|channel,offer,creative,category,subcategory|} "${2:id}"',
     ),
-    "scope": Entry('scope KIND "id"', "Sets `scope`/`scopeId` only.", "scopes", 'scope ${1:channel} "${2:id}"'),
-    "scopes": Entry('scopes KIND "id", … | none | null', "Sets `scopes` only.", "scopes", 'scopes ${1:channel} "${2:id}"'),
+    "scope": Entry(
+        'scope KIND "id"', "Sets `scope`/`scopeId` only.", "scopes", 'scope ${1:channel} "${2:id}"'
+    ),
+    "scopes": Entry(
+        'scopes KIND "id", … | none | null', "Sets `scopes` only.", "scopes", 'scopes ${1:channel} "${2:id}"'
+    ),
     "meta": Entry(
         'meta { id "…" version N … }',
         "The server owns `id`, `tenantId`, `version`, `createdAt`, `updatedAt` and `deletedAt`.",
@@ -164,16 +178,19 @@ STATEMENTS: dict[str, Entry] = {
         'meta {\n  id "${1}"\n}',
     ),
     "can": Entry(
-        "can be overridden", "`can be overridden` writes `true`, which is what an absent key means anyway.",
-        "can-be-overridden--cannot-be-overridden", "can be overridden",
+        "can be overridden",
+        "`can be overridden` writes `true`, which is what an absent key means anyway.",
+        "can-be-overridden--cannot-be-overridden",
+        "can be overridden",
     ),
     "cannot": Entry(
         "cannot be overridden",
-        "`cannot be overridden` writes `false`: an `override` policy (allow_override) no longer lifts this policy's block.",
+        "`cannot be overridden` writes `false`: an `override` policy (allow_override) no longer lifts"
+        " this policy's block.",
         "can-be-overridden--cannot-be-overridden",
         "cannot be overridden",
     ),
-}  # fmt: skip
+}
 
 UNITS: dict[str, Entry] = {
     "day": Entry("per day", "`daily`: the last 24 hours.", "periods"),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from lsprotocol import types
 
-from cpol.compiler.imports import locate, roots_of
+from cpol.compiler.imports import NotImported, locate, roots_of
 from cpol.diagnostics import Diagnostics
 from cpol.formatter import FormatError, format_source
 from cpol.lsp.document import Analysis
@@ -49,13 +49,18 @@ def workspace_symbols(workspace: Workspace, query: str) -> list[types.WorkspaceS
                 location = types.Location(uri=file.uri, range=lines.span(entry.name_span))
                 out.append(
                     types.WorkspaceSymbol(
-                        name=entry.name, kind=types.SymbolKind.Object, location=location, container_name=entry.rule_type
+                        name=entry.name,
+                        kind=types.SymbolKind.Object,
+                        location=location,
+                        container_name=entry.rule_type,
                     )
                 )
     return out
 
 
-def definition(tokens: Sequence[Token], token: Token, filename: str, import_roots: Sequence[str]) -> types.Location | None:
+def definition(
+    tokens: Sequence[Token], token: Token, filename: str, import_roots: Sequence[str]
+) -> types.Location | None:
     """On a `use` line: the module's file (standard library or a `.cpol` file beside)."""
     line = [t for t in tokens if t.line == token.line]
     name = use_name(line) if line and line[0].text == "use" else None
@@ -64,10 +69,13 @@ def definition(tokens: Sequence[Token], token: Token, filename: str, import_root
     path = module_path(name)
     if path is None and name.endswith(".cpol"):
         found = locate(name, filename, roots_of(filename, import_roots))
-        path = Path(found[1]) if isinstance(found, tuple) else None
+        path = None if isinstance(found, NotImported) else Path(found[1])
     if path is None:
         return None
-    return types.Location(uri=path.resolve().as_uri(), range=types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)))
+    return types.Location(
+        uri=path.resolve().as_uri(),
+        range=types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)),
+    )
 
 
 def name_at(entries: Sequence[Entry], line: int, column: int) -> Entry | None:
@@ -92,7 +100,9 @@ def rename(workspace: Workspace, old: str, new: str) -> types.WorkspaceEdit:
     for file in workspace.files():
         lines = Lines(file.text)
         edits = [
-            types.TextEdit(range=lines.span(entry.name_span), new_text=text) for entry in file.policies if entry.name == old
+            types.TextEdit(range=lines.span(entry.name_span), new_text=text)
+            for entry in file.policies
+            if entry.name == old
         ]
         if edits:
             changes[file.uri] = edits
@@ -118,7 +128,9 @@ def format_range(analysis: Analysis, lines: Lines, first: int, last: int) -> lis
         if end <= first or block.line > last:
             continue
         start = lines.to_client(block.line, 0)
-        where = types.Range(start=start, end=lines.whole().end if following is None else lines.to_client(end, 0))
+        where = types.Range(
+            start=start, end=lines.whole().end if following is None else lines.to_client(end, 0)
+        )
         text = block.compiled.text
         body = text.rstrip("\n")
         try:

@@ -24,7 +24,9 @@ from cpol.lsp.document import Analysis, Block
 from cpol.lsp.positions import Lines
 
 _SUGGESTION = re.compile(r'did you mean (?:`([^`]+)`|"((?:[^"\\]|\\.)*)")\?|write `([^`]+)`')
-_DIRECTIVE = re.compile(r"(?P<head>#\s*lint\s*:\s*ignore)(?P<codes>[ \t]+\w+(?:[ \t]*,[ \t]*\w+)*)(?P<rest>.*)")
+_DIRECTIVE = re.compile(
+    r"(?P<head>#\s*lint\s*:\s*ignore)(?P<codes>[ \t]+\w+(?:[ \t]*,[ \t]*\w+)*)(?P<rest>.*)"
+)
 _SEVERITY = {
     "error": types.DiagnosticSeverity.Error,
     "warning": types.DiagnosticSeverity.Warning,
@@ -114,7 +116,9 @@ class LintContext:
 
 def lint_problems(findings: Sequence[Finding], context: LintContext) -> list[Problem]:
     """Unsuppressed findings about this document as warnings (info stays info)."""
-    blocks = {id(item.origin.source): block for block in context.analysis.blocks for item in block.compiled.located}
+    blocks = {
+        id(item.origin.source): block for block in context.analysis.blocks for item in block.compiled.located
+    }
     problems: list[Problem] = []
     for finding in findings:
         placed = _placed(finding.primary, blocks)
@@ -127,7 +131,9 @@ def lint_problems(findings: Sequence[Finding], context: LintContext) -> list[Pro
             message=_with_hint(finding.message, "fix", finding.fix),
             severity=_SEVERITY[severity],
             code=finding.code.code,
-            code_description=types.CodeDescription(href=f"{context.docs}/lint.md#{finding.code.code.lower()}"),
+            code_description=types.CodeDescription(
+                href=f"{context.docs}/lint.md#{finding.code.code.lower()}"
+            ),
             source="cpol lint",
             related_information=_related(finding, blocks, context) or None,
         )
@@ -146,13 +152,17 @@ def _placed(place: Place, blocks: dict[int, Block]) -> tuple[Block, Span] | None
     return block, block.shift(item.span)
 
 
-def _related(finding: Finding, blocks: dict[int, Block], context: LintContext) -> list[types.DiagnosticRelatedInformation]:
+def _related(
+    finding: Finding, blocks: dict[int, Block], context: LintContext
+) -> list[types.DiagnosticRelatedInformation]:
     out = []
     for place in finding.related:
         placed = _placed(place, blocks)
         if placed is not None:
             location = types.Location(uri=context.uri, range=context.lines.span(placed[1]))
-            out.append(types.DiagnosticRelatedInformation(location=location, message=place.note or place.policy_name))
+            out.append(
+                types.DiagnosticRelatedInformation(location=location, message=place.note or place.policy_name)
+            )
     return out
 
 
@@ -167,10 +177,12 @@ def _lint_fixes(finding: Finding, block: Block, span: Span, context: LintContext
         yield from _directive_fixes(finding, span, context.lines)
         return
     code, loc = finding.code.code, finding.primary.loc
-    if code in _DELETABLE and (code != DOMINATED.code or loc == ()) or loc == ("deletedAt",):
+    if (code in _DELETABLE and (code != DOMINATED.code or loc == ())) or loc == ("deletedAt",):
         yield _delete_policy(lowered, block, context.lines)
     if code == INACTIVE.code and loc == ("status",):
-        yield Fix("Set status to active", (types.TextEdit(range=context.lines.span(span), new_text="active"),))
+        yield Fix(
+            "Set status to active", (types.TextEdit(range=context.lines.span(span), new_text="active"),)
+        )
     if loc[:1] == ("config",) and finding.fix.startswith(f"remove {loc[-1]}"):
         yield from _remove_cap(lowered, block, str(loc[-1]), context.lines)
 
@@ -190,7 +202,11 @@ def _remove_cap(lowered: Lowered, block: Block, key: str, lines: Lines) -> Itera
     rules = [s for s in lowered.node.statements if isinstance(s, RuleStmt) and s.rule_type == "frequency_cap"]
     if not rules:
         return
-    caps = [c for c in rules[0].clauses if ("frequency_cap", c.kind) in CLAUSE_KEYS and c.kind.startswith(("per_", "total"))]
+    caps = [
+        c
+        for c in rules[0].clauses
+        if ("frequency_cap", c.kind) in CLAUSE_KEYS and c.kind.startswith(("per_", "total"))
+    ]
     target = [c for c in caps if CLAUSE_KEYS[("frequency_cap", c.kind)][0][0] == key]
     if len(caps) < 2 or not target:
         return
@@ -200,7 +216,9 @@ def _remove_cap(lowered: Lowered, block: Block, key: str, lines: Lines) -> Itera
     start = block.shift(first.span)
     end = block.shift(last.span)
     if index:
-        edit_range = lines.range(start.end_line - 1, start.end_column - 1, end.end_line - 1, end.end_column - 1)
+        edit_range = lines.range(
+            start.end_line - 1, start.end_column - 1, end.end_line - 1, end.end_column - 1
+        )
     else:
         edit_range = lines.range(start.line - 1, start.column - 1, end.line - 1, end.column - 1)
     yield Fix(f"Remove the cap {key}", (types.TextEdit(range=edit_range, new_text=""),))
@@ -224,4 +242,7 @@ def _directive_fixes(finding: Finding, span: Span, lines: Lines) -> Iterator[Fix
     unwanted = set(unused.group(1).split(", "))
     kept = [code for code in re.split(r"[ \t]*,[ \t]*", parts["codes"].strip()) if code not in unwanted]
     text = f"{parts['head']} {', '.join(kept)}{parts['rest']}"
-    yield Fix(f"Remove {unused.group(1)} from the directive", (types.TextEdit(range=lines.span(span), new_text=text),))
+    yield Fix(
+        f"Remove {unused.group(1)} from the directive",
+        (types.TextEdit(range=lines.span(span), new_text=text),),
+    )

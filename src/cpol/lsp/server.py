@@ -99,7 +99,9 @@ class Document:
 
 class CpolServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("cpol", cpol.__version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        super().__init__(
+            "cpol", cpol.__version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental
+        )
         self.settings = Settings(docs=default_docs())
         self.documents: dict[str, Document] = {}
         self.index = Workspace()
@@ -123,7 +125,9 @@ class CpolServer(LanguageServer):
             return document
         document.analysis = analyse(text, document.compiler)
         document.lines = Lines(text, self.units())
-        document.tokens = [t for block in document.analysis.blocks for t in scan(block.compiled.text, block.line)]
+        document.tokens = [
+            t for block in document.analysis.blocks for t in scan(block.compiled.text, block.line)
+        ]
         document.problems = compiler_problems(document.analysis, document.lines)
         self.index.update_open(uri, document.analysis)
         return document
@@ -168,7 +172,9 @@ def initialize(ls: CpolServer, params: types.InitializeParams) -> None:
         ls.settings = read_settings(params.initialization_options)
     except (OSError, UnicodeDecodeError, Diagnostics) as error:
         ls.settings = read_settings({})
-        ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Error, message=f"cpol: catalog: {error}"))
+        ls.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Error, message=f"cpol: catalog: {error}")
+        )
     folders = [uri_to_path(f.uri) for f in params.workspace_folders or []]
     if not folders and params.root_uri:
         folders = [uri_to_path(params.root_uri)]
@@ -192,7 +198,9 @@ def did_close(ls: CpolServer, params: types.DidCloseTextDocumentParams) -> None:
         document.pending.cancel()
     ls.index.close(params.text_document.uri)
     ls.index.changed_on_disk(params.text_document.uri)
-    ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[]))
+    ls.text_document_publish_diagnostics(
+        types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[])
+    )
 
 
 @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
@@ -218,7 +226,9 @@ def on_hover(ls: CpolServer, params: types.HoverParams) -> types.Hover | None:
     if text is None or token is None:
         return None
     content = types.MarkupContent(kind=types.MarkupKind.Markdown, value=text)
-    return types.Hover(contents=content, range=document.lines.range(token.line, token.column, token.line, token.end))
+    return types.Hover(
+        contents=content, range=document.lines.range(token.line, token.column, token.line, token.end)
+    )
 
 
 @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=['"', " ", ","]))
@@ -227,8 +237,11 @@ def on_completion(ls: CpolServer, params: types.CompletionParams) -> types.Compl
     assert document.analysis is not None
     tokens = before(document.tokens, line, column)
     last = tokens[-1] if tokens else None
-    in_string = last is not None and last.kind == "string" and (last.line, last.end) == (line, column) and not (
-        len(last.text) > 1 and last.text.endswith('"')
+    in_string = (
+        last is not None
+        and last.kind == "string"
+        and (last.line, last.end) == (line, column)
+        and not (len(last.text) > 1 and last.text.endswith('"'))
     )
     inside = _inside_policy(tokens)
     first_policy = next((t for t in document.tokens if t.text == "policy"), None)
@@ -259,7 +272,9 @@ def on_formatting(ls: CpolServer, params: types.DocumentFormattingParams) -> lis
 
 
 @server.feature(types.TEXT_DOCUMENT_RANGE_FORMATTING)
-def on_range_formatting(ls: CpolServer, params: types.DocumentRangeFormattingParams) -> list[types.TextEdit] | None:
+def on_range_formatting(
+    ls: CpolServer, params: types.DocumentRangeFormattingParams
+) -> list[types.TextEdit] | None:
     document = ls.refresh(params.text_document.uri)
     assert document.analysis is not None
     first, last = params.range.start.line, params.range.end.line
@@ -320,13 +335,16 @@ def on_semantic_tokens(ls: CpolServer, params: types.SemanticTokensParams) -> ty
 
 
 @server.feature(
-    types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix])
+    types.TEXT_DOCUMENT_CODE_ACTION,
+    types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]),
 )
 def on_code_action(ls: CpolServer, params: types.CodeActionParams) -> list[types.CodeAction]:
     document = ls.refresh(params.text_document.uri)
     wanted = params.range
     actions = []
-    current = document.lint if document.analysis is not None and document.linted == document.analysis.text else []
+    current = (
+        document.lint if document.analysis is not None and document.linted == document.analysis.text else []
+    )
     for problem in [*document.problems, *current]:
         where = problem.diagnostic.range
         if _before(where.end, wanted.start) or _before(wanted.end, where.start):

@@ -8,6 +8,7 @@ It reads the same tokens as the grammar's lexer on text that lexes (the tests co
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import Sequence
 from typing import NamedTuple
@@ -21,7 +22,7 @@ from cpol.plan import CONFIG_MODELS
 TOKEN_TYPES = ("keyword", "string", "number", "comment", "operator", "enumMember", "property")
 
 _SCANNER = re.compile(
-    r'(?P<comment>#[^\n]*)'
+    r"(?P<comment>#[^\n]*)"
     r'|(?P<string>"(?:[^"\\\n]|\\.)*"?)'
     r"|(?P<number>[0-9]+:[0-9]+|-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)"
     r"|(?P<word>[A-Za-z_][A-Za-z0-9_]*)"
@@ -56,6 +57,15 @@ def _kind(group: str, text: str) -> str:
             return "keyword"
         return "property" if text in _property_words() else "enumMember"
     return group
+
+
+def string_value(text: str) -> str:
+    """The value of a string token, as far as it can be read (it may be unfinished or hold a
+    bad escape while the user types)."""
+    try:
+        return str(json.loads(text))
+    except ValueError:
+        return text.strip('"')
 
 
 def scan(text: str, first_line: int = 0) -> list[Token]:

@@ -128,7 +128,11 @@ def _collect(raw: dict[str, object], out: dict[str, set[str]]) -> None:
     scopes = raw.get("scopes")
     refs = [raw, *(scopes if isinstance(scopes, list) else [])]
     for ref in refs:
-        if isinstance(ref, dict) and isinstance(ref.get("scope"), str) and isinstance(ref.get("scopeId"), str):
+        if (
+            isinstance(ref, dict)
+            and isinstance(ref.get("scope"), str)
+            and isinstance(ref.get("scopeId"), str)
+        ):
             out.setdefault(str(ref["scope"]), set()).add(str(ref["scopeId"]))
     config = raw.get("config")
     if isinstance(config, dict):
