@@ -703,7 +703,7 @@ def _open_hour(hour: int, start: int | None, end: int | None) -> bool:
     return hour >= low or hour < high  # wraps past midnight
 
 
-def _is_open(local: LocalClock, config: Any) -> bool:
+def is_open(local: LocalClock, config: Any) -> bool:
     day_ok = config.daysOfWeek is None or local.weekday in config.daysOfWeek
     return day_ok and _open_hour(local.hour, config.startHour, config.endHour)
 
@@ -737,7 +737,7 @@ def _next_opening(now: float, tz: ZoneInfo, config: Any) -> float | None:
                 continue
             if instant - now > TIME_WINDOW_HORIZON:
                 return None
-            if _is_open(local_clock(instant, tz), config):
+            if is_open(local_clock(instant, tz), config):
                 return instant
     return None
 
@@ -766,7 +766,7 @@ def time_window(config: Any) -> Evaluator:
 def _time_window(config: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
     tz = zone(config.timezone) or ctx.customer_zone or UTC_ZONE
     local = local_clock(ctx.now, tz)
-    if _is_open(local, config):
+    if is_open(local, config):
         return Verdict.said(False, None, _window_words, config, tz, local, False, None)
     opening = next_opening(ctx.now, tz, config)
     return Verdict.said(True, opening, _window_words, config, tz, local, True, opening)

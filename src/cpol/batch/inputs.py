@@ -1,0 +1,209 @@
+"""The three inputs of SPEC §6.1 read into one canonical shape, whatever their spelling.
+
+Files name their columns in camelCase or snake_case (`offerId`, `offer_id`), `customers.id`
+may be `customerId`, consent is a map or one `consent_<channelType>` column per channel.
+`Inputs.resolve` matches the columns once; the `*_query` functions are the canonical views
+(§2 field names, instants as epoch seconds) that the lowering reads, for either engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlglot import exp
+
+from cpol.batch.backend import BatchInputError, ColumnKind
+from cpol.batch.dialects import EpochSeconds, double
+
+#: The §2 interaction fields besides customerId, timestamp and outcome.
+INTERACTION_FIELDS = (
+    "id",
+    "offerId",
+    "channelId",
+    "creativeId",
+    "categoryId",
+    "subCategoryId",
+    "offerCategory",
+    "campaignId",
+)
+#: The §2 candidate fields besides customerId, rank and isMandatory.
+CANDIDATE_FIELDS = (
+    "offerId",
+    "channelId",
+    "channelType",
+    "creativeId",
+    "categoryId",
+    "subCategoryId",
+    "offerCategory",
+)
+CUSTOMER_FIELDS = ("timezone", "segments", "dnc", "consent", "metrics")
+CONSENT_PREFIX = "consent_"
+#: What each canonical column must be, when the file has it.
+EXPECTED: dict[str, tuple[ColumnKind, ...]] = {
+    "timestamp": ("timestamp", "string", "number"),
+    "rank": ("number",),
+    "isMandatory": ("boolean",),
+    "segments": ("list",),
+    "dnc": ("list",),
+    "consent": ("map",),
+    "metrics": ("map", "struct"),
+}
+
+
+def _spelling(name: str) -> str:
+    """What camelCase and snake_case spellings of one name have in common."""
+    return name.replace("_", "").lower()
+
+
+@dataclass(frozen=True)
+class Table:
+    """One input file and its columns: canonical name -> (column in the file, kind)."""
+
+    view: str
+    source: Path
+    columns: Mapping[str, tuple[str, ColumnKind]]
+
+    def column(self, name: str) -> exp.Expr:
+        """The file's column for a canonical name, or NULL when the file has none."""
+        found = self.columns.get(name)
+        return exp.column(found[0], quoted=True) if found else exp.Null()
+
+    def has(self, name: str) -> bool:
+        return name in self.columns
+
+
+def resolve(
+    view: str,
+    source: Path,
+    found: Mapping[str, ColumnKind],
+    required: tuple[str, ...],
+    optional: tuple[str, ...],
+    aliases: Mapping[str, str] | None = None,
+) -> Table:
+    """Match a file's columns to the canonical names; a missing required column, two
+    spellings of one name or a column of the wrong kind is a `BatchInputError`."""
+    by_spelling: dict[str, str] = {_spelling(name): name for name in (*required, *optional)}
+    for alias, meaning in (aliases or {}).items():
+        by_spelling[_spelling(alias)] = meaning
+    columns: dict[str, tuple[str, ColumnKind]] = {}
+    for actual, kind in found.items():
+        matched = by_spelling.get(_spelling(actual))
+        if matched is None:
+            continue
+        name = matched
+        if name in columns:
+            raise BatchInputError(f"{source}: columns {columns[name][0]!r} and {actual!r} both mean {name}")
+        expected = EXPECTED.get(name)
+        if expected is not None and kind not in expected:
+            raise BatchInputError(
+                f"{source}: column {actual!r} ({name}) is a {kind}; expected a {' or '.join(expected)}"
+            )
+        columns[name] = (actual, kind)
+    missing = [name for name in required if name not in columns]
+    if missing:
+        raise BatchInputError(
+            f"{source}: no column {' / '.join(missing)} (have: {', '.join(found) or 'none'})"
+        )
+    return Table(view, source, columns)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The three resolved inputs, and the consent columns (`consent_<channelType>`)."""
+
+    interactions: Table
+    customers: Table
+    candidates: Table
+    consent_columns: Mapping[str, str]
+
+    @classmethod
+    def resolve(
+        cls,
+        interactions: tuple[Path, Mapping[str, ColumnKind]],
+        customers: tuple[Path, Mapping[str, ColumnKind]],
+        candidates: tuple[Path, Mapping[str, ColumnKind]],
+    ) -> Inputs:
+        customer_table = resolve(
+            "raw_customers", customers[0], customers[1], ("id",), CUSTOMER_FIELDS, {"customerId": "id"}
+        )
+        consent = {
+            name[len(CONSENT_PREFIX) :]: name
+            for name in customers[1]
+            if name.lower().startswith(CONSENT_PREFIX) and len(name) > len(CONSENT_PREFIX)
+        }
+        if consent and customer_table.has("consent"):
+            raise BatchInputError(f"{customers[0]}: give consent as a map or as consent_* columns, not both")
+        return cls(
+            resolve(
+                "raw_interactions",
+                interactions[0],
+                interactions[1],
+                ("customerId", "timestamp", "outcome"),
+                INTERACTION_FIELDS,
+            ),
+            customer_table,
+            resolve(
+                "raw_candidates",
+                candidates[0],
+                candidates[1],
+                ("customerId", "rank", "offerId"),
+                (*CANDIDATE_FIELDS, "isMandatory"),
+            ),
+            consent,
+        )
+
+
+def _text(table: Table, name: str) -> exp.Expr:
+    """A column as text (ids may be numbers in a CSV file), named canonically."""
+    return exp.alias_(exp.cast(table.column(name), exp.DataType.build("VARCHAR")), name, quoted=True)
+
+
+def instant(table: Table) -> exp.Expr:
+    """The interaction's instant in epoch seconds (a number column already is one)."""
+    column = table.column("timestamp")
+    if table.columns["timestamp"][1] == "number":
+        return exp.cast(column, exp.DataType.build("DOUBLE"))
+    return EpochSeconds(this=column)
+
+
+def interactions_query(table: Table, now: float, outcomes: frozenset[str]) -> exp.Select:
+    """The interactions some policy reads, up to `now` (the future is ignored everywhere)."""
+    at = instant(table)
+    outcome = exp.cast(table.column("outcome"), exp.DataType.build("VARCHAR"))
+    wanted = exp.In(this=outcome, expressions=[exp.Literal.string(o) for o in sorted(outcomes)])
+    fields = [_text(table, name) for name in ("customerId", "outcome", *INTERACTION_FIELDS[1:])]
+    return (
+        exp.select(*fields, exp.alias_(at, "at", quoted=True))
+        .from_(table.view)
+        .where(exp.and_(exp.LTE(this=at, expression=double(now)), wanted))
+    )
+
+
+def customers_query(table: Table, consent_columns: Mapping[str, str]) -> exp.Select:
+    """One row per customer: id, timezone, segments, dnc, consent (a map, or the consent_*
+    columns as they are) and metrics."""
+    columns = [
+        _text(table, "id"),
+        _text(table, "timezone"),
+        *(exp.alias_(table.column(name), name, quoted=True) for name in ("segments", "dnc", "metrics")),
+    ]
+    if table.has("consent"):
+        columns.append(exp.alias_(table.column("consent"), "consent", quoted=True))
+    columns += [
+        exp.alias_(exp.column(column, quoted=True), f"{CONSENT_PREFIX}{kind}", quoted=True)
+        for kind, column in consent_columns.items()
+    ]
+    return exp.select(*columns).from_(table.view)
+
+
+def candidates_query(table: Table) -> exp.Select:
+    """The candidate rows with §2 names; isMandatory defaults to false."""
+    mandatory = exp.func("COALESCE", table.column("isMandatory"), exp.false())
+    return exp.select(
+        _text(table, "customerId"),
+        exp.alias_(table.column("rank"), "rank", quoted=True),
+        *(_text(table, name) for name in CANDIDATE_FIELDS),
+        exp.alias_(mandatory, "isMandatory", quoted=True),
+    ).from_(table.view)

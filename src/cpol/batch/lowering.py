@@ -1,0 +1,670 @@
+"""A policy set lowered to one SQL plan over a whole population (SPEC §6.1).
+
+Each candidate row meets every active policy in evaluation order, as `cpol eval` does; the
+plan computes for each policy whether it blocks the row (`b<n>`) and when that block lifts
+(`e<n>`, NULL: never by time), then `allowed`, the first blocking policy and `eligibleAt`.
+
+What the policies count comes from per-customer aggregates shared between policies: one
+GROUP BY over the interactions per *key* (the fields a count is narrowed to: none for
+customer-wide caps, the channel for a channel-scoped cap, offer and channel for a channel
+cap counted per offer…), each with every measure the policies need (`FILTER` aggregates).
+Candidates join each aggregate once on (customerId, key).
+
+Time windows depend only on `now` and a zone, so they are decided here, in Python, once
+per time zone of the population, by the online engine's own functions, and joined as a
+small table. Mutual exclusion depends on the final decisions of the earlier candidates of
+the same customer, which no set-based query expresses: the plan marks the rows it may
+touch (`m<n>`) and `mutual.py` settles them in a second pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlglot import exp
+
+from cpol.batch.dialects import IsoInstant, ListHasAny, ListSize, MapValue, NonNullList, NthLatest, double
+from cpol.batch.inputs import CONSENT_PREFIX, Inputs, candidates_query, customers_query, interactions_query
+from cpol.plan import Policy, ScopeRef
+from cpol.runtime.clock import DAY, HOUR, LAST_INSTANT, UTC_ZONE, zone
+from cpol.runtime.engine import MANDATORY_RULES, evaluation_order
+from cpol.runtime.history import IMPRESSION, SCOPE_FIELDS
+from cpol.runtime.rules import (
+    FREQUENCY_PERIODS,
+    PERIODS,
+    configured_outcomes,
+    is_open,
+    local_clock,
+    next_opening,
+    outcome_days,
+    outcomes_read,
+)
+
+FALSE = exp.false()
+TRUE = exp.true()
+
+
+def _quoted(name: str, table: str | None = None) -> exp.Column:
+    return exp.column(name, table=table, quoted=True)
+
+
+def candidate(name: str) -> exp.Column:
+    return _quoted(name, "k")
+
+
+def customer(name: str) -> exp.Column:
+    return _quoted(name, "c")
+
+
+def _text(value: str) -> exp.Literal:
+    return exp.Literal.string(value)
+
+
+def _is(value: exp.Expr) -> exp.Expr:
+    """A condition that is FALSE where SQL would say NULL (a missing value never blocks)."""
+    return exp.func("COALESCE", value, FALSE)
+
+
+def negate(condition: exp.Expr) -> exp.Expr:
+    """NOT, around the whole condition (a built tree has no precedence of its own)."""
+    return exp.Not(this=exp.Paren(this=condition))
+
+
+def _any(conditions: Sequence[exp.Expr]) -> exp.Expr:
+    return exp.or_(*conditions) if conditions else FALSE
+
+
+def _all(conditions: Sequence[exp.Expr]) -> exp.Expr:
+    return exp.and_(*conditions) if conditions else TRUE
+
+
+def _one_of(column: exp.Expr, values: Sequence[str]) -> exp.Expr:
+    if len(values) == 1:
+        return exp.EQ(this=column, expression=_text(values[0]))
+    return exp.In(this=column, expressions=[_text(v) for v in values])
+
+
+def _greatest(values: Sequence[exp.Expr]) -> exp.Expr:
+    return values[0] if len(values) == 1 else exp.func("GREATEST", *values)
+
+
+def policy_key(policy: Policy) -> str:
+    """What a row names a policy by: its id, or its name when it has none (a `.cpol` file's)."""
+    return policy.id if policy.id is not None else policy.name
+
+
+@dataclass
+class Test:
+    """One way a policy can block a row: a matched scope, or one cap of several."""
+
+    applies: exp.Expr
+    blocks: exp.Expr
+    #: Epoch seconds at which the block lifts; None: time alone never lifts it.
+    lifts: exp.Expr | None
+
+
+@dataclass
+class Aggregates:
+    """The per-customer aggregates, one GROUP BY per key, each measure computed once."""
+
+    groups: dict[tuple[str, ...], dict[str, tuple[str, exp.Expr]]] = field(default_factory=dict)
+
+    def measure(self, key: tuple[str, ...], expression: exp.Expr) -> exp.Expr:
+        group = self.groups.setdefault(key, {})
+        text = expression.sql()
+        if text not in group:
+            group[text] = (f"m{len(group)}", expression)
+        alias = group[text][0]
+        return _quoted(alias, self.table(key))
+
+    def table(self, key: tuple[str, ...]) -> str:
+        return f"a{list(self.groups).index(key)}"
+
+    def ctes(self, source: str) -> list[tuple[str, exp.Select]]:
+        """(name, query) of each aggregate over the interactions view `source`."""
+        queries = []
+        for key, measures in self.groups.items():
+            keys = [_quoted("customerId"), *(_quoted(name) for name in key)]
+            selected = [exp.alias_(e, alias, quoted=True) for alias, e in measures.values()]
+            queries.append((self.table(key), exp.select(*keys, *selected).from_(source).group_by(*keys)))
+        return queries
+
+    def joins(self) -> list[tuple[str, exp.Expr]]:
+        """(table, ON condition) joining each aggregate to the candidate rows."""
+        found: list[tuple[str, exp.Expr]] = []
+        for key in self.groups:
+            table = self.table(key)
+            on = [
+                exp.EQ(this=_quoted(name, table), expression=candidate(name)) for name in ("customerId", *key)
+            ]
+            found.append((table, exp.and_(*on)))
+        return found
+
+
+def _interaction(name: str) -> exp.Column:
+    return _quoted(name)
+
+
+def _since(now: float, seconds: float | None) -> list[exp.Expr]:
+    """The window condition `now - W < t` (the view holds nothing after now)."""
+    if seconds is None:
+        return []
+    return [exp.GT(this=_interaction("at"), expression=double(now - seconds))]
+
+
+@dataclass
+class Lowering:
+    """What lowering one policy set needs and builds up."""
+
+    now: float
+    inputs: Inputs
+    aggregates: Aggregates = field(default_factory=Aggregates)
+    #: Time-window policies that read the customer's zone: column name -> policy.
+    zoned: dict[str, Policy] = field(default_factory=dict)
+
+    # -- counting ----------------------------------------------------------------------
+    def narrowing(self, scope: ScopeRef, per: str | None) -> tuple[tuple[str, ...], exp.Expr]:
+        """The key a count is narrowed to for a matched scope (and a `per` field), and the
+        condition under which the scope matches (a candidate without the `per` value passes)."""
+        fields = {SCOPE_FIELDS[scope.scope], SCOPE_FIELDS[per] if per is not None else None} - {None}
+        key = tuple(sorted(name for name in fields if name is not None))
+        applies = [scope_matches(scope)]
+        if per is not None:
+            applies.append(negate(exp.Is(this=candidate(SCOPE_FIELDS[per] or ""), expression=exp.Null())))
+        return key, _all(applies)
+
+    def count(self, key: tuple[str, ...], condition: exp.Expr) -> exp.Expr:
+        counted = exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=condition))
+        return exp.func("COALESCE", self.aggregates.measure(key, counted), exp.Literal.number(0))
+
+    def last(self, key: tuple[str, ...], condition: exp.Expr) -> exp.Expr:
+        latest = exp.Filter(this=exp.Max(this=_interaction("at")), expression=exp.Where(this=condition))
+        return self.aggregates.measure(key, latest)
+
+    def cap(
+        self,
+        key: tuple[str, ...],
+        applies: exp.Expr,
+        filters: list[exp.Expr],
+        cap: tuple[float | None, float],
+    ) -> Test:
+        """A window cap: blocks at `count >= max`; lifts when the max-th latest leaves the window."""
+        seconds, maximum = cap
+        condition = _all([*filters, *_since(self.now, seconds)])
+        blocks = exp.GTE(this=self.count(key, condition), expression=double(maximum))
+        lifts = None
+        if seconds is not None and maximum > 0:
+            nth = NthLatest(this=_interaction("at"), n=exp.Literal.number(int(maximum)), condition=condition)
+            lifts = exp.Add(this=self.aggregates.measure(key, nth), expression=double(seconds))
+        return Test(applies, blocks, lifts)
+
+    def rest(self, key: tuple[str, ...], applies: exp.Expr, condition: exp.Expr, period: float) -> Test:
+        """A recency rule: blocks while `now - last < period`; lifts at `last + period`."""
+        last = self.last(key, condition)
+        blocks = exp.LT(this=exp.Sub(this=double(self.now), expression=last), expression=double(period))
+        return Test(applies, blocks, exp.Add(this=last, expression=double(period)))
+
+    # -- the customer -------------------------------------------------------------------
+    def customer_has(self, name: str) -> bool:
+        return self.inputs.customers.has(name)
+
+    def time_window(self, policy: Policy) -> list[Test]:
+        """Decided in Python: constant for a policy with its own zone, else per customer zone."""
+        config: Any = policy.config
+        own = zone(config.timezone)
+        if own is not None:
+            blocked, lifts = window_verdict(config, self.now, own)
+            return [Test(TRUE, exp.Boolean(this=blocked), None if lifts is None else double(lifts))]
+        name = f"tw{len(self.zoned)}"
+        self.zoned[name] = policy
+        return [Test(TRUE, _quoted(f"{name}_blocks", "tw"), _quoted(f"{name}_lifts", "tw"))]
+
+
+def scope_matches(scope: ScopeRef) -> exp.Expr:
+    name = SCOPE_FIELDS[scope.scope]
+    if name is None:
+        return TRUE
+    return _is(exp.EQ(this=candidate(name), expression=_text(scope.scopeId or "")))
+
+
+def window_verdict(config: Any, now: float, tz: Any) -> tuple[bool, float | None]:
+    """The online engine's time-window verdict at `now` in a zone: (blocked, lifts)."""
+    if is_open(local_clock(now, tz), config):
+        return False, None
+    return True, next_opening(now, tz, config)
+
+
+def _campaign_filters(config: Any) -> list[exp.Expr]:
+    filters: list[exp.Expr] = []
+    campaign = _interaction("campaignId")
+    if config.withinCampaignId is not None:
+        filters.append(exp.EQ(this=campaign, expression=_text(config.withinCampaignId)))
+    if config.excludeCampaignIds is not None:
+        kept = negate(_one_of(campaign, config.excludeCampaignIds))
+        filters.append(exp.or_(exp.Is(this=campaign, expression=exp.Null()), kept))
+    return filters
+
+
+def _impressions(*filters: exp.Expr) -> list[exp.Expr]:
+    return [exp.EQ(this=_interaction("outcome"), expression=_text(IMPRESSION)), *filters]
+
+
+def _days_cap(config: Any) -> list[tuple[float | None, float]]:
+    """The older `{maxContacts, windowDays}` cap, when the config has it."""
+    if config.maxContacts is None or config.windowDays is None:
+        return []
+    return [(config.windowDays * DAY, config.maxContacts)]
+
+
+def _period_cap(period: str, maximum: float) -> tuple[float | None, float]:
+    return PERIODS[period][0], maximum
+
+
+# -- one function per rule type: the policy's tests --------------------------------------
+def _frequency_cap(lw: Lowering, policy: Policy) -> list[Test]:
+    config: Any = policy.config
+    caps = [
+        _period_cap(period, getattr(config, k))
+        for k, period in FREQUENCY_PERIODS
+        if getattr(config, k) is not None
+    ]
+    caps += _days_cap(config)
+    filters = _impressions(*_campaign_filters(config))
+    tests = []
+    for scope in policy.effective_scopes:
+        key, applies = lw.narrowing(scope, config.per)
+        tests += [lw.cap(key, applies, filters, cap) for cap in caps]
+    return tests
+
+
+def _cooldown(lw: Lowering, policy: Policy) -> list[Test]:
+    config: Any = policy.config
+    period = config.cooldownHours * HOUR
+    tests = []
+    for scope in policy.effective_scopes:
+        key, applies = lw.narrowing(scope, config.per)
+        tests.append(lw.rest(key, applies, _all(_impressions()), period))
+    return tests
+
+
+def _outcome_based(lw: Lowering, policy: Policy) -> list[Test]:
+    config: Any = policy.config
+    configured = configured_outcomes(config)
+    outcomes = [configured] if isinstance(configured, str) else list(configured)
+    period = outcome_days(config) * DAY
+    condition = _one_of(_interaction("outcome"), outcomes)
+    tests = []
+    for scope in policy.effective_scopes:
+        key, applies = lw.narrowing(scope, config.per)
+        tests.append(lw.rest(key, applies, condition, period))
+    return tests
+
+
+def _category_suppression(lw: Lowering, policy: Policy) -> list[Test]:
+    config: Any = policy.config
+    period = config.suppressionDays * DAY
+    category, sub = config.categoryId, config.subCategoryId
+    if category is None and sub is None:  # the candidate's own category
+        applies = negate(exp.Is(this=candidate("categoryId"), expression=exp.Null()))
+        return [lw.rest(("categoryId",), applies, _all(_impressions()), period)]
+    own: list[exp.Expr] = []
+    counted: list[exp.Expr] = []
+    for name, value in (("categoryId", category), ("subCategoryId", sub)):
+        if value is not None:
+            own.append(_is(exp.EQ(this=candidate(name), expression=_text(value))))
+            counted.append(exp.EQ(this=_interaction(name), expression=_text(value)))
+    return [lw.rest((), _all(own), _all(_impressions(*counted)), period)]
+
+
+def _cross_channel_cap(lw: Lowering, policy: Policy) -> list[Test]:
+    config: Any = policy.config
+    across = [_one_of(_interaction("channelId"), config.appliesAcross)] if config.appliesAcross else []
+    caps = (
+        [_period_cap(config.periodType or "weekly", config.maxTotal)] if config.maxTotal is not None else []
+    )
+    caps += _days_cap(config)
+    return [lw.cap(("offerId",), TRUE, _impressions(*across), cap) for cap in caps]
+
+
+def _customer_total_cap(lw: Lowering, policy: Policy) -> list[Test]:
+    config: Any = policy.config
+    return [lw.cap((), TRUE, _impressions(), _period_cap(config.periodType or "weekly", config.maxTotal))]
+
+
+def _offer_category_cap(lw: Lowering, policy: Policy) -> list[Test]:
+    config: Any = policy.config
+    target = _text(config.targetCategory)
+    applies = _is(exp.EQ(this=candidate("offerCategory"), expression=target))
+    counted = _impressions(exp.EQ(this=_interaction("offerCategory"), expression=target))
+    return [lw.cap((), applies, counted, _period_cap(config.periodType or "monthly", config.maxTotal))]
+
+
+def _budget_exhausted(lw: Lowering, policy: Policy) -> list[Test]:
+    """The batch inputs carry no budgets, and a missing budget figure never blocks (§2.1)."""
+    return []
+
+
+def _segment_exclusion(lw: Lowering, policy: Policy) -> list[Test]:
+    config: Any = policy.config
+    excluded = config.excludeSegments if config.excludeSegments is not None else [config.segmentId]
+    if not lw.customer_has("segments"):
+        return []
+    listed = exp.Array(expressions=[_text(s) for s in excluded])
+    return [Test(TRUE, ListHasAny(this=customer("segments"), expression=listed), None)]
+
+
+def _do_not_contact(lw: Lowering, policy: Policy) -> list[Test]:
+    source = policy.config.dncSource  # type: ignore[union-attr]
+    if not lw.customer_has("dnc"):
+        return []
+    lists = customer("dnc")
+    if source is None:
+        return [Test(TRUE, exp.GT(this=ListSize(this=lists), expression=exp.Literal.number(0)), None)]
+    return [Test(TRUE, _is(exp.ArrayContains(this=lists, expression=_text(source))), None)]
+
+
+COMPARISONS: dict[str, type[exp.Binary]] = {
+    "gt": exp.GT,
+    "gte": exp.GTE,
+    "lt": exp.LT,
+    "lte": exp.LTE,
+    "eq": exp.EQ,
+}
+
+
+def _metric_condition(lw: Lowering, policy: Policy) -> list[Test]:
+    config: Any = policy.config
+    if not lw.customer_has("metrics"):
+        return []
+    metrics = customer("metrics")
+    if lw.inputs.customers.columns["metrics"][1] == "struct":
+        found: exp.Expr = exp.Dot(this=metrics, expression=exp.to_identifier(config.metricId, quoted=True))
+    else:
+        found = MapValue(this=metrics, expression=_text(config.metricId))
+    value = exp.TryCast(this=found, to=exp.DataType.build("DOUBLE"))
+    threshold = config.threshold if config.threshold is not None else 0
+    compare = COMPARISONS[config.operator or "gte"]
+    return [Test(TRUE, compare(this=value, expression=double(threshold)), None)]
+
+
+def _time_window(lw: Lowering, policy: Policy) -> list[Test]:
+    return lw.time_window(policy)
+
+
+RULES: dict[str, Callable[[Lowering, Policy], list[Test]]] = {
+    "frequency_cap": _frequency_cap,
+    "cooldown": _cooldown,
+    "outcome_based": _outcome_based,
+    "category_suppression": _category_suppression,
+    "cross_channel_cap": _cross_channel_cap,
+    "customer_total_cap": _customer_total_cap,
+    "offer_category_cap": _offer_category_cap,
+    "budget_exhausted": _budget_exhausted,
+    "segment_exclusion": _segment_exclusion,
+    "do_not_contact": _do_not_contact,
+    "metric_condition": _metric_condition,
+    "time_window": _time_window,
+}
+
+
+# -- the plan ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Step:
+    """A policy in evaluation order, as the plan's columns name it."""
+
+    position: int
+    policy: Policy
+
+    @property
+    def blocks(self) -> str:
+        return f"b{self.position}"
+
+    @property
+    def lifts(self) -> str:
+        return f"e{self.position}"
+
+    @property
+    def exclusive(self) -> str:
+        return f"m{self.position}"
+
+    @property
+    def group(self) -> list[str]:
+        config: Any = self.policy.config
+        return list(config.excludeOfferIds)
+
+
+def _active(policy: Policy) -> bool:
+    return (policy.status or "active") == "active" and policy.deletedAt is None
+
+
+def _in_scope(policy: Policy) -> exp.Expr:
+    return _any([scope_matches(scope) for scope in policy.effective_scopes])
+
+
+def _skipped(policy: Policy, overridden: exp.Expr) -> exp.Expr:
+    """Bypassed by an in-scope override, or skipped for a mandatory offer (§2.1)."""
+    bypassable = policy.ruleType != "do_not_contact" and policy.config.bypassable is not False
+    reasons = []
+    if bypassable and policy.ruleType not in MANDATORY_RULES:
+        reasons.append(_is(candidate("isMandatory")))
+    if bypassable:
+        reasons.append(overridden)
+    return _any(reasons)
+
+
+def _lifts(tests: Sequence[Test]) -> exp.Expr:
+    """The latest lift of the blocking tests, NULL if one of them never lifts (§2.1)."""
+    blocking = [exp.and_(t.applies, _is(t.blocks)) for t in tests]
+    never = [
+        b if t.lifts is None else exp.and_(b, exp.Is(this=t.lifts, expression=exp.Null()))
+        for b, t in zip(blocking, tests, strict=True)
+    ]
+    known = [
+        exp.Case(ifs=[exp.If(this=b, true=t.lifts)])
+        for b, t in zip(blocking, tests, strict=True)
+        if t.lifts is not None
+    ]
+    if not known:
+        return exp.Null()
+    latest = exp.Case(ifs=[exp.If(this=_any(never), true=exp.Null())], default=_greatest(known))
+    # a block lifting after 9999-12-31T23:59:59Z never lifts in any calendar we can write
+    beyond = exp.GT(this=latest.copy(), expression=double(LAST_INSTANT))
+    return exp.Case(ifs=[exp.If(this=beyond, true=exp.Null())], default=latest)
+
+
+def _consent(inputs: Inputs) -> exp.Expr:
+    """The consent gate: the customer opted out of the candidate's channel type."""
+    kind = candidate("channelType")
+    if inputs.customers.has("consent"):
+        answer: exp.Expr = MapValue(this=customer("consent"), expression=kind)
+    elif inputs.consent_columns:
+        answer = exp.Case(
+            this=kind,
+            ifs=[
+                exp.If(this=_text(k), true=customer(f"{CONSENT_PREFIX}{k}")) for k in inputs.consent_columns
+            ],
+        )
+    else:
+        return FALSE
+    opted_out = _is(exp.EQ(this=answer, expression=_text("opted_out")))
+    return exp.Case(
+        ifs=[exp.If(this=exp.Is(this=kind, expression=exp.Null()), true=FALSE)], default=opted_out
+    )
+
+
+@dataclass
+class Plan:
+    """The lowered policy set: the rows query, and what the output and the hybrid pass need."""
+
+    steps: list[Step]
+    exclusive: list[Step]
+    #: One row per candidate: its §2 fields, `g_consent`, `b<n>`/`e<n>` per policy, `m<n>` per
+    #: mutual exclusion and `affected` (whether the pass must look at the customer).
+    rows: exp.Select
+
+    def decisions(self, source: exp.Expr, explain: bool) -> exp.Select:
+        """The output rows (SPEC §6.1) from the rows query, ME left aside: customerId, rank,
+        offerId, channelId, allowed, blockedBy, blockedByName, eligibleAt, and with
+        `explain` blockedByAll; plus the internal `_positions` when mutual exclusion needs a pass."""
+        blocks: list[tuple[int, str, str, exp.Expr, exp.Expr | None]]
+        blocks = [(-1, "consent", "consent", _quoted("g_consent"), None)]
+        blocks += [
+            (s.position, policy_key(s.policy), s.policy.name, _quoted(s.blocks), _quoted(s.lifts))
+            for s in self.steps
+            if s.policy.ruleType not in ("allow_override", "mutual_exclusion")
+        ]
+        blocked = _any([flag for *_, flag, _ in blocks])
+        first = exp.Case(ifs=[exp.If(this=flag, true=_text(key)) for _, key, _, flag, _ in blocks])
+        first_name = exp.Case(ifs=[exp.If(this=flag, true=_text(name)) for _, _, name, flag, _ in blocks])
+        never = _any(
+            [
+                flag if lifts is None else exp.and_(flag, exp.Is(this=lifts, expression=exp.Null()))
+                for *_, flag, lifts in blocks
+            ]
+        )
+        known = [
+            exp.Case(ifs=[exp.If(this=flag, true=lifts)]) for *_, flag, lifts in blocks if lifts is not None
+        ]
+        eligible: exp.Expr = exp.Null()
+        if known:
+            rounded = exp.Ceil(this=exp.Round(this=_greatest(known), decimals=exp.Literal.number(6)))
+            eligible = exp.Case(
+                ifs=[exp.If(this=exp.or_(negate(blocked), never), true=exp.Null())],
+                default=IsoInstant(this=rounded),
+            )
+        columns: list[exp.Expr] = [
+            *(_quoted(name) for name in ("customerId", "rank", "offerId", "channelId")),
+            exp.alias_(negate(blocked), "allowed", quoted=True),
+            exp.alias_(first, "blockedBy", quoted=True),
+            exp.alias_(first_name, "blockedByName", quoted=True),
+            exp.alias_(exp.cast(eligible, exp.DataType.build("VARCHAR")), "eligibleAt", quoted=True),
+        ]
+        if explain:
+            ids = [exp.Case(ifs=[exp.If(this=flag, true=_text(key))]) for _, key, _, flag, _ in blocks]
+            columns.append(exp.alias_(NonNullList(expressions=ids), "blockedByAll", quoted=True))
+        if self.exclusive:
+            positions = [
+                exp.Case(ifs=[exp.If(this=flag, true=exp.Literal.number(p))]) for p, _, _, flag, _ in blocks
+            ]
+            columns += [
+                exp.alias_(NonNullList(expressions=positions), "_positions", quoted=True),
+                *(_quoted(s.exclusive) for s in self.exclusive),
+                _quoted("affected"),
+            ]
+        return exp.select(*columns).from_(source)
+
+
+def _outcomes(steps: Sequence[Step]) -> frozenset[str]:
+    return frozenset().union(*(outcomes_read(s.policy) for s in steps))
+
+
+def _zone_table(zoned: Mapping[str, Policy], now: float, zones: Sequence[str | None]) -> exp.Expr:
+    """The time windows' verdicts per customer time zone (unknown or missing: UTC)."""
+    rows = []
+    for name in {*zones, None}:
+        tz = zone(name) or UTC_ZONE
+        row: list[exp.Expr] = [
+            exp.cast(exp.Null(), exp.DataType.build("VARCHAR")) if name is None else _text(name)
+        ]
+        for policy in zoned.values():
+            blocked, lifts = window_verdict(policy.config, now, tz)
+            row += [
+                exp.Boolean(this=blocked),
+                double(lifts) if lifts is not None else exp.cast(exp.Null(), exp.DataType.build("DOUBLE")),
+            ]
+        rows.append(exp.Tuple(expressions=row))
+    columns = ["tz", *(f"{n}_{part}" for n in zoned for part in ("blocks", "lifts"))]
+    values = exp.Values(
+        expressions=rows,
+        alias=exp.TableAlias(
+            this=exp.to_identifier("v"), columns=[exp.to_identifier(c, quoted=True) for c in columns]
+        ),
+    )
+    return exp.select("*").from_(values)
+
+
+def _affected(exclusive: Sequence[Step]) -> exp.Select:
+    """The customers with two different offers of one exclusive group among their candidates:
+    the only ones mutual exclusion can block without a served session (batch has none)."""
+    offer = _quoted("offerId")
+    counts = [
+        exp.GTE(
+            this=exp.Count(
+                this=exp.Distinct(
+                    expressions=[exp.Case(ifs=[exp.If(this=_one_of(offer, s.group), true=offer)])]
+                )
+            ),
+            expression=exp.Literal.number(2),
+        )
+        for s in exclusive
+    ]
+    return (
+        exp.select(_quoted("customerId"), exp.alias_(_any(counts), "affected", quoted=True))
+        .from_("k")
+        .group_by(_quoted("customerId"))
+    )
+
+
+def lower(policies: Sequence[Policy], now: float, inputs: Inputs, zones: Sequence[str | None]) -> Plan:
+    """Lower a policy set, in evaluation order, for a population decided at `now`; `zones`
+    are the population's customer time zones."""
+    steps = [Step(n, p) for n, p in enumerate(evaluation_order(policies)) if _active(p)]
+    exclusive = [s for s in steps if s.policy.ruleType == "mutual_exclusion"]
+    lw = Lowering(now, inputs)
+    overridden = _any([_in_scope(s.policy) for s in steps if s.policy.ruleType == "allow_override"])
+    columns: list[exp.Expr] = [exp.alias_(_consent(inputs), "g_consent", quoted=True)]
+    for step in steps:
+        if step.policy.ruleType not in ("allow_override", "mutual_exclusion"):
+            columns += _policy_columns(lw, step, overridden)
+    for step in exclusive:
+        live = exp.and_(_live(step.policy, overridden), _one_of(candidate("offerId"), step.group))
+        columns.append(exp.alias_(live, step.exclusive, quoted=True))
+    if exclusive:
+        columns.append(exp.alias_(_quoted("affected", "x"), "affected", quoted=True))
+    return Plan(steps, exclusive, _joined(lw, steps, exclusive, columns, zones))
+
+
+def _live(policy: Policy, overridden: exp.Expr) -> exp.Expr:
+    """In scope and neither bypassed nor skipped."""
+    return exp.and_(_in_scope(policy), negate(_skipped(policy, overridden)))
+
+
+def _policy_columns(lw: Lowering, step: Step, overridden: exp.Expr) -> list[exp.Expr]:
+    tests = RULES[step.policy.ruleType](lw, step.policy)
+    blocks = _any([exp.and_(t.applies, _is(t.blocks)) for t in tests])
+    live = exp.and_(_live(step.policy, overridden), exp.paren(blocks))
+    return [exp.alias_(live, step.blocks, quoted=True), exp.alias_(_lifts(tests), step.lifts, quoted=True)]
+
+
+def _joined(
+    lw: Lowering,
+    steps: Sequence[Step],
+    exclusive: Sequence[Step],
+    columns: list[exp.Expr],
+    zones: Sequence[str | None],
+) -> exp.Select:
+    """The candidates joined to their customer, each aggregate, the zone table and the
+    customers the pass must look at, with `columns` computed over them."""
+    ctes: list[tuple[str, exp.Expr]] = [
+        ("i", interactions_query(lw.inputs.interactions, lw.now, _outcomes(steps))),
+        ("c", customers_query(lw.inputs.customers, lw.inputs.consent_columns)),
+        ("k", candidates_query(lw.inputs.candidates)),
+        *lw.aggregates.ctes("i"),
+    ]
+    select = exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier("k")), *columns).from_(
+        exp.alias_(exp.to_table("k"), "k")
+    )
+    joins = [("c", exp.EQ(this=customer("id"), expression=candidate("customerId"))), *lw.aggregates.joins()]
+    if lw.zoned:
+        ctes.append(("tw", _zone_table(lw.zoned, lw.now, zones)))
+        joins.append(("tw", exp.NullSafeEQ(this=customer("timezone"), expression=_quoted("tz", "tw"))))
+    if exclusive:
+        ctes.append(("x", _affected(exclusive)))
+        joins.append(("x", exp.EQ(this=_quoted("customerId", "x"), expression=candidate("customerId"))))
+    for table, on in joins:
+        select = select.join(exp.alias_(exp.to_table(table), table), on=on, join_type="left")
+    for name, cte in ctes:
+        select = select.with_(name, as_=cte)
+    return select

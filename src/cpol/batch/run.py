@@ -1,0 +1,230 @@
+"""`cpol.batch.decide`: read the inputs, check them, lower the policies, run, write.
+
+With a mutual-exclusion policy the run takes two steps: the plan's rows are kept in the
+engine (`materialize`), the pass of `mutual.py` settles the few customers it concerns, and
+the output joins its corrections back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import overload
+
+import pyarrow as pa
+from sqlglot import exp
+
+from cpol.batch.backend import Backend, BatchInputError
+from cpol.batch.inputs import Inputs, Table, candidates_query, customers_query
+from cpol.batch.lowering import Plan, lower, negate
+from cpol.batch.mutual import position_names, settle
+from cpol.plan import Policy
+from cpol.runtime.clock import parse_instant
+
+OUTPUT_COLUMNS = (
+    "customerId",
+    "rank",
+    "offerId",
+    "channelId",
+    "allowed",
+    "blockedBy",
+    "blockedByName",
+    "eligibleAt",
+)
+DECIDED = "cpol_decided"
+CORRECTIONS = "cpol_corrections"
+
+
+def open_backend(engine: str, threads: int | None, master: str | None, progress: bool) -> Backend:
+    """The engine by name; Spark's module loads only when asked for (`cpol[spark]`)."""
+    if engine == "duckdb":
+        from cpol.batch.duckdb import DuckDBBackend
+
+        return DuckDBBackend(threads=threads, progress=progress)
+    if engine == "spark":
+        from cpol.batch.spark import SparkBackend
+
+        return SparkBackend(master=master or "local[*]", threads=threads)
+    raise BatchInputError(f"unknown engine {engine!r}: use duckdb or spark")
+
+
+def instant(now: str | datetime) -> float:
+    """`now` as epoch seconds, read as the online engine reads it."""
+    if isinstance(now, datetime):
+        return now.timestamp()
+    try:
+        return parse_instant(now).timestamp()
+    except ValueError:
+        raise BatchInputError(
+            f"--now {now!r} is not an ISO 8601 instant (e.g. 2026-03-20T14:00:00Z)"
+        ) from None
+
+
+def read_inputs(backend: Backend, interactions: Path, customers: Path, candidates: Path) -> Inputs:
+    """Register the three files and match their columns."""
+    return Inputs.resolve(
+        (interactions, backend.register("raw_interactions", interactions)),
+        (customers, backend.register("raw_customers", customers)),
+        (candidates, backend.register("raw_candidates", candidates)),
+    )
+
+
+def _column(name: str, table: str | None = None) -> exp.Column:
+    return exp.column(name, table=table, quoted=True)
+
+
+def _repeated(backend: Backend, query: exp.Select, keys: Sequence[str]) -> list[object] | None:
+    """The first key that appears twice in `query`'s rows, if any."""
+    columns = [_column(k) for k in keys]
+    repeated = (
+        exp.select(*columns)
+        .from_(query.subquery("q"))
+        .group_by(*columns)
+        .having(exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(1)))
+        .limit(1)
+    )
+    rows = backend.fetch(repeated).to_pylist()
+    return list(rows[0].values()) if rows else None
+
+
+def _missing(backend: Backend, table: Table, query: exp.Select, names: Sequence[str]) -> None:
+    """A required value left empty is an error naming the column."""
+    for name in names:
+        empty = exp.select(exp.Count(this=exp.Star())).from_(query.subquery("q"))
+        empty = empty.where(exp.Is(this=_column(name), expression=exp.Null()))
+        count = backend.fetch(empty).column(0)[0].as_py()
+        if count:
+            raise BatchInputError(f"{table.source}: {count} row(s) without {table.columns[name][0]}")
+
+
+def check_inputs(backend: Backend, inputs: Inputs) -> None:
+    """What the online engine would refuse: a candidate without customer, rank or offer, two
+    candidates of one customer at one rank, a customer given twice."""
+    candidates = candidates_query(inputs.candidates)
+    _missing(backend, inputs.candidates, candidates, ("customerId", "rank", "offerId"))
+    twice = _repeated(backend, candidates, ("customerId", "rank"))
+    if twice is not None:
+        raise BatchInputError(
+            f"{inputs.candidates.source}: customer {twice[0]} has two candidates at rank {twice[1]}"
+        )
+    twice = _repeated(backend, customers_query(inputs.customers, inputs.consent_columns), ("id",))
+    if twice is not None:
+        raise BatchInputError(f"{inputs.customers.source}: customer {twice[0]} appears twice")
+
+
+def customer_zones(backend: Backend, inputs: Inputs) -> list[str | None]:
+    """The distinct time zones of the population (the time windows are decided per zone)."""
+    if not inputs.customers.has("timezone"):
+        return [None]
+    query = customers_query(inputs.customers, inputs.consent_columns).subquery("q")
+    zones = backend.fetch(exp.select(_column("timezone")).distinct().from_(query))
+    return [value.as_py() for value in zones.column(0)]
+
+
+def _ordered(query: exp.Select) -> exp.Select:
+    return query.order_by(_column("customerId"), _column("rank"))
+
+
+def decision_query(backend: Backend, plan: Plan, explain: bool) -> exp.Select:
+    """The output rows; with mutual exclusion, after its pass has settled the rows it touches."""
+    if not plan.exclusive:
+        return _ordered(plan.decisions(plan.rows.subquery("r"), explain))
+    backend.materialize(DECIDED, plan.decisions(plan.rows.subquery("r"), explain))
+    touched = exp.select(
+        *(_column(n) for n in ("customerId", "rank", "offerId", "_positions")),
+        *(_column(s.exclusive) for s in plan.exclusive),
+    )
+    rows = backend.fetch(_ordered(touched.from_(DECIDED).where(_column("affected"))))
+    backend.register_arrow(CORRECTIONS, settle(rows, plan.exclusive, position_names(plan.steps)))
+    return _ordered(_corrected(explain))
+
+
+def _corrected(explain: bool) -> exp.Select:
+    """The materialized decisions with the pass's corrections joined in."""
+    corrected = negate(exp.Is(this=_column("customerId", "x"), expression=exp.Null()))
+
+    def pick(name: str, fixed: exp.Expr) -> exp.Expr:
+        return exp.alias_(
+            exp.Case(ifs=[exp.If(this=corrected, true=fixed)], default=_column(name, "d")), name, quoted=True
+        )
+
+    columns = [
+        *(_column(n, "d") for n in ("customerId", "rank", "offerId", "channelId")),
+        pick("allowed", exp.false()),
+        pick("blockedBy", _column("blockedBy", "x")),
+        pick("blockedByName", _column("blockedByName", "x")),
+        pick("eligibleAt", exp.cast(exp.Null(), exp.DataType.build("VARCHAR"))),
+    ]
+    if explain:
+        columns.append(pick("blockedByAll", _column("blockedByAll", "x")))
+    on = exp.and_(*(exp.EQ(this=_column(n, "d"), expression=_column(n, "x")) for n in ("customerId", "rank")))
+    return (
+        exp.select(*columns)
+        .from_(exp.alias_(exp.to_table(DECIDED), "d"))
+        .join(exp.alias_(exp.to_table(CORRECTIONS), "x"), on=on, join_type="left")
+    )
+
+
+@overload
+def decide(
+    policies: Sequence[Policy],
+    *,
+    interactions: str | Path,
+    customers: str | Path,
+    candidates: str | Path,
+    now: str | datetime,
+    output: None = None,
+    engine: str = "duckdb",
+    threads: int | None = None,
+    explain: bool = False,
+    master: str | None = None,
+    progress: bool = False,
+) -> pa.Table: ...
+@overload
+def decide(
+    policies: Sequence[Policy],
+    *,
+    interactions: str | Path,
+    customers: str | Path,
+    candidates: str | Path,
+    now: str | datetime,
+    output: str | Path,
+    engine: str = "duckdb",
+    threads: int | None = None,
+    explain: bool = False,
+    master: str | None = None,
+    progress: bool = False,
+) -> Path: ...
+def decide(
+    policies: Sequence[Policy],
+    *,
+    interactions: str | Path,
+    customers: str | Path,
+    candidates: str | Path,
+    now: str | datetime,
+    output: str | Path | None = None,
+    engine: str = "duckdb",
+    threads: int | None = None,
+    explain: bool = False,
+    master: str | None = None,
+    progress: bool = False,
+) -> pa.Table | Path:
+    """Decide every candidate row of a population (SPEC §6.1).
+
+    Returns the output path, or without one an Arrow table: customerId, rank, offerId,
+    channelId, allowed, blockedBy, blockedByName, eligibleAt (and blockedByAll with
+    `explain`). Raises `BatchInputError` for an input it cannot read."""
+    moment = instant(now)
+    backend = open_backend(engine, threads, master, progress)
+    try:
+        inputs = read_inputs(backend, Path(interactions), Path(customers), Path(candidates))
+        check_inputs(backend, inputs)
+        plan = lower(policies, moment, inputs, customer_zones(backend, inputs))
+        query = decision_query(backend, plan, explain)
+        if output is None:
+            return backend.fetch(query)
+        backend.write(query, Path(output))
+        return Path(output)
+    finally:
+        backend.close()
