@@ -34,15 +34,15 @@ class Backend(Protocol):
         """Make a small in-memory table queryable as `view` (the hybrid pass's corrections)."""
         ...
 
-    def materialize(self, view: str, query: exp.Expression) -> None:
+    def materialize(self, view: str, query: exp.Expr) -> None:
         """Compute `query` once and keep it as `view` for the queries that follow."""
         ...
 
-    def fetch(self, query: exp.Expression) -> pa.Table:
+    def fetch(self, query: exp.Expr) -> pa.Table:
         """Run `query` and return its rows."""
         ...
 
-    def write(self, query: exp.Expression, output: Path) -> None:
+    def write(self, query: exp.Expr, output: Path) -> None:
         """Run `query` into `output`: Parquet, CSV or JSON lines by its extension."""
         ...
 
