@@ -315,7 +315,7 @@ def test_write_csv_has_one_header_and_rfc4180_quotes(spark: SparkBackend, tmp_pa
         ]
 
 
-@pytest.mark.parametrize("suffix", [".jsonl", ".json"])
+@pytest.mark.parametrize("suffix", [".jsonl", ".ndjson", ".json"])
 def test_write_json_lines_keeps_nulls(spark: SparkBackend, tmp_path: Path, suffix: str) -> None:
     spark.register_arrow("decisions", DECISIONS)
     output = tmp_path / f"out{suffix}"
@@ -372,7 +372,7 @@ def test_write_refuses_an_unknown_extension_and_a_missing_directory(
     spark: SparkBackend, tmp_path: Path
 ) -> None:
     spark.register_arrow("decisions", DECISIONS)
-    with pytest.raises(SparkError, match=r"out\.xlsx: the output must end in"):
+    with pytest.raises(SparkError, match=r"out\.xlsx: write \.parquet, \.csv or JSON lines"):
         spark.write(DECISIONS_QUERY, tmp_path / "out.xlsx")
     with pytest.raises(SparkError, match="its directory does not exist"):
         spark.write(DECISIONS_QUERY, tmp_path / "missing" / "out.csv")
@@ -385,8 +385,9 @@ def test_write_refuses_an_unknown_extension_and_a_missing_directory(
 def test_without_java_the_error_says_what_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("JAVA_HOME", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(SparkError) as raised:
+    with pytest.raises(BatchInputError) as raised:  # what the command line reports, exit 1
         SparkBackend()
+    assert isinstance(raised.value, SparkError)
     assert str(raised.value) == JAVA_HINT
     assert "apt-get install openjdk-17-jre-headless" in JAVA_HINT
 

@@ -51,8 +51,12 @@ _JAVA_NOISE: Final = re.compile(
 )
 
 
-class SparkError(Exception):
-    """Spark could not start, run the plan or write its output: one line, no stack trace."""
+class SparkError(BatchInputError):
+    """Spark could not start, run the plan or write its output: one line, no stack trace.
+
+    A `BatchInputError` so that the command line reports it as it reports a bad input (one
+    line, exit 1): Java, the master URL and the output path are the user's to fix too.
+    """
 
 
 class SparkBackend:
@@ -244,7 +248,8 @@ def _first_line(error: Exception) -> str:
 def _output_kind(output: Path) -> str:
     kind = output.suffix.lower().removeprefix(".")
     if kind not in _WRITERS:
-        raise SparkError(f"{escape(str(output))}: the output must end in .parquet, .csv, .jsonl or .json")
+        formats = ".parquet, .csv or JSON lines (.jsonl, .ndjson, .json)"
+        raise SparkError(f"{escape(str(output))}: write {formats}")
     return kind
 
 
@@ -296,10 +301,12 @@ _WRITERS: Final[dict[str, Callable[[DataFrameWriter, str], None]]] = {
     ),
     "jsonl": _json,
     "json": _json,
+    "ndjson": _json,
 }
 _JOINERS: Final[dict[str, Callable[[list[Path], Path, list[str]], None]]] = {
     "parquet": _join_parquet,
     "csv": _join_csv,
     "jsonl": _join_jsonl,
     "json": _join_jsonl,
+    "ndjson": _join_jsonl,
 }
