@@ -89,5 +89,5 @@ def test_requests_rebuilt_from_the_inputs_decide_the_same(
     with tempfile.TemporaryDirectory() as folder:
         paths = write_population(population, Path(folder))
         ids = [r["customer"]["id"] for r in population]
-        rebuilt = customer_requests(now=population[0]["now"], customer_ids=ids, **paths)  # type: ignore[arg-type]
+        rebuilt = customer_requests(now=population[0]["now"], customer_ids=ids, **paths)
     assert online(policies, list(rebuilt.values())) == online(policies, population)
