@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import tempfile
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -69,10 +70,12 @@ class SparkBackend:
     dialect = "spark"
 
     def __init__(self, master: str = "local[*]", threads: int | None = None) -> None:
-        self._scratch = Path(tempfile.mkdtemp(prefix="cpol-spark-"))
-        self._log = (self._scratch / "spark.log").open("w+b")
+        scratch = Path(tempfile.mkdtemp(prefix="cpol-spark-"))
+        self._log = (scratch / "spark.log").open("w+b")
+        # Removed by `close`, or at exit when a caller forgets to close.
+        self._release = weakref.finalize(self, _remove, scratch, self._log)
         try:
-            self._session = _start(master, threads, self._scratch, self._log)
+            self._session = _start(master, threads, scratch, self._log)
         except BaseException:
             self._release()
             raise
@@ -133,9 +136,10 @@ class SparkBackend:
         with _translated(SparkError):
             return self._session.sql(query.sql(dialect=self.dialect))
 
-    def _release(self) -> None:
-        self._log.close()
-        shutil.rmtree(self._scratch, ignore_errors=True)
+
+def _remove(scratch: Path, log: IO[bytes]) -> None:
+    log.close()
+    shutil.rmtree(scratch, ignore_errors=True)
 
 
 def column_kind(data_type: DataType) -> ColumnKind:

@@ -6,6 +6,7 @@ that each summary is still written there, so hover and the docs cannot drift apa
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import get_args
 
@@ -114,7 +115,7 @@ SENTENCES: dict[str, Entry] = {
     "metric_condition": Entry(
         'block when metric "id" OP N',
         "Blocks when the customer's metric compares true against the threshold.",
-        "metric_condition-block-when-metric--n",
+        "metric_condition-block-when-metric---n",
         'block when metric "${1:met_impressions_30d}" > ${2:12}',
     ),
 }
@@ -220,6 +221,7 @@ WORD_CHOICES: dict[str, tuple[str, ...]] = {
 }
 
 
+@functools.cache
 def keywords() -> frozenset[str]:
     """Every reserved word of the grammar (a word the lexer never reads as a name)."""
     literals = (t.pattern.value for t in get_parser().terminals if t.pattern.type == "str")

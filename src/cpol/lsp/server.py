@@ -87,7 +87,9 @@ class Document:
     uri: str
     compiler: Compiler
     analysis: Analysis | None = None
-    tokens: list[Token] = field(default_factory=list)
+    scanned: dict[str, list[Token]] = field(default_factory=dict)
+    """Each block's tokens, lines counted from the block's start, by block text."""
+    words: list[Token] | None = None
     lines: Lines = field(default_factory=lambda: Lines(""))
     problems: list[Problem] = field(default_factory=list)
     lint: list[Problem] = field(default_factory=list)
@@ -95,6 +97,24 @@ class Document:
     """The text the lint problems were found in: until lint runs again after a change they
     stay shown (no flicker), but their fixes are not offered on another text."""
     pending: asyncio.Task[None] | None = None
+
+    @property
+    def tokens(self) -> list[Token]:
+        """The document's tokens, scanned again only in blocks that changed (and only when a
+        feature asks: a keystroke alone does not need them)."""
+        if self.words is None:
+            assert self.analysis is not None
+            scanned = {
+                b.compiled.text: self.scanned.get(b.compiled.text) or scan(b.compiled.text)
+                for b in self.analysis.blocks
+            }
+            self.scanned = scanned
+            self.words = [
+                token._replace(line=token.line + block.line)
+                for block in self.analysis.blocks
+                for token in scanned[block.compiled.text]
+            ]
+        return self.words
 
 
 class CpolServer(LanguageServer):
@@ -125,9 +145,7 @@ class CpolServer(LanguageServer):
             return document
         document.analysis = analyse(text, document.compiler)
         document.lines = Lines(text, self.units())
-        document.tokens = [
-            t for block in document.analysis.blocks for t in scan(block.compiled.text, block.line)
-        ]
+        document.words = None
         document.problems = compiler_problems(document.analysis, document.lines)
         self.index.update_open(uri, document.analysis)
         return document
