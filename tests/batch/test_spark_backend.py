@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -393,8 +394,12 @@ def test_without_java_the_error_says_what_to_install(tmp_path: Path, monkeypatch
 
 
 def test_spark_says_nothing_on_the_terminal_and_fails_in_one_line(tmp_path: Path) -> None:
-    """A real process: a bad master, then a failing query; only our one-line messages appear."""
+    """A real process: a bad master, then a failing query; only our one-line messages appear.
+
+    Then `close` leaves nothing behind in the temporary directory (logs, checkpoints).
+    """
     script = textwrap.dedent("""
+        import os
         import sqlglot
         from cpol.batch.spark import SparkBackend, SparkError
         try:
@@ -407,16 +412,29 @@ def test_spark_says_nothing_on_the_terminal_and_fails_in_one_line(tmp_path: Path
         except SparkError as error:
             print(error)
         print(backend.fetch(sqlglot.parse_one("SELECT 41 + 1 AS answer")).to_pylist())
+        print(os.listdir(os.environ["TMPDIR"]))
         backend.close()
+        print(os.listdir(os.environ["TMPDIR"]))
     """)
+    work, temporary = tmp_path / "work", tmp_path / "tmp"
+    work.mkdir()
+    temporary.mkdir()
     done = subprocess.run(
-        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, check=False, timeout=300
+        [sys.executable, "-c", script],
+        cwd=work,
+        env=os.environ | {"TMPDIR": str(temporary)},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
     )
     assert (done.returncode, done.stderr) == (0, "")
-    bad_master, division, answer = done.stdout.splitlines()
+    bad_master, division, answer, while_open, after_close = done.stdout.splitlines()
     assert bad_master.startswith("Spark could not start: ")
     assert "nonsense://nowhere" in bad_master or "Master must" in bad_master
     assert "Exception" not in bad_master
     assert division.startswith("[DIVIDE_BY_ZERO] Division by zero.")
     assert answer == "[{'answer': 42}]"
-    assert list(tmp_path.iterdir()) == []
+    assert while_open.startswith("['cpol-spark-")
+    assert after_close == "[]"
+    assert list(work.iterdir()) == []
