@@ -87,7 +87,9 @@ def requests() -> dict[str, dict[str, Any]]:
             }
             for n in range(impressions)
         ]
-        candidates = [{"offerId": o, "channelId": c, "channelType": t} for o, c, t in CANDIDATES]
+        candidates = [
+            {"offerId": o, "channelId": c, "channelType": t, "isMandatory": False} for o, c, t in CANDIDATES
+        ]
         out[customer] = {
             "now": NOW,
             "customer": {"id": customer, "segments": segments},
@@ -138,6 +140,7 @@ def write_inputs(folder: Path) -> tuple[Path, Path, Path]:
         "candidates": pa.schema(
             [("customerId", pa.string()), ("rank", pa.int64())]
             + [(k, pa.string()) for k in ("offerId", "channelId", "channelType")]
+            + [("isMandatory", pa.bool_())]
         ),
     }
     paths = []

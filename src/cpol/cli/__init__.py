@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 import cpol
-from cpol.cli import authoring, deciding, editor, service, sync
+from cpol.cli import authoring, batch, deciding, editor, service, sync
 from cpol.cli.lint import lint
 from cpol.cli.output import OutputFailed, guarded_output
 from cpol.cli.shared import InternalError
@@ -57,6 +57,7 @@ for command in (
     authoring.schema,
     deciding.eval_command,
     deciding.explain,
+    batch.plan,
     test,
     lint,
     service.serve,
