@@ -77,9 +77,11 @@ def rows(table: pa.Table) -> list[dict[str, object]]:
 # Inputs ---------------------------------------------------------------------------------
 
 
-def test_parquet_file_columns_and_kinds_in_file_order(spark: SparkBackend, tmp_path: Path) -> None:
-    pq.write_table(EVERY_KIND, tmp_path / "customers.parquet")
-    kinds = spark.register("customers", tmp_path / "customers.parquet")
+def test_parquet_file_of_any_name_columns_and_kinds_in_file_order(
+    spark: SparkBackend, tmp_path: Path
+) -> None:
+    pq.write_table(EVERY_KIND, tmp_path / "customers.pq")
+    kinds = spark.register("customers", tmp_path / "customers.pq")
     assert kinds == {
         "customer_id": "string",
         "rank": "number",
@@ -128,11 +130,13 @@ def test_csv_file_with_header_inferred_types_and_doubled_quotes(spark: SparkBack
     ]
 
 
-def test_directory_of_parquet_files_is_one_input(spark: SparkBackend, tmp_path: Path) -> None:
+def test_directory_of_parquet_files_at_any_depth_is_one_input(spark: SparkBackend, tmp_path: Path) -> None:
     parts = tmp_path / "candidates"
     parts.mkdir()
     pq.write_table(pa.table({"customerId": ["c1", "c2"], "rank": [1, 1]}), parts / "a.parquet")
-    pq.write_table(pa.table({"customerId": ["c1"], "rank": [2]}), parts / "b.parquet")
+    (parts / "more").mkdir()
+    pq.write_table(pa.table({"customerId": ["c1"], "rank": [2]}), parts / "more" / "b.parquet")
+    (parts / "README.txt").write_text("exported by the CRM\n", encoding="utf-8")
     assert spark.register("candidates", parts) == {"customerId": "string", "rank": "number"}
     fetched = spark.fetch(sql("SELECT customerId, rank FROM candidates ORDER BY customerId, rank"))
     assert rows(fetched) == [

@@ -88,6 +88,10 @@ class SparkBackend:
                 frame = reader.options(
                     header=True, inferSchema=True, multiLine=True, mode="FAILFAST", **_CSV
                 ).csv(str(source))
+            elif source.is_dir():  # as DuckDB's `read_parquet('DIR/**/*.parquet')`
+                frame = reader.options(pathGlobFilter="*.parquet", recursiveFileLookup=True).parquet(
+                    str(source)
+                )
             else:
                 frame = reader.parquet(str(source))
         frame.createOrReplaceTempView(view)
