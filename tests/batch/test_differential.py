@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 import cpol
 from cpol.batch import customer_requests, decide
+from cpol.batch.backend import Backend
 from tests.batch.population import populations, write_population
 from tests.runtime.test_properties import TIME_BOUND, policy_sets
 
@@ -39,10 +40,12 @@ def online(policies: list[cpol.Policy], population: list[dict[str, Any]]) -> lis
     return rows
 
 
-def batch(policies: list[cpol.Policy], population: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def batch(
+    policies: list[cpol.Policy], population: list[dict[str, Any]], engine: str | Backend = "duckdb"
+) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory() as folder:
         paths = write_population(population, Path(folder))
-        table = decide(policies, now=population[0]["now"], **paths)  # type: ignore[call-overload]
+        table = decide(policies, now=population[0]["now"], engine=engine, **paths)  # type: ignore[call-overload]
     keep = ("customerId", "rank", "allowed", "blockedBy", "eligibleAt")
     return [{k: row[k] for k in keep} for row in table.to_pylist()]
 

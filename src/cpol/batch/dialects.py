@@ -13,9 +13,9 @@ from typing import ClassVar
 from sqlglot import exp
 from sqlglot.dialects.duckdb import DuckDB
 from sqlglot.dialects.spark import Spark
+from sqlglot.generator import Generator
 from sqlglot.generators.duckdb import DuckDBGenerator
 from sqlglot.generators.spark import SparkGenerator
-from sqlglot.generator import Generator
 
 
 class EpochSeconds(exp.Expression, exp.Func):

@@ -172,7 +172,9 @@ def interactions_query(table: Table, now: float, outcomes: frozenset[str]) -> ex
     """The interactions some policy reads, up to `now` (the future is ignored everywhere)."""
     at = instant(table)
     outcome = exp.cast(table.column("outcome"), exp.DataType.build("VARCHAR"))
-    wanted = exp.In(this=outcome, expressions=[exp.Literal.string(o) for o in sorted(outcomes)])
+    wanted: exp.Expr = exp.In(this=outcome, expressions=[exp.Literal.string(o) for o in sorted(outcomes)])
+    if not outcomes:  # no policy counts anything (`IN ()` is no SQL)
+        wanted = exp.false()
     fields = [_text(table, name) for name in ("customerId", "outcome", *INTERACTION_FIELDS[1:])]
     return (
         exp.select(*fields, exp.alias_(at, "at", quoted=True))

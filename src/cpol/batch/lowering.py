@@ -81,6 +81,8 @@ def _all(conditions: Sequence[exp.Expr]) -> exp.Expr:
 
 
 def _one_of(column: exp.Expr, values: Sequence[str]) -> exp.Expr:
+    if not values:
+        return FALSE
     if len(values) == 1:
         return exp.EQ(this=column, expression=_text(values[0]))
     return exp.In(this=column, expressions=[_text(v) for v in values])

@@ -175,7 +175,7 @@ def decide(
     candidates: str | Path,
     now: str | datetime,
     output: None = None,
-    engine: str = "duckdb",
+    engine: str | Backend = "duckdb",
     threads: int | None = None,
     explain: bool = False,
     master: str | None = None,
@@ -190,7 +190,7 @@ def decide(
     candidates: str | Path,
     now: str | datetime,
     output: str | Path,
-    engine: str = "duckdb",
+    engine: str | Backend = "duckdb",
     threads: int | None = None,
     explain: bool = False,
     master: str | None = None,
@@ -204,7 +204,7 @@ def decide(
     candidates: str | Path,
     now: str | datetime,
     output: str | Path | None = None,
-    engine: str = "duckdb",
+    engine: str | Backend = "duckdb",
     threads: int | None = None,
     explain: bool = False,
     master: str | None = None,
@@ -212,11 +212,13 @@ def decide(
 ) -> pa.Table | Path:
     """Decide every candidate row of a population (SPEC §6.1).
 
-    Returns the output path, or without one an Arrow table: customerId, rank, offerId,
+    `engine` is "duckdb", "spark", or a `Backend` already open (left open: a test or a
+    service deciding many populations starts Spark once). Returns the output path, or
+    without one an Arrow table: customerId, rank, offerId,
     channelId, allowed, blockedBy, blockedByName, eligibleAt (and blockedByAll with
     `explain`). Raises `BatchInputError` for an input it cannot read."""
     moment = instant(now)
-    backend = open_backend(engine, threads, master, progress)
+    backend = open_backend(engine, threads, master, progress) if isinstance(engine, str) else engine
     try:
         inputs = read_inputs(backend, Path(interactions), Path(customers), Path(candidates))
         check_inputs(backend, inputs)
@@ -227,4 +229,5 @@ def decide(
         backend.write(query, Path(output))
         return Path(output)
     finally:
-        backend.close()
+        if isinstance(engine, str):  # a backend handed in stays open for its owner
+            backend.close()

@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 from sqlglot import exp
 
 from cpol.batch.backend import BatchInputError, ColumnKind
+from cpol.batch.dialects import render
 from cpol.textsafe import escape
 
 if TYPE_CHECKING:
@@ -102,17 +103,17 @@ class SparkBackend:
         with _translated(SparkError):
             self._session.createDataFrame(table).createOrReplaceTempView(view)
 
-    def materialize(self, view: str, query: exp.Expression) -> None:
+    def materialize(self, view: str, query: exp.Expr) -> None:
         """Compute `query` now (errors surface here) and keep it, its lineage cut, as `view`."""
         with _translated(SparkError):
             self._frame(query).localCheckpoint(eager=True).createOrReplaceTempView(view)
 
-    def fetch(self, query: exp.Expression) -> pa.Table:
+    def fetch(self, query: exp.Expr) -> pa.Table:
         """Run `query` and collect its rows on the driver as Arrow."""
         with _translated(SparkError):
             return self._frame(query).toArrow()
 
-    def write(self, query: exp.Expression, output: Path) -> None:
+    def write(self, query: exp.Expr, output: Path) -> None:
         """Run `query` into the single file `output`, as `cpol batch -o` promises on any engine.
 
         Spark writes a directory of part files in parallel; they are written next to
@@ -136,9 +137,9 @@ class SparkBackend:
         self._session.stop()
         self._release()
 
-    def _frame(self, query: exp.Expression) -> DataFrame:
+    def _frame(self, query: exp.Expr) -> DataFrame:
         with _translated(SparkError):
-            return self._session.sql(query.sql(dialect=self.dialect))
+            return self._session.sql(render(query, self.dialect))
 
 
 def _remove(scratch: Path, log: IO[bytes]) -> None:
