@@ -166,6 +166,14 @@ def _corrected(explain: bool) -> exp.Select:
     )
 
 
+def _listed_as_json(query: exp.Select) -> exp.Select:
+    """CSV has no lists: blockedByAll as a JSON array (`["cp_1", "consent"]`), which names
+    with commas or brackets cannot make ambiguous."""
+    columns = [_column(name) for name in OUTPUT_COLUMNS]
+    listed = exp.alias_(exp.JSONFormat(this=_column("blockedByAll")), "blockedByAll", quoted=True)
+    return _ordered(exp.select(*columns, listed).from_(query.subquery("decided")))
+
+
 @overload
 def decide(
     policies: Sequence[Policy],
@@ -226,6 +234,8 @@ def decide(
         query = decision_query(backend, plan, explain)
         if output is None:
             return backend.fetch(query)
+        if explain and Path(output).suffix.lower() == ".csv":
+            query = _listed_as_json(query)
         backend.write(query, Path(output))
         return Path(output)
     finally:

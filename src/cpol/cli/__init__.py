@@ -3,7 +3,7 @@ contact policies.
 
 Thin shells over the library, one module per family of commands (`authoring`: check,
 compile, decompile, fmt, schema; `deciding`: eval, explain; `lint`; `testing`: test;
-`service`: serve, db, keys; `sync`: push, pull; `editor`: lsp), all reading FILE arguments, reporting
+`service`: serve, db, keys; `sync`: push, pull; `batch`: batch, plan; `editor`: lsp), all reading FILE arguments, reporting
 problems and exiting the same way (`shared`, below every command; exit codes there). No
 stage of cpol imports this package.
 """
@@ -57,6 +57,7 @@ for command in (
     authoring.schema,
     deciding.eval_command,
     deciding.explain,
+    batch.batch,
     batch.plan,
     test,
     lint,

@@ -1,23 +1,29 @@
-"""The commands at campaign scale (SPEC §6): plan, the what-if replay of two policy sets."""
+"""The commands at campaign scale (SPEC §6): batch, every candidate row of a population
+decided at once, and plan, the what-if replay of two policy sets."""
 
 from __future__ import annotations
 
+import functools
+import json
+import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
 import click
 
+from cpol.batch import decide
 from cpol.batch.backend import BatchInputError
 from cpol.batch.replay import DEFAULT_SAMPLES, Inputs, replay
 from cpol.batch.report import FORMATS, render_report
-from cpol.cli.loading import load_policies
+from cpol.cli.loading import load_or_exit, load_policies
 from cpol.cli.shared import (
     EXIT_PROBLEM,
     STDIN,
     STDIN_NAME,
     CpolError,
     F,
+    emit,
     has_errors,
     imports_option,
     output_option,
@@ -72,6 +78,73 @@ def inputs_or_exit(interactions: str, customers: str, candidates: str, now: str)
             CpolError(problem).show()
         raise CpolError(problems[-1])
     return Inputs(Path(interactions), Path(customers), Path(candidates), instant)
+
+
+@click.command()
+@click.argument("policies", nargs=-1, required=True, metavar="POLICIES...")
+@input_option("interactions", "Every customer's interaction history")
+@input_option("customers", "The customers: id, timezone, segments, dnc, consent, metrics")
+@input_option("candidates", "The candidate rows: customerId, rank and the candidate fields")
+@click.option("--now", required=True, metavar="T", help="The instant every row is decided at (ISO 8601).")
+@click.option(
+    "-o",
+    "--output",
+    metavar="OUT",
+    help="Write the rows to OUT: .parquet, .csv or .jsonl (default: JSON lines on stdout).",
+)
+@click.option(
+    "--engine", type=click.Choice(ENGINES), default="duckdb", show_default=True, help="Where to decide."
+)
+@click.option("--master", metavar="URL", help="Spark's master URL (default: local mode on every core).")
+@click.option(
+    "--threads", type=click.IntRange(min=1), help="Threads the engine may use (default: all cores)."
+)
+@click.option(
+    "--explain", is_flag=True, help="Add blockedByAll: every blocking policy of each row, in order."
+)
+@imports_option
+def batch(
+    policies: tuple[str, ...],
+    interactions: str,
+    customers: str,
+    candidates: str,
+    now: str,
+    output: str | None,
+    engine: str,
+    master: str | None,
+    threads: int | None,
+    explain: bool,
+    roots: tuple[str, ...],
+) -> None:
+    """Decide every candidate row of a population at once (one SQL plan).
+
+    POLICIES are .cpol or .json files. Each output row (customerId, rank, offerId,
+    channelId, allowed, blockedBy, blockedByName, eligibleAt) equals what `cpol eval`
+    decides for that customer's request. A progress bar shows on a terminal.
+    """
+    policy_set = load_or_exit(policies, roots)
+    population = inputs_or_exit(interactions, customers, candidates, now)
+    decided = functools.partial(
+        decide,
+        policy_set,
+        interactions=population.interactions,
+        customers=population.customers,
+        candidates=population.candidates,
+        now=now,
+        engine=engine,
+        threads=threads,
+        explain=explain,
+        master=master,
+        progress=output is not None and sys.stderr.isatty(),
+    )
+    try:
+        if output is None:
+            rows = decided().to_pylist()
+            emit("".join(json.dumps(row) + "\n" for row in rows))  # ASCII: nothing a terminal acts on
+            return
+        decided(output=output)
+    except BatchInputError as error:
+        raise CpolError(str(error)) from None
 
 
 @click.command()
