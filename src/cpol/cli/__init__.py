@@ -1,11 +1,11 @@
 """The `cpol` command line: check, compile, decompile, format, evaluate, lint and test
-contact policies.
+contact policies, serve them, and decide populations at once.
 
 Thin shells over the library, one module per family of commands (`authoring`: check,
 compile, decompile, fmt, schema; `deciding`: eval, explain; `lint`; `testing`: test;
-`service`: serve, db, keys; `sync`: push, pull; `batch`: batch, plan; `editor`: lsp), all reading FILE arguments, reporting
-problems and exiting the same way (`shared`, below every command; exit codes there). No
-stage of cpol imports this package.
+`service`: serve, db, keys; `sync`: push, pull; `batch`: batch, plan; `editor`: lsp), all
+reading FILE arguments, reporting problems and exiting the same way (`shared`, below every
+command; exit codes there). No stage of cpol imports this package.
 """
 
 from __future__ import annotations
