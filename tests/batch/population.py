@@ -34,6 +34,23 @@ CUSTOMER_SCHEMA = pa.schema(
         ("metrics", pa.map_(pa.string(), pa.float64())),
     ]
 )
+SUPPRESSION_SCHEMA = pa.schema(
+    [
+        ("customerId", pa.string()),
+        ("id", pa.string()),
+        ("scope", pa.string()),
+        ("scopeId", pa.string()),
+        ("expiresAt", pa.string()),
+        ("isActive", pa.bool_()),
+    ]
+)
+BUDGET_SCHEMA = pa.schema(
+    [
+        ("customerId", pa.string()),
+        ("id", pa.string()),
+        *((name, pa.float64()) for name in ("impressions", "spend", "daily_spend")),
+    ]
+)
 CANDIDATE_SCHEMA = pa.schema(
     [
         ("customerId", pa.string()),
@@ -55,8 +72,7 @@ def _number(value: Any) -> float | None:
 
 @st.composite
 def customers(draw: st.DrawFn, index: int, now: datetime, max_candidates: int = 5) -> dict[str, Any]:
-    """One customer's §2 request at `now`, without what batch inputs do not carry (budgets,
-    suppression records, a session)."""
+    """One customer's §2 request at `now`, without what batch inputs do not carry (a session)."""
     request = draw(requests(max_candidates=max_candidates))
     request["now"] = iso(now)
     request["customer"]["id"] = f"cust_{index}"
@@ -65,8 +81,7 @@ def customers(draw: st.DrawFn, index: int, now: datetime, max_candidates: int = 
     }
     request["interactions"] = draw(st.lists(an_interaction(now), max_size=25))
     request["candidates"] = draw(st.lists(a_candidate(), min_size=1, max_size=max_candidates))
-    for key in ("budgets", "suppressions", "session"):
-        request.pop(key)
+    request.pop("session")
     return request
 
 
@@ -79,8 +94,13 @@ def populations(draw: st.DrawFn, max_customers: int = 6) -> list[dict[str, Any]]
 
 
 def write_population(population: list[dict[str, Any]], folder: Path) -> dict[str, Path]:
-    """The population as the three Parquet inputs; returns their paths by argument name."""
-    interactions, customer_rows, candidates = [], [], []
+    """The population as the Parquet inputs (suppressions and budgets too); returns their
+    paths by argument name."""
+    interactions: list[dict[str, Any]] = []
+    customer_rows: list[dict[str, Any]] = []
+    candidates: list[dict[str, Any]] = []
+    suppressions: list[dict[str, Any]] = []
+    budgets: list[dict[str, Any]] = []
     for request in population:
         customer = request["customer"]
         cid = customer["id"]
@@ -90,12 +110,21 @@ def write_population(population: list[dict[str, Any]], folder: Path) -> dict[str
             {"customerId": cid, "rank": rank, **candidate}
             for rank, candidate in enumerate(request["candidates"])
         ]
+        suppressions += [{"customerId": cid, **record} for record in request.get("suppressions", [])]
+        budgets += [
+            {"customerId": cid, "id": key, **{k: _number(v) for k, v in figures.items()}}
+            for key, figures in request.get("budgets", {}).items()
+        ]
     paths = {
         "interactions": folder / "interactions.parquet",
         "customers": folder / "customers.parquet",
         "candidates": folder / "candidates.parquet",
+        "suppressions": folder / "suppressions.parquet",
+        "budgets": folder / "budgets.parquet",
     }
     pq.write_table(pa.Table.from_pylist(interactions, schema=INTERACTION_SCHEMA), paths["interactions"])
     pq.write_table(pa.Table.from_pylist(customer_rows, schema=CUSTOMER_SCHEMA), paths["customers"])
     pq.write_table(pa.Table.from_pylist(candidates, schema=CANDIDATE_SCHEMA), paths["candidates"])
+    pq.write_table(pa.Table.from_pylist(suppressions, schema=SUPPRESSION_SCHEMA), paths["suppressions"])
+    pq.write_table(pa.Table.from_pylist(budgets, schema=BUDGET_SCHEMA), paths["budgets"])
     return paths

@@ -33,11 +33,20 @@ def online(policies: list[cpol.Policy], population: list[dict[str, Any]]) -> lis
                     "customerId": request["customer"]["id"],
                     "rank": rank,
                     "allowed": found["allowed"],
-                    "blockedBy": (first["policyId"] or first["policyName"]) if first else None,
+                    "blockedBy": _named(first),
                     "eligibleAt": found["eligibleAt"],
                 }
             )
     return rows
+
+
+def _named(entry: dict[str, Any] | None) -> str | None:
+    """How a batch row names a block: the gates by their kind, a policy by id, else name."""
+    if entry is None:
+        return None
+    if entry["policyId"] is None and entry["ruleType"] in ("consent", "suppression"):
+        return str(entry["ruleType"])
+    return str(entry["policyId"] or entry["policyName"])
 
 
 def batch(

@@ -39,10 +39,19 @@ CANDIDATE_FIELDS = (
     "offerCategory",
 )
 CUSTOMER_FIELDS = ("timezone", "segments", "dnc", "consent", "metrics")
+#: The optional inputs: suppression records (a customer's, SPEC §2 `suppressions`) and
+#: budgets (by offer or creative id; per customer when they have a customerId column).
+SUPPRESSION_FIELDS = ("scopeId", "expiresAt", "isActive", "id")
+BUDGET_FIELDS = ("customerId", "impressions", "spend", "daily_spend")
 CONSENT_PREFIX = "consent_"
 #: What each canonical column must be, when the file has it.
 EXPECTED: dict[str, tuple[ColumnKind, ...]] = {
     "timestamp": ("timestamp", "string", "number"),
+    "expiresAt": ("timestamp", "string", "number"),
+    "isActive": ("boolean",),
+    "impressions": ("number",),
+    "spend": ("number",),
+    "daily_spend": ("number",),
     "rank": ("number",),
     "isMandatory": ("boolean",),
     "segments": ("list",),
@@ -109,21 +118,28 @@ def resolve(
     return Table(view, source, columns)
 
 
+Found = tuple[Path, Mapping[str, ColumnKind]]
+
+
 @dataclass(frozen=True)
 class Inputs:
-    """The three resolved inputs, and the consent columns (`consent_<channelType>`)."""
+    """The resolved inputs, and the consent columns (`consent_<channelType>`)."""
 
     interactions: Table
     customers: Table
     candidates: Table
     consent_columns: Mapping[str, str]
+    suppressions: Table | None = None
+    budgets: Table | None = None
 
     @classmethod
     def resolve(
         cls,
-        interactions: tuple[Path, Mapping[str, ColumnKind]],
-        customers: tuple[Path, Mapping[str, ColumnKind]],
-        candidates: tuple[Path, Mapping[str, ColumnKind]],
+        interactions: Found,
+        customers: Found,
+        candidates: Found,
+        suppressions: Found | None = None,
+        budgets: Found | None = None,
     ) -> Inputs:
         customer_table = resolve(
             "raw_customers", customers[0], customers[1], ("id",), CUSTOMER_FIELDS, {"customerId": "id"}
@@ -152,6 +168,10 @@ class Inputs:
                 (*CANDIDATE_FIELDS, "isMandatory"),
             ),
             consent,
+            None
+            if suppressions is None
+            else resolve("raw_suppressions", *suppressions, ("customerId", "scope"), SUPPRESSION_FIELDS),
+            None if budgets is None else resolve("raw_budgets", *budgets, ("id",), BUDGET_FIELDS),
         )
 
 
@@ -160,26 +180,32 @@ def _text(table: Table, name: str) -> exp.Expr:
     return exp.alias_(exp.cast(table.column(name), exp.DataType.build("VARCHAR")), name, quoted=True)
 
 
-def instant(table: Table) -> exp.Expr:
-    """The interaction's instant in epoch seconds (a number column already is one)."""
-    column = table.column("timestamp")
-    if table.columns["timestamp"][1] == "number":
+def instant(table: Table, name: str = "timestamp") -> exp.Expr:
+    """An instant column in epoch seconds (a number column already is one; none: NULL)."""
+    column = table.column(name)
+    if name not in table.columns:
+        return exp.cast(column, exp.DataType.build("DOUBLE"))
+    if table.columns[name][1] == "number":
         return exp.cast(column, exp.DataType.build("DOUBLE"))
     return EpochSeconds(this=column)
 
 
-def interactions_query(table: Table, now: float, outcomes: frozenset[str]) -> exp.Select:
-    """The interactions some policy reads, up to `now` (the future is ignored everywhere)."""
+def interactions_query(
+    table: Table, now: float, outcomes: frozenset[str], since: float | None = None
+) -> exp.Select:
+    """The interactions some policy reads, up to `now` (the future is ignored everywhere),
+    and after `since` when no policy looks further back."""
     at = instant(table)
     outcome = exp.cast(table.column("outcome"), exp.DataType.build("VARCHAR"))
     wanted: exp.Expr = exp.In(this=outcome, expressions=[exp.Literal.string(o) for o in sorted(outcomes)])
     if not outcomes:  # no policy counts anything (`IN ()` is no SQL)
         wanted = exp.false()
     fields = [_text(table, name) for name in ("customerId", "outcome", *INTERACTION_FIELDS[1:])]
+    window = [] if since is None else [exp.GT(this=at.copy(), expression=double(since))]
     return (
         exp.select(*fields, exp.alias_(at, "at", quoted=True))
         .from_(table.view)
-        .where(exp.and_(exp.LTE(this=at, expression=double(now)), wanted))
+        .where(exp.and_(exp.LTE(this=at, expression=double(now)), wanted, *window))
     )
 
 
@@ -209,3 +235,52 @@ def candidates_query(table: Table) -> exp.Select:
         *(_text(table, name) for name in CANDIDATE_FIELDS),
         exp.alias_(mandatory, "isMandatory", quoted=True),
     ).from_(table.view)
+
+
+def suppressions_query(table: Table, now: float, known_scopes: tuple[str, ...]) -> exp.Select:
+    """The suppression records active at `now` (SPEC §2.1: `isActive` not false, no
+    `expiresAt` or one after now, a scope the engine knows; a null scope is global), with
+    `scopeId` '' for global ones, `expires` in epoch seconds and `name` as a trace says it."""
+    scope = exp.func(
+        "COALESCE",
+        exp.cast(table.column("scope"), exp.DataType.build("VARCHAR")),
+        exp.Literal.string("global"),
+    )
+    expires = instant(table, "expiresAt")
+    record = exp.cast(table.column("id"), exp.DataType.build("VARCHAR"))
+    name = exp.Case(
+        ifs=[exp.If(this=exp.Is(this=record, expression=exp.Null()), true=exp.Literal.string("suppression"))],
+        default=exp.func("CONCAT", exp.Literal.string("suppression "), record.copy()),
+    )
+    global_scope = exp.EQ(this=scope.copy(), expression=exp.Literal.string("global"))
+    scope_id = exp.Case(
+        ifs=[exp.If(this=global_scope, true=exp.Literal.string(""))],
+        default=exp.cast(table.column("scopeId"), exp.DataType.build("VARCHAR")),
+    )
+    active = [
+        exp.func("COALESCE", table.column("isActive"), exp.true()),
+        exp.In(this=scope.copy(), expressions=[exp.Literal.string(k) for k in known_scopes]),
+        exp.or_(
+            exp.Is(this=expires, expression=exp.Null()), exp.GT(this=expires.copy(), expression=double(now))
+        ),
+    ]
+    return (
+        exp.select(
+            _text(table, "customerId"),
+            exp.alias_(scope, "scope", quoted=True),
+            exp.alias_(scope_id, "scopeId", quoted=True),
+            exp.alias_(expires.copy(), "expires", quoted=True),
+            exp.alias_(name, "name", quoted=True),
+        )
+        .from_(table.view)
+        .where(exp.and_(*active))
+    )
+
+
+def budgets_query(table: Table) -> exp.Select:
+    """The budgets by id (and customerId when given), figures as DOUBLE."""
+    figures = [
+        exp.alias_(exp.cast(table.column(n), exp.DataType.build("DOUBLE")), n, quoted=True)
+        for n in ("impressions", "spend", "daily_spend")
+    ]
+    return exp.select(_text(table, "id"), _text(table, "customerId"), *figures).from_(table.view)

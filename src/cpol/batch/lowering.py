@@ -26,7 +26,16 @@ from typing import Any
 from sqlglot import exp
 
 from cpol.batch.dialects import IsoInstant, ListHasAny, ListSize, MapValue, NonNullList, NthLatest, double
-from cpol.batch.inputs import CONSENT_PREFIX, Inputs, candidates_query, customers_query, interactions_query
+from cpol.batch.inputs import (
+    CONSENT_PREFIX,
+    Inputs,
+    Table,
+    budgets_query,
+    candidates_query,
+    customers_query,
+    interactions_query,
+    suppressions_query,
+)
 from cpol.plan import Policy, ScopeRef
 from cpol.runtime.clock import DAY, HOUR, LAST_INSTANT, UTC_ZONE, zone
 from cpol.runtime.engine import MANDATORY_RULES, evaluation_order
@@ -34,6 +43,7 @@ from cpol.runtime.history import IMPRESSION, SCOPE_FIELDS
 from cpol.runtime.rules import (
     FREQUENCY_PERIODS,
     PERIODS,
+    RECENCY_MARGIN,
     configured_outcomes,
     is_open,
     local_clock,
@@ -165,6 +175,16 @@ class Lowering:
     aggregates: Aggregates = field(default_factory=Aggregates)
     #: Time-window policies that read the customer's zone: column name -> policy.
     zoned: dict[str, Policy] = field(default_factory=dict)
+    #: The candidate fields whose budgets some policy reads (offerId, creativeId).
+    budgeted: set[str] = field(default_factory=set)
+    #: How far back each measure looks (None: all time), so the scan keeps only that much.
+    reach: list[float | None] = field(default_factory=list)
+
+    def horizon(self) -> float | None:
+        """The earliest instant any measure can see (None: the whole history)."""
+        if not self.reach or None in self.reach:
+            return None
+        return self.now - max(r for r in self.reach if r is not None)
 
     # -- counting ----------------------------------------------------------------------
     def narrowing(self, scope: ScopeRef, per: str | None) -> tuple[tuple[str, ...], exp.Expr]:
@@ -194,6 +214,7 @@ class Lowering:
     ) -> Test:
         """A window cap: blocks at `count >= max`; lifts when the max-th latest leaves the window."""
         seconds, maximum = cap
+        self.reach.append(seconds)
         condition = _all([*filters, *_since(self.now, seconds)])
         blocks = exp.GTE(this=self.count(key, condition), expression=double(maximum))
         lifts = None
@@ -204,6 +225,7 @@ class Lowering:
 
     def rest(self, key: tuple[str, ...], applies: exp.Expr, condition: exp.Expr, period: float) -> Test:
         """A recency rule: blocks while `now - last < period`; lifts at `last + period`."""
+        self.reach.append(period + RECENCY_MARGIN)  # `now - t < p` and `t > now - p` may round apart
         last = self.last(key, condition)
         blocks = exp.LT(this=exp.Sub(this=double(self.now), expression=last), expression=double(period))
         return Test(applies, blocks, exp.Add(this=last, expression=double(period)))
@@ -344,8 +366,20 @@ def _offer_category_cap(lw: Lowering, policy: Policy) -> list[Test]:
 
 
 def _budget_exhausted(lw: Lowering, policy: Policy) -> list[Test]:
-    """The batch inputs carry no budgets, and a missing budget figure never blocks (§2.1)."""
-    return []
+    """Per matched scope, the candidate's offer's budget (its creative's for creative scope);
+    without a budgets input, or a figure, nothing blocks (§2.1: a missing figure does not)."""
+    config: Any = policy.config
+    if lw.inputs.budgets is None:
+        return []
+    tests = []
+    for scope in policy.effective_scopes:
+        key = "creativeId" if scope.scope == "creative" else "offerId"
+        lw.budgeted.add(key)
+        figure = _quoted(config.budgetField, f"b_{key}")
+        tests.append(
+            Test(scope_matches(scope), exp.GTE(this=figure, expression=double(config.threshold)), None)
+        )
+    return tests
 
 
 def _segment_exclusion(lw: Lowering, policy: Policy) -> list[Test]:
@@ -510,32 +544,17 @@ class Plan:
         """The output rows (SPEC §6.1) from the rows query, ME left aside: customerId, rank,
         offerId, channelId, allowed, blockedBy, blockedByName, eligibleAt, and with
         `explain` blockedByAll; plus the internal `_positions` when mutual exclusion needs a pass."""
-        blocks: list[tuple[int, str, str, exp.Expr, exp.Expr | None]]
-        blocks = [(-1, "consent", "consent", _quoted("g_consent"), None)]
-        blocks += [
-            (s.position, policy_key(s.policy), s.policy.name, _quoted(s.blocks), _quoted(s.lifts))
-            for s in self.steps
-            if s.policy.ruleType not in ("allow_override", "mutual_exclusion")
-        ]
-        blocked = _any([flag for *_, flag, _ in blocks])
-        first = exp.Case(ifs=[exp.If(this=flag, true=_text(key)) for _, key, _, flag, _ in blocks])
-        first_name = exp.Case(ifs=[exp.If(this=flag, true=_text(name)) for _, _, name, flag, _ in blocks])
-        never = _any(
-            [
-                flag if lifts is None else exp.and_(flag, exp.Is(this=lifts, expression=exp.Null()))
-                for *_, flag, lifts in blocks
-            ]
+        blocks = [*GATES, *(Block.of(s) for s in self.steps if s.policy.ruleType not in UNCOUNTED)]
+        blocked = _any([b.flag for b in blocks])
+        first = exp.Case(ifs=[exp.If(this=b.flag, true=b.key) for b in blocks])
+        first_name = exp.Case(ifs=[exp.If(this=b.flag, true=b.name) for b in blocks])
+        never = _any([exp.and_(b.flag, exp.Is(this=b.lifts, expression=exp.Null())) for b in blocks])
+        known = [exp.Case(ifs=[exp.If(this=b.flag, true=b.lifts)]) for b in blocks]
+        rounded = exp.Ceil(this=exp.Round(this=_greatest(known), decimals=exp.Literal.number(6)))
+        eligible = exp.Case(
+            ifs=[exp.If(this=exp.or_(negate(blocked), never), true=exp.Null())],
+            default=IsoInstant(this=rounded),
         )
-        known = [
-            exp.Case(ifs=[exp.If(this=flag, true=lifts)]) for *_, flag, lifts in blocks if lifts is not None
-        ]
-        eligible: exp.Expr = exp.Null()
-        if known:
-            rounded = exp.Ceil(this=exp.Round(this=_greatest(known), decimals=exp.Literal.number(6)))
-            eligible = exp.Case(
-                ifs=[exp.If(this=exp.or_(negate(blocked), never), true=exp.Null())],
-                default=IsoInstant(this=rounded),
-            )
         columns: list[exp.Expr] = [
             *(_quoted(name) for name in ("customerId", "rank", "offerId", "channelId")),
             exp.alias_(negate(blocked), "allowed", quoted=True),
@@ -544,11 +563,11 @@ class Plan:
             exp.alias_(exp.cast(eligible, exp.DataType.build("VARCHAR")), "eligibleAt", quoted=True),
         ]
         if explain:
-            ids = [exp.Case(ifs=[exp.If(this=flag, true=_text(key))]) for _, key, _, flag, _ in blocks]
+            ids = [exp.Case(ifs=[exp.If(this=b.flag, true=b.key)]) for b in blocks]
             columns.append(exp.alias_(NonNullList(expressions=ids), "blockedByAll", quoted=True))
         if self.exclusive:
             positions = [
-                exp.Case(ifs=[exp.If(this=flag, true=exp.Literal.number(p))]) for p, _, _, flag, _ in blocks
+                exp.Case(ifs=[exp.If(this=b.flag, true=exp.Literal.number(b.position))]) for b in blocks
             ]
             columns += [
                 exp.alias_(NonNullList(expressions=positions), "_positions", quoted=True),
@@ -556,6 +575,42 @@ class Plan:
                 _quoted("affected"),
             ]
         return exp.select(*columns).from_(source)
+
+
+#: The rule types with no `b<n>` column: overrides never block, mutual exclusion is the pass's.
+UNCOUNTED = ("allow_override", "mutual_exclusion")
+
+
+@dataclass(frozen=True)
+class Block:
+    """One way a row can be blocked, as the output names it: a gate or a policy."""
+
+    position: int
+    key: exp.Expr
+    name: exp.Expr
+    flag: exp.Expr
+    #: When it lifts (NULL: never by time).
+    lifts: exp.Expr
+
+    @classmethod
+    def of(cls, step: Step) -> Block:
+        name = _text(step.policy.name)
+        return cls(
+            step.position, _text(policy_key(step.policy)), name, _quoted(step.blocks), _quoted(step.lifts)
+        )
+
+
+#: The gates, before every policy: consent (never lifts), then suppression records.
+GATES = (
+    Block(-2, _text("consent"), _text("consent"), _quoted("g_consent"), exp.Null()),
+    Block(
+        -1,
+        _text("suppression"),
+        _quoted("g_suppression_name"),
+        _quoted("g_suppression"),
+        _quoted("g_suppression_lifts"),
+    ),
+)
 
 
 def _outcomes(steps: Sequence[Step]) -> frozenset[str]:
@@ -587,6 +642,78 @@ def _zone_table(zoned: Mapping[str, Policy], now: float, zones: Sequence[str | N
     return exp.select("*").from_(values)
 
 
+def _suppression_groups(lw: Lowering) -> exp.Select:
+    """The active suppression records per customer and (scope, scopeId): whether one never
+    lifts, the latest expiry, and one record's name (the smallest)."""
+    assert lw.inputs.suppressions is not None
+    records = suppressions_query(lw.inputs.suppressions, lw.now, tuple(SCOPE_FIELDS)).subquery("sr")
+    expires = _quoted("expires")
+    never = exp.or_(
+        exp.Is(this=expires, expression=exp.Null()),
+        exp.GT(this=expires.copy(), expression=double(LAST_INSTANT)),
+    )
+    keys = [_quoted(n) for n in ("customerId", "scope", "scopeId")]
+    return (
+        exp.select(
+            *keys,
+            exp.alias_(exp.LogicalOr(this=never), "never", quoted=True),
+            exp.alias_(exp.Max(this=expires.copy()), "lifts", quoted=True),
+            exp.alias_(exp.Min(this=_quoted("name")), "name", quoted=True),
+        )
+        .from_(records)
+        .group_by(*(k.copy() for k in keys))
+    )
+
+
+def _suppression_join(kind: str) -> exp.Expr:
+    """The records of the candidate's customer whose scope is `kind` and matches it."""
+    table = f"s_{kind}"
+    name = SCOPE_FIELDS[kind]
+    target = _text("") if name is None else candidate(name)
+    return exp.and_(
+        exp.EQ(this=_quoted("customerId", table), expression=candidate("customerId")),
+        exp.EQ(this=_quoted("scope", table), expression=_text(kind)),
+        exp.EQ(this=_quoted("scopeId", table), expression=target),
+    )
+
+
+def _suppressed(inputs: Inputs) -> list[exp.Expr]:
+    """The suppression gate's columns: whether a record blocks, when the last lifts (NULL if
+    one never does), and the name the output gives it."""
+    if inputs.suppressions is None:
+        return [
+            exp.alias_(FALSE, "g_suppression", quoted=True),
+            exp.alias_(
+                exp.cast(exp.Null(), exp.DataType.build("DOUBLE")), "g_suppression_lifts", quoted=True
+            ),
+            exp.alias_(
+                exp.cast(exp.Null(), exp.DataType.build("VARCHAR")), "g_suppression_name", quoted=True
+            ),
+        ]
+    tables = [f"s_{kind}" for kind in SCOPE_FIELDS]
+    found = _any([negate(exp.Is(this=_quoted("customerId", t), expression=exp.Null())) for t in tables])
+    never = _any([_is(_quoted("never", t)) for t in tables])
+    lifts = exp.Case(
+        ifs=[exp.If(this=never, true=exp.Null())], default=_greatest([_quoted("lifts", t) for t in tables])
+    )
+    name = exp.func("COALESCE", *(_quoted("name", t) for t in tables))
+    return [
+        exp.alias_(found, "g_suppression", quoted=True),
+        exp.alias_(lifts, "g_suppression_lifts", quoted=True),
+        exp.alias_(name, "g_suppression_name", quoted=True),
+    ]
+
+
+def _budget_join(budgets: Table, key: str) -> exp.Expr:
+    """The budget of the candidate's offer (or creative), the customer's own when the
+    budgets have a customerId column."""
+    table = f"b_{key}"
+    on = [exp.EQ(this=_quoted("id", table), expression=candidate(key))]
+    if budgets.has("customerId"):
+        on.append(exp.EQ(this=_quoted("customerId", table), expression=candidate("customerId")))
+    return exp.and_(*on)
+
+
 def _affected(exclusive: Sequence[Step]) -> exp.Select:
     """The customers with two different offers of one exclusive group among their candidates:
     the only ones mutual exclusion can block without a served session (batch has none)."""
@@ -616,7 +743,7 @@ def lower(policies: Sequence[Policy], now: float, inputs: Inputs, zones: Sequenc
     exclusive = [s for s in steps if s.policy.ruleType == "mutual_exclusion"]
     lw = Lowering(now, inputs)
     overridden = _any([_in_scope(s.policy) for s in steps if s.policy.ruleType == "allow_override"])
-    columns: list[exp.Expr] = [exp.alias_(_consent(inputs), "g_consent", quoted=True)]
+    columns: list[exp.Expr] = [exp.alias_(_consent(inputs), "g_consent", quoted=True), *_suppressed(inputs)]
     for step in steps:
         if step.policy.ruleType not in ("allow_override", "mutual_exclusion"):
             columns += _policy_columns(lw, step, overridden)
@@ -650,7 +777,7 @@ def _joined(
     """The candidates joined to their customer, each aggregate, the zone table and the
     customers the pass must look at, with `columns` computed over them."""
     ctes: list[tuple[str, exp.Expr]] = [
-        ("i", interactions_query(lw.inputs.interactions, lw.now, _outcomes(steps))),
+        ("i", interactions_query(lw.inputs.interactions, lw.now, _outcomes(steps), lw.horizon())),
         ("c", customers_query(lw.inputs.customers, lw.inputs.consent_columns)),
         ("k", candidates_query(lw.inputs.candidates)),
         *lw.aggregates.ctes("i"),
@@ -658,15 +785,25 @@ def _joined(
     select = exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier("k")), *columns).from_(
         exp.alias_(exp.to_table("k"), "k")
     )
-    joins = [("c", exp.EQ(this=customer("id"), expression=candidate("customerId"))), *lw.aggregates.joins()]
+    # (table, alias, ON): each is joined LEFT, at most one row per candidate
+    joins = [
+        ("c", "c", exp.EQ(this=customer("id"), expression=candidate("customerId"))),
+        *((table, table, on) for table, on in lw.aggregates.joins()),
+    ]
+    if lw.inputs.suppressions is not None:
+        ctes.append(("sg", _suppression_groups(lw)))
+        joins += [("sg", f"s_{kind}", _suppression_join(kind)) for kind in SCOPE_FIELDS]
+    if lw.inputs.budgets is not None and lw.budgeted:
+        ctes.append(("bd", budgets_query(lw.inputs.budgets)))
+        joins += [("bd", f"b_{key}", _budget_join(lw.inputs.budgets, key)) for key in sorted(lw.budgeted)]
     if lw.zoned:
         ctes.append(("tw", _zone_table(lw.zoned, lw.now, zones)))
-        joins.append(("tw", exp.NullSafeEQ(this=customer("timezone"), expression=_quoted("tz", "tw"))))
+        joins.append(("tw", "tw", exp.NullSafeEQ(this=customer("timezone"), expression=_quoted("tz", "tw"))))
     if exclusive:
         ctes.append(("x", _affected(exclusive)))
-        joins.append(("x", exp.EQ(this=_quoted("customerId", "x"), expression=candidate("customerId"))))
-    for table, on in joins:
-        select = select.join(exp.alias_(exp.to_table(table), table), on=on, join_type="left")
+        joins.append(("x", "x", exp.EQ(this=_quoted("customerId", "x"), expression=candidate("customerId"))))
+    for table, alias, on in joins:
+        select = select.join(exp.alias_(exp.to_table(table), alias), on=on, join_type="left")
     for name, cte in ctes:
         select = select.with_(name, as_=cte)
     return select

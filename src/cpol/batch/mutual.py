@@ -40,39 +40,40 @@ def _customers(rows: pa.Table) -> Iterator[list[dict[str, Any]]]:
         yield current
 
 
-def settle(rows: pa.Table, exclusive: Sequence[Step], names: Mapping[int, tuple[str, str]]) -> pa.Table:
+def settle(rows: pa.Table, exclusive: Sequence[Step], ids: Mapping[int, str]) -> pa.Table:
     """The rows whose decision mutual exclusion changes, with their blocks merged in order.
 
-    `rows` carry customerId, rank, offerId, `_positions` (the SQL blocks' evaluation
-    positions, -1 for consent) and `m<n>`; `names` maps a position to (id, name)."""
+    `rows` carry customerId, rank, offerId, blockedBy, blockedByName, `_positions` (the SQL
+    blocks' evaluation positions, negative for the gates) and `m<n>`; `ids` maps a position
+    to what blockedByAll calls it."""
     changed: list[dict[str, Any]] = []
     groups = [(step, frozenset(step.group)) for step in exclusive]
     for customer_rows in _customers(rows):
         allowed: dict[str, int] = {}
         for row in customer_rows:
             offer = row["offerId"]
-            conflicts = [
-                step.position
+            conflicts = {
+                step.position: step
                 for step, group in groups
                 if row[step.exclusive] and any(other != offer and other in group for other in allowed)
-            ]
+            }
             positions = sorted([*row["_positions"], *conflicts])
             if not positions:
                 allowed.setdefault(offer, len(allowed))
             elif conflicts:
-                first = names[positions[0]]
+                first = conflicts.get(positions[0])
                 changed.append(
                     {
                         "customerId": row["customerId"],
                         "rank": float(row["rank"]),
-                        "blockedBy": first[0],
-                        "blockedByName": first[1],
-                        "blockedByAll": [names[p][0] for p in positions],
+                        "blockedBy": policy_key(first.policy) if first else row["blockedBy"],
+                        "blockedByName": first.policy.name if first else row["blockedByName"],
+                        "blockedByAll": [ids[p] for p in positions],
                     }
                 )
     return pa.Table.from_pylist(changed, schema=CORRECTION_SCHEMA)
 
 
-def position_names(steps: Sequence[Step]) -> dict[int, tuple[str, str]]:
-    """What each evaluation position is called in the output (-1: the consent gate)."""
-    return {-1: ("consent", "consent"), **{s.position: (policy_key(s.policy), s.policy.name) for s in steps}}
+def position_ids(steps: Sequence[Step]) -> dict[int, str]:
+    """What blockedByAll calls each evaluation position (negative: the gates)."""
+    return {-2: "consent", -1: "suppression", **{s.position: policy_key(s.policy) for s in steps}}

@@ -20,6 +20,7 @@ from cpol.batch.inputs import (
     CONSENT_PREFIX,
     INTERACTION_FIELDS,
     Inputs,
+    budgets_query,
     candidates_query,
     customers_query,
     instant,
@@ -43,9 +44,9 @@ def _interactions(backend: Backend, inputs: Inputs, ids: Sequence[str]) -> dict[
     query = exp.select(*fields, exp.alias_(instant(table), "at", quoted=True)).from_(table.view)
     found: dict[str, list[dict[str, Any]]] = {}
     for row in backend.fetch(_of(query, "customerId", ids)).to_pylist():
-        at = datetime.fromtimestamp(row.pop("at"), UTC)
+        at = row.pop("at")
         interaction = {k: v for k, v in row.items() if v is not None and k != "customerId"}
-        interaction["timestamp"] = at.isoformat().replace("+00:00", "Z")
+        interaction["timestamp"] = _iso(at)
         found.setdefault(row["customerId"], []).append(interaction)
     return found
 
@@ -76,6 +77,46 @@ def _candidates(backend: Backend, inputs: Inputs, ids: Sequence[str]) -> dict[st
     return found
 
 
+def _suppressions(backend: Backend, inputs: Inputs, ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    """Each customer's suppression records as §2 writes them (every record: the engine
+    decides which are active)."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    if inputs.suppressions is None:
+        return found
+    table = inputs.suppressions
+    text = exp.DataType.build("VARCHAR")
+    fields = [
+        exp.alias_(exp.cast(table.column(n), text), n, quoted=True)
+        for n in ("customerId", "id", "scope", "scopeId")
+    ]
+    active = exp.alias_(table.column("isActive"), "isActive", quoted=True)
+    query = exp.select(
+        *fields, active, exp.alias_(instant(table, "expiresAt"), "expires", quoted=True)
+    ).from_(table.view)
+    for row in backend.fetch(_of(query, "customerId", ids)).to_pylist():
+        expires = row.pop("expires")
+        record = {k: v for k, v in row.items() if v is not None and k != "customerId"}
+        if expires is not None:
+            record["expiresAt"] = _iso(expires)
+        found.setdefault(row["customerId"], []).append(record)
+    return found
+
+
+def _budgets(backend: Backend, inputs: Inputs, ids: Sequence[str]) -> dict[str | None, dict[str, Any]]:
+    """The budgets by customer (None: everyone's, when the file has no customerId)."""
+    found: dict[str | None, dict[str, Any]] = {}
+    if inputs.budgets is None:
+        return found
+    for row in backend.fetch(budgets_query(inputs.budgets)).to_pylist():
+        figures = {k: row[k] for k in ("impressions", "spend", "daily_spend") if row[k] is not None}
+        found.setdefault(row["customerId"], {})[row["id"]] = figures
+    return found
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat().replace("+00:00", "Z")
+
+
 def customer_requests(
     *,
     interactions: str | Path,
@@ -83,14 +124,19 @@ def customer_requests(
     candidates: str | Path,
     now: str | datetime,
     customer_ids: Sequence[str],
+    suppressions: str | Path | None = None,
+    budgets: str | Path | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Each customer's §2 request (JSON-ready), by customer id; a customer with no candidate
     row is left out (there is nothing to decide for them)."""
     moment = now.astimezone(UTC).isoformat().replace("+00:00", "Z") if isinstance(now, datetime) else now
     backend = DuckDBBackend()
     try:
-        inputs = read_inputs(backend, Path(interactions), Path(customers), Path(candidates))
+        optional = (None if p is None else Path(p) for p in (suppressions, budgets))
+        inputs = read_inputs(backend, Path(interactions), Path(customers), Path(candidates), *optional)
         ids = list(customer_ids)
+        records = _suppressions(backend, inputs, ids)
+        spent = _budgets(backend, inputs, ids)
         offers = _candidates(backend, inputs, ids)
         history = _interactions(backend, inputs, ids)
         rows = backend.fetch(_of(customers_query(inputs.customers, inputs.consent_columns), "id", ids))
@@ -103,6 +149,8 @@ def customer_requests(
             "customer": known.get(cid, {"id": cid}),
             "interactions": history.get(cid, []),
             "candidates": offers[cid],
+            "suppressions": records.get(cid, []),
+            "budgets": spent.get(cid, spent.get(None, {})),
         }
         for cid in ids
         if cid in offers

@@ -15,10 +15,10 @@ from typing import overload
 import pyarrow as pa
 from sqlglot import exp
 
-from cpol.batch.backend import Backend, BatchInputError
-from cpol.batch.inputs import Inputs, Table, candidates_query, customers_query
+from cpol.batch.backend import Backend, BatchInputError, ColumnKind
+from cpol.batch.inputs import Inputs, Table, budgets_query, candidates_query, customers_query
 from cpol.batch.lowering import Plan, lower, negate
-from cpol.batch.mutual import position_names, settle
+from cpol.batch.mutual import position_ids, settle
 from cpol.plan import Policy
 from cpol.runtime.clock import parse_instant
 
@@ -61,12 +61,25 @@ def instant(now: str | datetime) -> float:
         ) from None
 
 
-def read_inputs(backend: Backend, interactions: Path, customers: Path, candidates: Path) -> Inputs:
-    """Register the three files and match their columns."""
+def read_inputs(
+    backend: Backend,
+    interactions: Path,
+    customers: Path,
+    candidates: Path,
+    suppressions: Path | None = None,
+    budgets: Path | None = None,
+) -> Inputs:
+    """Register the files and match their columns."""
+
+    def found(view: str, path: Path | None) -> tuple[Path, dict[str, ColumnKind]] | None:
+        return None if path is None else (path, backend.register(view, path))
+
     return Inputs.resolve(
         (interactions, backend.register("raw_interactions", interactions)),
         (customers, backend.register("raw_customers", customers)),
         (candidates, backend.register("raw_candidates", candidates)),
+        found("raw_suppressions", suppressions),
+        found("raw_budgets", budgets),
     )
 
 
@@ -111,6 +124,11 @@ def check_inputs(backend: Backend, inputs: Inputs) -> None:
     twice = _repeated(backend, customers_query(inputs.customers, inputs.consent_columns), ("id",))
     if twice is not None:
         raise BatchInputError(f"{inputs.customers.source}: customer {twice[0]} appears twice")
+    if inputs.budgets is not None:
+        twice = _repeated(backend, budgets_query(inputs.budgets), ("id", "customerId"))
+        if twice is not None:
+            whose = f" of customer {twice[1]}" if twice[1] is not None else ""
+            raise BatchInputError(f"{inputs.budgets.source}: budget {twice[0]}{whose} appears twice")
 
 
 def customer_zones(backend: Backend, inputs: Inputs) -> list[str | None]:
@@ -132,11 +150,11 @@ def decision_query(backend: Backend, plan: Plan, explain: bool) -> exp.Select:
         return _ordered(plan.decisions(plan.rows.subquery("r"), explain))
     backend.materialize(DECIDED, plan.decisions(plan.rows.subquery("r"), explain))
     touched = exp.select(
-        *(_column(n) for n in ("customerId", "rank", "offerId", "_positions")),
+        *(_column(n) for n in ("customerId", "rank", "offerId", "blockedBy", "blockedByName", "_positions")),
         *(_column(s.exclusive) for s in plan.exclusive),
     )
     rows = backend.fetch(_ordered(touched.from_(DECIDED).where(_column("affected"))))
-    backend.register_arrow(CORRECTIONS, settle(rows, plan.exclusive, position_names(plan.steps)))
+    backend.register_arrow(CORRECTIONS, settle(rows, plan.exclusive, position_ids(plan.steps)))
     return _ordered(_corrected(explain))
 
 
@@ -182,6 +200,8 @@ def decide(
     customers: str | Path,
     candidates: str | Path,
     now: str | datetime,
+    suppressions: str | Path | None = None,
+    budgets: str | Path | None = None,
     output: None = None,
     engine: str | Backend = "duckdb",
     threads: int | None = None,
@@ -197,6 +217,8 @@ def decide(
     customers: str | Path,
     candidates: str | Path,
     now: str | datetime,
+    suppressions: str | Path | None = None,
+    budgets: str | Path | None = None,
     output: str | Path,
     engine: str | Backend = "duckdb",
     threads: int | None = None,
@@ -211,6 +233,8 @@ def decide(
     customers: str | Path,
     candidates: str | Path,
     now: str | datetime,
+    suppressions: str | Path | None = None,
+    budgets: str | Path | None = None,
     output: str | Path | None = None,
     engine: str | Backend = "duckdb",
     threads: int | None = None,
@@ -228,7 +252,14 @@ def decide(
     moment = instant(now)
     backend = open_backend(engine, threads, master, progress) if isinstance(engine, str) else engine
     try:
-        inputs = read_inputs(backend, Path(interactions), Path(customers), Path(candidates))
+        inputs = read_inputs(
+            backend,
+            Path(interactions),
+            Path(customers),
+            Path(candidates),
+            None if suppressions is None else Path(suppressions),
+            None if budgets is None else Path(budgets),
+        )
         check_inputs(backend, inputs)
         plan = lower(policies, moment, inputs, customer_zones(backend, inputs))
         query = decision_query(backend, plan, explain)
