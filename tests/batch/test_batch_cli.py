@@ -173,3 +173,32 @@ def test_a_customer_given_twice_is_refused(work: Path) -> None:
     result = run()
     assert result.exit_code == 1
     assert "customer c1 appears twice" in result.output
+
+
+def test_suppressions_and_budgets_are_gates_and_rules(work: Path) -> None:
+    """A global suppression of c3, and off_c's budget spent: c3's only row is blocked by the
+    gate (until its expiry), c2's off_c by the budget policy."""
+    policies = [
+        *POLICIES,
+        {
+            "id": "cp_budget",
+            "name": "Budget",
+            "scope": "global",
+            "ruleType": "budget_exhausted",
+            "config": {"budgetField": "spend", "threshold": 100},
+        },
+    ]
+    (work / "policies.json").write_text(json.dumps(policies), encoding="utf-8")
+    suppressions = [
+        {"customerId": "c3", "id": "sup_1", "scope": "global", "expiresAt": "2026-03-25T00:00:00Z"}
+    ]
+    budgets = [{"id": "off_c", "spend": 150.0}]
+    pq.write_table(pa.Table.from_pylist(suppressions), work / "suppressions.parquet")
+    pq.write_table(pa.Table.from_pylist(budgets), work / "budgets.parquet")
+    result = run("--suppressions", "suppressions.parquet", "--budgets", "budgets.parquet")
+    assert result.exit_code == 0, result.output
+    rows = {(r["customerId"], r["offerId"]): r for r in map(json.loads, result.stdout.splitlines())}
+    assert rows[("c3", "off_b")]["blockedBy"] == "suppression"
+    assert rows[("c3", "off_b")]["blockedByName"] == "suppression sup_1"
+    assert rows[("c3", "off_b")]["eligibleAt"] == "2026-03-25T00:00:00Z"
+    assert rows[("c2", "off_c")]["blockedBy"] == "cp_budget"

@@ -87,6 +87,18 @@ def inputs_or_exit(interactions: str, customers: str, candidates: str, now: str)
 @input_option("candidates", "The candidate rows: customerId, rank and the candidate fields")
 @click.option("--now", required=True, metavar="T", help="The instant every row is decided at (ISO 8601).")
 @click.option(
+    "--suppressions",
+    metavar="FILE",
+    type=click.Path(exists=True),
+    help="Suppression records: customerId, scope, scopeId, expiresAt, isActive, id (optional).",
+)
+@click.option(
+    "--budgets",
+    metavar="FILE",
+    type=click.Path(exists=True),
+    help="Budgets by offer or creative id: id, impressions, spend, daily_spend, customerId? (optional).",
+)
+@click.option(
     "-o",
     "--output",
     metavar="OUT",
@@ -109,6 +121,8 @@ def batch(
     customers: str,
     candidates: str,
     now: str,
+    suppressions: str | None,
+    budgets: str | None,
     output: str | None,
     engine: str,
     master: str | None,
@@ -131,6 +145,8 @@ def batch(
         customers=population.customers,
         candidates=population.candidates,
         now=now,
+        suppressions=suppressions,
+        budgets=budgets,
         engine=engine,
         threads=threads,
         explain=explain,
