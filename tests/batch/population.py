@@ -8,58 +8,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 from hypothesis import strategies as st
 
+from cpol.batch.tables import from_requests
 from tests.runtime.helpers import iso
 from tests.runtime.test_properties import a_candidate, an_interaction, nows, requests
-
-INTERACTION_SCHEMA = pa.schema(
-    [
-        ("customerId", pa.string()),
-        ("timestamp", pa.string()),
-        ("outcome", pa.string()),
-        *((name, pa.string()) for name in ("offerId", "channelId", "creativeId", "categoryId")),
-        *((name, pa.string()) for name in ("subCategoryId", "offerCategory", "campaignId")),
-    ]
-)
-CUSTOMER_SCHEMA = pa.schema(
-    [
-        ("id", pa.string()),
-        ("timezone", pa.string()),
-        ("segments", pa.list_(pa.string())),
-        ("dnc", pa.list_(pa.string())),
-        ("consent", pa.map_(pa.string(), pa.string())),
-        ("metrics", pa.map_(pa.string(), pa.float64())),
-    ]
-)
-SUPPRESSION_SCHEMA = pa.schema(
-    [
-        ("customerId", pa.string()),
-        ("id", pa.string()),
-        ("scope", pa.string()),
-        ("scopeId", pa.string()),
-        ("expiresAt", pa.string()),
-        ("isActive", pa.bool_()),
-    ]
-)
-BUDGET_SCHEMA = pa.schema(
-    [
-        ("customerId", pa.string()),
-        ("id", pa.string()),
-        *((name, pa.float64()) for name in ("impressions", "spend", "daily_spend")),
-    ]
-)
-CANDIDATE_SCHEMA = pa.schema(
-    [
-        ("customerId", pa.string()),
-        ("rank", pa.int64()),
-        *((name, pa.string()) for name in ("offerId", "channelId", "channelType", "creativeId")),
-        *((name, pa.string()) for name in ("categoryId", "subCategoryId", "offerCategory")),
-        ("isMandatory", pa.bool_()),
-    ]
-)
 
 
 def _number(value: Any) -> float | None:
@@ -94,37 +48,10 @@ def populations(draw: st.DrawFn, max_customers: int = 6) -> list[dict[str, Any]]
 
 
 def write_population(population: list[dict[str, Any]], folder: Path) -> dict[str, Path]:
-    """The population as the Parquet inputs (suppressions and budgets too); returns their
-    paths by argument name."""
-    interactions: list[dict[str, Any]] = []
-    customer_rows: list[dict[str, Any]] = []
-    candidates: list[dict[str, Any]] = []
-    suppressions: list[dict[str, Any]] = []
-    budgets: list[dict[str, Any]] = []
-    for request in population:
-        customer = request["customer"]
-        cid = customer["id"]
-        interactions += [{"customerId": cid, **i} for i in request["interactions"]]
-        customer_rows.append({**customer, "consent": list(customer.get("consent", {}).items())})
-        candidates += [
-            {"customerId": cid, "rank": rank, **candidate}
-            for rank, candidate in enumerate(request["candidates"])
-        ]
-        suppressions += [{"customerId": cid, **record} for record in request.get("suppressions", [])]
-        budgets += [
-            {"customerId": cid, "id": key, **{k: _number(v) for k, v in figures.items()}}
-            for key, figures in request.get("budgets", {}).items()
-        ]
-    paths = {
-        "interactions": folder / "interactions.parquet",
-        "customers": folder / "customers.parquet",
-        "candidates": folder / "candidates.parquet",
-        "suppressions": folder / "suppressions.parquet",
-        "budgets": folder / "budgets.parquet",
-    }
-    pq.write_table(pa.Table.from_pylist(interactions, schema=INTERACTION_SCHEMA), paths["interactions"])
-    pq.write_table(pa.Table.from_pylist(customer_rows, schema=CUSTOMER_SCHEMA), paths["customers"])
-    pq.write_table(pa.Table.from_pylist(candidates, schema=CANDIDATE_SCHEMA), paths["candidates"])
-    pq.write_table(pa.Table.from_pylist(suppressions, schema=SUPPRESSION_SCHEMA), paths["suppressions"])
-    pq.write_table(pa.Table.from_pylist(budgets, schema=BUDGET_SCHEMA), paths["budgets"])
+    """The population as the five Parquet inputs (suppressions and budgets too, as the
+    service's impact preview lays them out); returns their paths by argument name."""
+    paths = {}
+    for name, table in from_requests(population).items():
+        paths[name] = folder / f"{name}.parquet"
+        pq.write_table(table, paths[name])
     return paths

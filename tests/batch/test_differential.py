@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 import cpol
 from cpol.batch import customer_requests, decide
 from cpol.batch.backend import Backend
+from cpol.batch.tables import decide_requests
 from tests.batch.population import populations, write_population
 from tests.runtime.test_properties import TIME_BOUND, policy_sets
 
@@ -103,3 +104,16 @@ def test_requests_rebuilt_from_the_inputs_decide_the_same(
         ids = [r["customer"]["id"] for r in population]
         rebuilt = customer_requests(now=population[0]["now"], customer_ids=ids, **paths)
     assert online(policies, list(rebuilt.values())) == online(policies, population)
+
+
+@settings(max_examples=60, deadline=None)
+@given(policy_sets(max_size=8), populations())
+def test_requests_decided_in_memory_equal_online_decisions(
+    policy_dicts: list[dict[str, Any]], population: list[dict[str, Any]]
+) -> None:
+    """The service's impact preview path: requests laid out as Arrow tables, no file."""
+    policies = cpol.load_json(policy_dicts)
+    rows = [row for found in decide_requests(policies, population) for row in found]
+    keep = ("customerId", "rank", "allowed", "blockedBy", "eligibleAt")
+    decided = sorted(({k: row[k] for k in keep} for row in rows), key=lambda r: (r["customerId"], r["rank"]))
+    assert decided == online(policies, population)

@@ -10,7 +10,9 @@ without and with the proposal, and count what flips:
   most recently active customers, asked about the candidates of their latest logged
   decision (else about the offer/channel pairs of their last 30 days).
 
-Everything is read in one read transaction; the engines run after it.
+Everything is read in one read transaction; then both policy sets decide the replays
+through the batch plan (`cpol batch`'s lowering, on embedded DuckDB), so a preview and a
+campaign run decide alike.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from sqlalchemy import BindParameter, Engine, Select, bindparam, func, select, u
 from sqlalchemy.orm import Session
 
 import cpol
-from cpol.runtime import Decision, Entry, parse_request
+from cpol.batch.lowering import policy_key
+from cpol.batch.tables import decide_requests
 from cpol.runtime.clock import parse_instant
 from cpol.server import catalogue, clock, policies
 from cpol.server.database import in_chunks, transaction
@@ -44,7 +47,6 @@ RECENT_DAYS = 30
 TOP_SEGMENTS = 10
 #: The fields of an interaction that a candidate has too.
 CANDIDATE_FIELDS = ("offerId", "channelId", "creativeId", "categoryId", "subCategoryId", "offerCategory")
-NO_POLICIES = cpol.Engine([])
 _CUSTOMERS: BindParameter[str] = bindparam("customers", expanding=True)
 _LAST_CONTACT = func.max(Interaction.timestamp)
 
@@ -197,7 +199,7 @@ def _cap_preview(engine: Engine, tenant: str, asked: CapPreview) -> Json:
         outcome = asked.config.outcomeType
         replays = [_seed_replay(customer, contacts[customer], outcome, now) for customer in sampled]
         names = _names(session, tenant, replays)
-    return _compared(replays, NO_POLICIES, cpol.Engine([cap]), names).answer(now)
+    return _compared(replays, [], [cap], names).answer(now)
 
 
 # -- the policy form ----------------------------------------------------------------------------
@@ -301,7 +303,8 @@ def _policy_preview(service: Service, tenant: str, asked: PolicyPreview) -> Json
         stored = Stored.read(session, tenant, sampled, now)
         replays = [stored.replay(customer, now) for customer in sampled]
         names = _names(session, tenant, replays)
-    return _compared(replays, live, cpol.Engine(_with(live, proposed)), names).answer(now, replay=True)
+    current = [compiled.policy for compiled in live.policies]
+    return _compared(replays, current, _with(live, proposed), names).answer(now, replay=True)
 
 
 # -- counting -----------------------------------------------------------------------------------
@@ -322,8 +325,21 @@ def _by_count(counts: Counter[str]) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
-def _allowed_offers(decisions: Sequence[Decision]) -> set[str]:
-    return {d.candidate.offerId for d in decisions if d.allowed}
+def _allowed_offers(rows: Sequence[Row]) -> set[str]:
+    return {row["offerId"] for row in rows if row["allowed"]}
+
+
+#: A decided candidate row of the batch plan (cpol.batch.tables.decide_requests).
+Row = dict[str, Any]
+#: How the answer names a blocker: (policyId, policyName, ruleType).
+Blocker = tuple[str | None, str, str]
+
+
+def blockers(policy_set: Sequence[cpol.Policy]) -> dict[str, Blocker]:
+    """What a row's `blockedBy` (a policy's id, else its name, or a gate) stands for."""
+    named: dict[str, Blocker] = {gate: (None, gate, gate) for gate in ("consent", "suppression")}
+    named.update((policy_key(p), (p.id, p.name, p.ruleType)) for p in policy_set)
+    return named
 
 
 @dataclass
@@ -345,12 +361,14 @@ class Tally:
     in_segment: Counter[str] = field(default_factory=Counter)
     affected_in_segment: Counter[str] = field(default_factory=Counter)
     #: Per (policyId, policyName, ruleType): [candidates it newly blocks, candidates it no longer blocks].
-    by_policy: dict[tuple[str | None, str, str], list[int]] = field(default_factory=dict)
+    by_policy: dict[Blocker, list[int]] = field(default_factory=dict)
 
-    def add(self, replay: Replay, before: Sequence[Decision], after: Sequence[Decision]) -> None:
+    def add(
+        self, replay: Replay, before: Sequence[Row], after: Sequence[Row], named: dict[str, Blocker]
+    ) -> None:
         pairs = list(zip(before, after, strict=True))
-        blocked = [a.blocked_by[0] for b, a in pairs if b.allowed and not a.allowed]
-        unblocked = [b.blocked_by[0] for b, a in pairs if a.allowed and not b.allowed]
+        blocked = [_blocker(a, named) for b, a in pairs if b["allowed"] and not a["allowed"]]
+        unblocked = [_blocker(b, named) for b, a in pairs if a["allowed"] and not b["allowed"]]
         offers_before, offers_after = _allowed_offers(before), _allowed_offers(after)
         self.customers += 1
         self.affected += bool(blocked)
@@ -364,12 +382,9 @@ class Tally:
         self.regained.update({self.names.get(o, o) for o in offers_after - offers_before})
         self.in_segment.update(replay.segments)
         self.affected_in_segment.update(replay.segments if blocked else ())
-        for column, entries in ((0, blocked), (1, unblocked)):
-            for entry in entries:
-                self._policy(entry)[column] += 1
-
-    def _policy(self, entry: Entry) -> list[int]:
-        return self.by_policy.setdefault((entry.policy_id, entry.policy_name, entry.rule_type), [0, 0])
+        for column, found in ((0, blocked), (1, unblocked)):
+            for blocker in found:
+                self.by_policy.setdefault(blocker, [0, 0])[column] += 1
 
     def answer(self, now: str, *, replay: bool = False) -> Json:
         segments = sorted(self.affected_in_segment.items(), key=lambda item: (-item[1], item[0]))
@@ -403,13 +418,26 @@ class Tally:
         }
 
 
+def _blocker(row: Row, named: dict[str, Blocker]) -> Blocker:
+    """The blocker of a blocked row; a suppression gate keeps its record's name."""
+    found = named[row["blockedBy"]]
+    return (None, row["blockedByName"], found[2]) if found[0] is None else found
+
+
 def _compared(
-    replays: Sequence[Replay], before: cpol.Engine, after: cpol.Engine, names: dict[str, str]
+    replays: Sequence[Replay],
+    before: Sequence[cpol.Policy],
+    after: Sequence[cpol.Policy],
+    names: dict[str, str],
 ) -> Tally:
+    """Both sets over the replays, each decided by the batch plan (`cpol batch`'s lowering)
+    on embedded DuckDB."""
     tally = Tally(names)
-    for replay in replays:
-        request, _ = parse_request(replay.request)
-        tally.add(replay, before.decide(request), after.decide(request))
+    requests = [replay.request for replay in replays]
+    named = blockers([*before, *after])
+    pairs = zip(replays, decide_requests(before, requests), decide_requests(after, requests), strict=True)
+    for replay, rows_before, rows_after in pairs:
+        tally.add(replay, rows_before, rows_after, named)
     return tally
 
 
