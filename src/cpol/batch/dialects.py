@@ -48,6 +48,12 @@ class MapValue(exp.Expression, exp.Func):
     arg_types: ClassVar[dict[str, bool]] = {"this": True, "expression": True}
 
 
+class NumbersByName(exp.Expression, exp.Func):
+    """A struct as a map of its fields to numbers (a field that is no number: NULL)."""
+
+    arg_types: ClassVar[dict[str, bool]] = {"this": True}
+
+
 class IsoInstant(exp.Expression, exp.Func):
     """Whole epoch seconds as `2026-03-23T09:12:00Z` (SPEC §2's eligibleAt)."""
 
@@ -83,6 +89,9 @@ class CpolDuckDB(DuckDB):
             ListHasAny: lambda g, e: _sql(g, "COALESCE(LIST_HAS_ANY({}, {}), FALSE)", e.this, e.expression),
             ListSize: lambda g, e: _sql(g, "COALESCE(LEN({}), 0)", e.this),
             MapValue: lambda g, e: _sql(g, "{}[{}]", e.this, e.expression),
+            NumbersByName: lambda g, e: _sql(
+                g, "JSON_TRANSFORM(TO_JSON({}), '\"MAP(VARCHAR, DOUBLE)\"')", e.this
+            ),
             IsoInstant: lambda g, e: _sql(
                 g, "STRFTIME(MAKE_TIMESTAMP(CAST({} * 1000000 AS BIGINT)), '%Y-%m-%dT%H:%M:%SZ')", e.this
             ),
@@ -109,6 +118,9 @@ class CpolSpark(Spark):
             ListHasAny: lambda g, e: _sql(g, "COALESCE(ARRAYS_OVERLAP({}, {}), FALSE)", e.this, e.expression),
             ListSize: lambda g, e: _sql(g, "COALESCE(SIZE({}), 0)", e.this),
             MapValue: lambda g, e: _sql(g, "TRY_ELEMENT_AT({}, {})", e.this, e.expression),
+            # a field that fails to parse as a double would null the whole map: read text,
+            # which the metric's TRY_CAST turns into a number or NULL
+            NumbersByName: lambda g, e: _sql(g, "FROM_JSON(TO_JSON({}), 'map<string,string>')", e.this),
             IsoInstant: lambda g, e: _sql(
                 g, "DATE_FORMAT(TIMESTAMP_SECONDS(CAST({} AS BIGINT)), \"yyyy-MM-dd'T'HH:mm:ss'Z'\")", e.this
             ),

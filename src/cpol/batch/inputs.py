@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlglot import exp
 
 from cpol.batch.backend import BatchInputError, ColumnKind
-from cpol.batch.dialects import EpochSeconds, double
+from cpol.batch.dialects import EpochSeconds, NumbersByName, double
 
 #: The §2 interaction fields besides customerId, timestamp and outcome.
 INTERACTION_FIELDS = (
@@ -209,13 +209,23 @@ def interactions_query(
     )
 
 
+def _metrics(table: Table) -> exp.Expr:
+    """The metrics as a map, whether the file has a map or a struct (a struct's fields are
+    its metrics; a metric it lacks is missing, as in a map)."""
+    column = table.column("metrics")
+    if table.has("metrics") and table.columns["metrics"][1] == "struct":
+        return NumbersByName(this=column)
+    return column
+
+
 def customers_query(table: Table, consent_columns: Mapping[str, str]) -> exp.Select:
     """One row per customer: id, timezone, segments, dnc, consent (a map, or the consent_*
     columns as they are) and metrics."""
     columns = [
         _text(table, "id"),
         _text(table, "timezone"),
-        *(exp.alias_(table.column(name), name, quoted=True) for name in ("segments", "dnc", "metrics")),
+        *(exp.alias_(table.column(name), name, quoted=True) for name in ("segments", "dnc")),
+        exp.alias_(_metrics(table), "metrics", quoted=True),
     ]
     if table.has("consent"):
         columns.append(exp.alias_(table.column("consent"), "consent", quoted=True))

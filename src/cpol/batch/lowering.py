@@ -414,12 +414,8 @@ def _metric_condition(lw: Lowering, policy: Policy) -> list[Test]:
     config: Any = policy.config
     if not lw.customer_has("metrics"):
         return []
-    metrics = customer("metrics")
-    if lw.inputs.customers.columns["metrics"][1] == "struct":
-        found: exp.Expr = exp.Dot(this=metrics, expression=exp.to_identifier(config.metricId, quoted=True))
-    else:
-        found = MapValue(this=metrics, expression=_text(config.metricId))
-    value = exp.TryCast(this=found, to=exp.DataType.build("DOUBLE"))
+    found = MapValue(this=customer("metrics"), expression=_text(config.metricId))
+    value = exp.TryCast(this=found, to=exp.DataType.build("DOUBLE"), safe=True)  # Spark: TRY_CAST too
     threshold = config.threshold if config.threshold is not None else 0
     compare = COMPARISONS[config.operator or "gte"]
     return [Test(TRUE, compare(this=value, expression=double(threshold)), None)]
