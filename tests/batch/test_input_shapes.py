@@ -86,11 +86,12 @@ def test_consent_as_columns(tmp_path: Path) -> None:
 @pytest.mark.parametrize("kind", ["timestamp", "epoch", "text"])
 def test_instants_in_any_shape(tmp_path: Path, kind: str) -> None:
     moments = [datetime.fromisoformat(s.replace("Z", "+00:00")) for s in STAMPS]
-    stamps: list[Any] = {
-        "timestamp": moments,
+    shapes: dict[str, list[Any]] = {
+        "timestamp": list(moments),
         "epoch": [m.astimezone(UTC).timestamp() for m in moments],
-        "text": STAMPS,
-    }[kind]
+        "text": list(STAMPS),
+    }
+    stamps = shapes[kind]
     arrow = {"timestamp": pa.timestamp("us", tz="UTC"), "epoch": pa.float64(), "text": pa.string()}[kind]
     customers = pa.table({"id": ["c1", "c2", "c3"]})
     rows = _rows(_write(tmp_path, customers, _interactions(stamps, arrow)))
