@@ -16,7 +16,8 @@ DEMO_OUT := build/demo
 
 # The main job on the bundled examples: check, lint and compile the .cpol files, decompile
 # the compiled JSON back to .cpol (and compile it again: the round trip is lossless), then
-# explain the decisions for a sample customer; then the service: start it, push the
+# explain the decisions for a sample customer; then a campaign: 2,000 customers decided at
+# once (`cpol batch`) and a what-if (`cpol plan`); then the service: start it, push the
 # examples, record responses, decide, read the customer's suppressions, stop it.
 demo: $(STAMP)
 	@mkdir -p $(DEMO_OUT)
@@ -32,6 +33,7 @@ demo: $(STAMP)
 	$(BIN)/cpol explain examples/all_rule_types.cpol --context examples/demo-request.json --format text
 	$(BIN)/cpol explain examples/all_rule_types.cpol --context examples/demo-request.json --format html -o $(DEMO_OUT)/report.html
 	@echo "HTML report: $(DEMO_OUT)/report.html"
+	$(BIN)/python examples/batch_demo.py $(DEMO_OUT)
 	$(BIN)/python examples/service_demo.py $(DEMO_OUT)
 
 test: $(STAMP)
