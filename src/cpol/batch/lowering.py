@@ -159,6 +159,13 @@ def _interaction(name: str) -> exp.Column:
     return _quoted(name)
 
 
+def _nth_latest(condition: exp.Expr, n: int) -> exp.Expr:
+    """The n-th latest instant passing `condition` (the latest: a plain MAX, cheaper)."""
+    if n == 1:
+        return exp.Filter(this=exp.Max(this=_interaction("at")), expression=exp.Where(this=condition))
+    return NthLatest(this=_interaction("at"), n=exp.Literal.number(n), condition=condition)
+
+
 def _since(now: float, seconds: float | None) -> list[exp.Expr]:
     """The window condition `now - W < t` (the view holds nothing after now)."""
     if seconds is None:
@@ -212,16 +219,18 @@ class Lowering:
         filters: list[exp.Expr],
         cap: tuple[float | None, float],
     ) -> Test:
-        """A window cap: blocks at `count >= max`; lifts when the max-th latest leaves the window."""
+        """A window cap: blocks at `count >= max`; lifts when the max-th latest leaves the window.
+
+        With a window and a maximum, the max-th latest instant in the window says both: it
+        exists exactly when the count reached the maximum (one measure, not two)."""
         seconds, maximum = cap
         self.reach.append(seconds)
         condition = _all([*filters, *_since(self.now, seconds)])
-        blocks = exp.GTE(this=self.count(key, condition), expression=double(maximum))
-        lifts = None
-        if seconds is not None and maximum > 0:
-            nth = NthLatest(this=_interaction("at"), n=exp.Literal.number(int(maximum)), condition=condition)
-            lifts = exp.Add(this=self.aggregates.measure(key, nth), expression=double(seconds))
-        return Test(applies, blocks, lifts)
+        if seconds is None or maximum <= 0:  # all time, or a cap of 0: never lifts by time
+            return Test(applies, exp.GTE(this=self.count(key, condition), expression=double(maximum)), None)
+        nth = self.aggregates.measure(key, _nth_latest(condition, int(maximum)))
+        blocks = negate(exp.Is(this=nth, expression=exp.Null()))
+        return Test(applies, blocks, exp.Add(this=nth.copy(), expression=double(seconds)))
 
     def rest(self, key: tuple[str, ...], applies: exp.Expr, condition: exp.Expr, period: float) -> Test:
         """A recency rule: blocks while `now - last < period`; lifts at `last + period`."""
