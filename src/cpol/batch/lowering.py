@@ -119,15 +119,21 @@ class Test:
 
 @dataclass
 class Aggregates:
-    """The per-customer aggregates, one GROUP BY per key, each measure computed once."""
+    """The per-customer aggregates, one GROUP BY per key, each measure computed once.
+
+    Every measure counts the rows passing its condition (`FILTER`); a group reads only the
+    rows some of its measures count (`WHERE` their union), so a two-day category rest does
+    not group thirty days of history."""
 
     groups: dict[tuple[str, ...], dict[str, tuple[str, exp.Expr]]] = field(default_factory=dict)
+    conditions: dict[tuple[str, ...], dict[str, exp.Expr]] = field(default_factory=dict)
 
-    def measure(self, key: tuple[str, ...], expression: exp.Expr) -> exp.Expr:
+    def measure(self, key: tuple[str, ...], expression: exp.Expr, condition: exp.Expr) -> exp.Expr:
         group = self.groups.setdefault(key, {})
         text = expression.sql()
         if text not in group:
             group[text] = (f"m{len(group)}", expression)
+        self.conditions.setdefault(key, {}).setdefault(condition.sql(), condition)
         alias = group[text][0]
         return _quoted(alias, self.table(key))
 
@@ -140,7 +146,11 @@ class Aggregates:
         for key, measures in self.groups.items():
             keys = [_quoted("customerId"), *(_quoted(name) for name in key)]
             selected = [exp.alias_(e, alias, quoted=True) for alias, e in measures.values()]
-            queries.append((self.table(key), exp.select(*keys, *selected).from_(source).group_by(*keys)))
+            counted = _any([c.copy() for c in self.conditions[key].values()])
+            query = (
+                exp.select(*keys, *selected).from_(source).where(counted).group_by(*(k.copy() for k in keys))
+            )
+            queries.append((self.table(key), query))
         return queries
 
     def joins(self) -> list[tuple[str, exp.Expr]]:
@@ -206,11 +216,11 @@ class Lowering:
 
     def count(self, key: tuple[str, ...], condition: exp.Expr) -> exp.Expr:
         counted = exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=condition))
-        return exp.func("COALESCE", self.aggregates.measure(key, counted), exp.Literal.number(0))
+        return exp.func("COALESCE", self.aggregates.measure(key, counted, condition), exp.Literal.number(0))
 
     def last(self, key: tuple[str, ...], condition: exp.Expr) -> exp.Expr:
         latest = exp.Filter(this=exp.Max(this=_interaction("at")), expression=exp.Where(this=condition))
-        return self.aggregates.measure(key, latest)
+        return self.aggregates.measure(key, latest, condition)
 
     def cap(
         self,
@@ -228,7 +238,7 @@ class Lowering:
         condition = _all([*filters, *_since(self.now, seconds)])
         if seconds is None or maximum <= 0:  # all time, or a cap of 0: never lifts by time
             return Test(applies, exp.GTE(this=self.count(key, condition), expression=double(maximum)), None)
-        nth = self.aggregates.measure(key, _nth_latest(condition, int(maximum)))
+        nth = self.aggregates.measure(key, _nth_latest(condition, int(maximum)), condition)
         blocks = negate(exp.Is(this=nth, expression=exp.Null()))
         return Test(applies, blocks, exp.Add(this=nth.copy(), expression=double(seconds)))
 
