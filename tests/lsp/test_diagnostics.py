@@ -187,3 +187,17 @@ def test_no_quick_fix_where_the_fix_needs_judgement(linting: Client, tmp_path: P
     zero = _by_code(linting.diagnostics(uri, publishes=2))["CPL201"]
     assert _actions(linting, uri, zero) == []
     assert position(0, 0) == {"line": 0, "character": 0}
+
+
+def test_shutdown_then_exit_ends_the_server_cleanly(tmp_path: Path) -> None:
+    """The editor's `shutdown` then `exit`: exit code 0 and nothing on stderr (the server
+    closed its stdout, which must not turn into a traceback)."""
+    client = Client(tmp_path)
+    client.request("shutdown", None)
+    client.notify("exit", None)
+    assert client.process.wait(timeout=30) == 0
+    assert client.process.stderr is not None
+    assert client.process.stderr.read() == b""
+    for stream in (client.process.stdin, client.process.stdout, client.process.stderr):
+        if stream is not None:
+            stream.close()

@@ -9,7 +9,7 @@ import io
 import os
 import sys
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TextIO
 
 from cpol.cli.shared import EXIT_PROBLEM
 from cpol.textsafe import escape_lines
@@ -76,6 +76,13 @@ def _silence(fd: int) -> None:
         os.close(devnull)
 
 
+def _flush(stream: TextIO) -> None:
+    """Flush, unless the stream was closed on purpose (the language server closes its
+    stdout when the editor says `exit`): a closed stream has nothing left to write."""
+    with contextlib.suppress(ValueError):
+        stream.flush()
+
+
 @contextlib.contextmanager
 def guarded_output() -> Iterator[None]:
     """Every command, `--help` and `--version` included: a failed write to stdout or stderr
@@ -87,8 +94,8 @@ def guarded_output() -> Iterator[None]:
         try:
             yield
         finally:
-            sys.stdout.flush()  # what is still buffered fails here, not at exit
-            sys.stderr.flush()
+            _flush(sys.stdout)  # what is still buffered fails here, not at exit
+            _flush(sys.stderr)
     except OutputFailed as failure:
         _silence(1 if failure.stream == "standard output" else 2)
         if failure.error.errno != errno.EPIPE:  # a closed pipe: the reader left on purpose
