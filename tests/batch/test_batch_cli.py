@@ -202,3 +202,23 @@ def test_suppressions_and_budgets_are_gates_and_rules(work: Path) -> None:
     assert rows[("c3", "off_b")]["blockedByName"] == "suppression sup_1"
     assert rows[("c3", "off_b")]["eligibleAt"] == "2026-03-25T00:00:00Z"
     assert rows[("c2", "off_c")]["blockedBy"] == "cp_budget"
+
+
+def test_a_memory_limit_decides_stage_by_stage_alike(work: Path) -> None:
+    """--memory-limit keeps each stage as a table (so DuckDB can spill it): same rows."""
+    result = run("--memory-limit", "64MB", "--explain")
+    assert result.exit_code == 0, result.output
+    assert essentials([json.loads(line) for line in result.stdout.splitlines()]) == expected()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (("--memory-limit", "lots"), "--memory-limit 'lots' is not a size"),
+        (("--memory-limit", "1GB", "--engine", "spark"), "--memory-limit is DuckDB's"),
+    ],
+)
+def test_a_bad_memory_limit_is_one_line(work: Path, arguments: tuple[str, ...], message: str) -> None:
+    result = run(*arguments)
+    assert result.exit_code == 1
+    assert message in result.output

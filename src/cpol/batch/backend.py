@@ -51,5 +51,9 @@ class Backend(Protocol):
         ...
 
 
-class BatchInputError(Exception):
+class BatchError(Exception):
+    """A batch run that cannot complete, said in one line for the command line (exit 1)."""
+
+
+class BatchInputError(BatchError):
     """An input file that cannot be read or lacks a column: the message names the file and column."""

@@ -9,7 +9,7 @@ import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
-from cpol.batch.backend import BatchInputError, ColumnKind
+from cpol.batch.backend import BatchError, BatchInputError, ColumnKind
 from cpol.batch.dialects import render
 
 _NUMBERS = (
@@ -27,6 +27,7 @@ _NUMBERS = (
     "DOUBLE",
     "DECIMAL",
 )
+OUT_OF_MEMORY = "decide with --memory-limit SIZE (e.g. 4GB): stage by stage, spilling to disk within it"
 FORMATS = {".parquet": "PARQUET", ".csv": "CSV", ".jsonl": "JSON", ".json": "JSON", ".ndjson": "JSON"}
 
 
@@ -66,13 +67,24 @@ class DuckDBBackend:
 
     dialect = "duckdb"
 
-    def __init__(self, threads: int | None = None, progress: bool = False) -> None:
+    def __init__(
+        self, threads: int | None = None, progress: bool = False, memory_limit: str | None = None
+    ) -> None:
         self._spill = tempfile.TemporaryDirectory(prefix="cpol-batch-")
         self.connection = duckdb.connect()
         self.connection.execute(f"SET temp_directory = '{self._spill.name}'")
+        if memory_limit is not None:
+            self._limit(memory_limit)
         if threads is not None:
             self.connection.execute(f"SET threads = {int(threads)}")
         self.connection.execute(f"SET enable_progress_bar = {'true' if progress else 'false'}")
+
+    def _limit(self, memory_limit: str) -> None:
+        try:
+            self.connection.execute("SET memory_limit = ?", [memory_limit])
+            self.connection.execute("SET preserve_insertion_order = false")  # the output is sorted
+        except duckdb.Error:
+            raise BatchError(f"--memory-limit {memory_limit!r} is not a size (e.g. 4GB, 500MB)") from None
 
     def register(self, view: str, source: Path) -> dict[str, ColumnKind]:
         if not source.exists():
@@ -98,6 +110,8 @@ class DuckDBBackend:
             return self.connection.sql(render(query, self.dialect)).to_arrow_table()
         except duckdb.ConversionException as error:
             raise BatchInputError(f"an input value cannot be read: {_first_line(error)}") from None
+        except duckdb.OutOfMemoryException as error:
+            raise BatchError(f"{_first_line(error)}; {OUT_OF_MEMORY}") from None
 
     def write(self, query: exp.Expr, output: Path) -> None:
         kind = FORMATS.get(output.suffix.lower())
@@ -115,6 +129,8 @@ class DuckDBBackend:
             return self.connection.execute(sql)
         except duckdb.ConversionException as error:
             raise BatchInputError(f"an input value cannot be read: {_first_line(error)}") from None
+        except duckdb.OutOfMemoryException as error:
+            raise BatchError(f"{_first_line(error)}; {OUT_OF_MEMORY}") from None
 
 
 def _first_line(error: Exception) -> str:

@@ -15,7 +15,7 @@ from typing import overload
 import pyarrow as pa
 from sqlglot import exp
 
-from cpol.batch.backend import Backend, BatchInputError, ColumnKind
+from cpol.batch.backend import Backend, BatchError, BatchInputError, ColumnKind
 from cpol.batch.inputs import Inputs, Table, budgets_query, candidates_query, customers_query
 from cpol.batch.lowering import Plan, lower, negate
 from cpol.batch.mutual import position_ids, settle
@@ -36,15 +36,19 @@ DECIDED = "cpol_decided"
 CORRECTIONS = "cpol_corrections"
 
 
-def open_backend(engine: str, threads: int | None, master: str | None, progress: bool) -> Backend:
+def open_backend(
+    engine: str, threads: int | None, master: str | None, progress: bool, memory_limit: str | None = None
+) -> Backend:
     """The engine by name; Spark's module loads only when asked for (`cpol[spark]`)."""
     if engine == "duckdb":
         from cpol.batch.duckdb import DuckDBBackend
 
-        return DuckDBBackend(threads=threads, progress=progress)
+        return DuckDBBackend(threads=threads, progress=progress, memory_limit=memory_limit)
     if engine == "spark":
         from cpol.batch.spark import SparkBackend
 
+        if memory_limit is not None:  # Spark spills by itself; its memory is its own settings'
+            raise BatchError("--memory-limit is DuckDB's: Spark's memory is set by its own configuration")
         return SparkBackend(master=master or "local[*]", threads=threads)
     raise BatchInputError(f"unknown engine {engine!r}: use duckdb or spark")
 
@@ -144,18 +148,40 @@ def _ordered(query: exp.Select) -> exp.Select:
     return query.order_by(_column("customerId"), _column("rank"))
 
 
-def decision_query(backend: Backend, plan: Plan, explain: bool) -> exp.Select:
-    """The output rows; with mutual exclusion, after its pass has settled the rows it touches."""
+def staged(backend: Backend, rows: exp.Select) -> exp.Select:
+    """The rows query with each of its stages (the canonical inputs, each aggregate) kept
+    as a table first: every statement then holds one operator's data and can spill it, so a
+    population larger than memory is decided within the engine's limit (about 40% slower
+    than one query, which holds every join's table at once)."""
+    for stage in rows.args["with_"].expressions:
+        backend.materialize(stage.alias, stage.this)
+    body = rows.copy()
+    body.set("with_", None)
+    return body
+
+
+def decision_query(backend: Backend, plan: Plan, explain: bool, stages: bool = False) -> exp.Select:
+    """The output rows; with mutual exclusion, after its pass has settled the rows it
+    touches; with `stages`, computed stage by stage (`staged`), the decisions kept as a
+    table before they are sorted."""
+    rows = staged(backend, plan.rows) if stages else plan.rows
+    decisions = plan.decisions(rows.subquery("r"), explain)
+    if not plan.exclusive and not stages:
+        return _ordered(decisions)
+    backend.materialize(DECIDED, decisions)
     if not plan.exclusive:
-        return _ordered(plan.decisions(plan.rows.subquery("r"), explain))
-    backend.materialize(DECIDED, plan.decisions(plan.rows.subquery("r"), explain))
+        return _ordered(exp.select(*(_column(n) for n in _output_columns(explain))).from_(DECIDED))
     touched = exp.select(
         *(_column(n) for n in ("customerId", "rank", "offerId", "blockedBy", "blockedByName", "_positions")),
         *(_column(s.exclusive) for s in plan.exclusive),
     )
-    rows = backend.fetch(_ordered(touched.from_(DECIDED).where(_column("affected"))))
-    backend.register_arrow(CORRECTIONS, settle(rows, plan.exclusive, position_ids(plan.steps)))
+    found = backend.fetch(_ordered(touched.from_(DECIDED).where(_column("affected"))))
+    backend.register_arrow(CORRECTIONS, settle(found, plan.exclusive, position_ids(plan.steps)))
     return _ordered(_corrected(explain))
+
+
+def _output_columns(explain: bool) -> tuple[str, ...]:
+    return (*OUTPUT_COLUMNS, "blockedByAll") if explain else OUTPUT_COLUMNS
 
 
 def _corrected(explain: bool) -> exp.Select:
@@ -208,6 +234,7 @@ def decide(
     explain: bool = False,
     master: str | None = None,
     progress: bool = False,
+    memory_limit: str | None = None,
 ) -> pa.Table: ...
 @overload
 def decide(
@@ -225,6 +252,7 @@ def decide(
     explain: bool = False,
     master: str | None = None,
     progress: bool = False,
+    memory_limit: str | None = None,
 ) -> Path: ...
 def decide(
     policies: Sequence[Policy],
@@ -241,16 +269,20 @@ def decide(
     explain: bool = False,
     master: str | None = None,
     progress: bool = False,
+    memory_limit: str | None = None,
 ) -> pa.Table | Path:
     """Decide every candidate row of a population (SPEC §6.1).
 
-    `engine` is "duckdb", "spark", or a `Backend` already open (left open: a test or a
+    `memory_limit` (DuckDB: "4GB") bounds the engine's memory and decides stage by stage,
+    spilling to disk. `engine` is "duckdb", "spark", or a `Backend` already open (left open: a test or a
     service deciding many populations starts Spark once). Returns the output path, or
     without one an Arrow table: customerId, rank, offerId,
     channelId, allowed, blockedBy, blockedByName, eligibleAt (and blockedByAll with
     `explain`). Raises `BatchInputError` for an input it cannot read."""
     moment = instant(now)
-    backend = open_backend(engine, threads, master, progress) if isinstance(engine, str) else engine
+    backend = (
+        open_backend(engine, threads, master, progress, memory_limit) if isinstance(engine, str) else engine
+    )
     try:
         inputs = read_inputs(
             backend,
@@ -262,7 +294,7 @@ def decide(
         )
         check_inputs(backend, inputs)
         plan = lower(policies, moment, inputs, customer_zones(backend, inputs))
-        query = decision_query(backend, plan, explain)
+        query = decision_query(backend, plan, explain, stages=memory_limit is not None)
         if output is None:
             return backend.fetch(query)
         if explain and Path(output).suffix.lower() == ".csv":

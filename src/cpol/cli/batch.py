@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from cpol.batch import decide
-from cpol.batch.backend import BatchInputError
+from cpol.batch.backend import BatchError
 from cpol.batch.replay import DEFAULT_SAMPLES, Inputs, replay
 from cpol.batch.report import FORMATS, render_report
 from cpol.cli.loading import load_or_exit, load_policies
@@ -112,6 +112,11 @@ def inputs_or_exit(interactions: str, customers: str, candidates: str, now: str)
     "--threads", type=click.IntRange(min=1), help="Threads the engine may use (default: all cores)."
 )
 @click.option(
+    "--memory-limit",
+    metavar="SIZE",
+    help="DuckDB: stay within SIZE (e.g. 4GB), deciding stage by stage and spilling to disk.",
+)
+@click.option(
     "--explain", is_flag=True, help="Add blockedByAll: every blocking policy of each row, in order."
 )
 @imports_option
@@ -127,6 +132,7 @@ def batch(
     engine: str,
     master: str | None,
     threads: int | None,
+    memory_limit: str | None,
     explain: bool,
     roots: tuple[str, ...],
 ) -> None:
@@ -152,6 +158,7 @@ def batch(
         explain=explain,
         master=master,
         progress=output is not None and sys.stderr.isatty(),
+        memory_limit=memory_limit,
     )
     try:
         if output is None:
@@ -159,7 +166,7 @@ def batch(
             emit("".join(json.dumps(row) + "\n" for row in rows))  # ASCII: nothing a terminal acts on
             return
         decided(output=output)
-    except BatchInputError as error:
+    except BatchError as error:
         raise CpolError(str(error)) from None
 
 
@@ -227,7 +234,7 @@ def plan(
             samples=samples,
             sources=(_named(old), _named(new)),
         )
-    except BatchInputError as error:
+    except BatchError as error:
         raise CpolError(str(error)) from None
     write_output(output, render_report(output_format, result))
 
