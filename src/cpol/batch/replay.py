@@ -17,6 +17,8 @@ from typing import Any
 import pyarrow as pa
 
 from cpol.batch import customer_requests, decide
+from cpol.batch.backend import Backend
+from cpol.batch.run import open_backend
 from cpol.batch.samples import explain, pick
 from cpol.batch.segments import customer_segments
 from cpol.batch.whatif import PlanReport, PolicySet, align, build
@@ -44,14 +46,21 @@ def replay(
     *,
     engine: str = "duckdb",
     threads: int | None = None,
+    master: str | None = None,
     samples: int = DEFAULT_SAMPLES,
     sources: tuple[Sequence[str], Sequence[str]] = ((), ()),
 ) -> PlanReport:
     """Decide the population under `old` and `new` and report what changes.
 
-    `sources` name where each set came from, for the report's header.
+    One engine serves both decisions and the segments (Spark starts once). `sources` name
+    where each set came from, for the report's header.
     """
-    tables = [_decide(policies, inputs, engine, threads) for policies in (old, new)]
+    backend = open_backend(engine, threads, master, progress=False)
+    try:
+        tables = [_decide(policies, inputs, backend) for policies in (old, new)]
+        segments = customer_segments(backend, inputs.interactions, inputs.customers, inputs.candidates)
+    finally:
+        backend.close()
     aligned = align(*tables)
 
     def requests_of(customers: Sequence[str]) -> Mapping[str, Mapping[str, Any]]:
@@ -63,7 +72,6 @@ def replay(
             customer_ids=list(customers),
         )
 
-    segments = customer_segments(engine, threads, inputs.interactions, inputs.customers, inputs.candidates)
     return build(
         aligned,
         segments,
@@ -75,15 +83,12 @@ def replay(
     )
 
 
-def _decide(policies: Sequence[Policy], inputs: Inputs, engine: str, threads: int | None) -> pa.Table:
-    table = decide(
+def _decide(policies: Sequence[Policy], inputs: Inputs, backend: Backend) -> pa.Table:
+    return decide(
         list(policies),
         interactions=inputs.interactions,
         customers=inputs.customers,
         candidates=inputs.candidates,
         now=inputs.now,
-        engine=engine,
-        threads=threads,
+        engine=backend,
     )
-    assert isinstance(table, pa.Table)  # no output path: the table itself
-    return table

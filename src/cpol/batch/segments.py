@@ -14,26 +14,21 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlglot import exp
 
+from cpol.batch.backend import Backend
 from cpol.batch.inputs import customers_query
-from cpol.batch.run import open_backend, read_inputs
+from cpol.batch.run import read_inputs
 
 SCHEMA = pa.schema([("customerId", pa.string()), ("segment", pa.string())])
 
 
-def customer_segments(
-    engine: str, threads: int | None, interactions: Path, customers: Path, candidates: Path
-) -> pa.Table:
+def customer_segments(backend: Backend, interactions: Path, customers: Path, candidates: Path) -> pa.Table:
     """(customerId, segment) pairs of the customers input."""
-    backend = open_backend(engine, threads, None, progress=False)
-    try:
-        inputs = read_inputs(backend, interactions, customers, candidates)
-        if not inputs.customers.has("segments"):
-            return SCHEMA.empty_table()
-        query = customers_query(inputs.customers, inputs.consent_columns).subquery("q")
-        columns = [exp.column(name, quoted=True) for name in ("id", "segments")]
-        table = backend.fetch(exp.select(*columns).from_(query))
-    finally:
-        backend.close()
+    inputs = read_inputs(backend, interactions, customers, candidates)
+    if not inputs.customers.has("segments"):
+        return SCHEMA.empty_table()
+    query = customers_query(inputs.customers, inputs.consent_columns).subquery("q")
+    columns = [exp.column(name, quoted=True) for name in ("id", "segments")]
+    table = backend.fetch(exp.select(*columns).from_(query))
     lists = table["segments"].combine_chunks()
     owners = pc.take(table["id"].combine_chunks().cast(pa.string()), pc.list_parent_indices(lists))
     pairs = pa.table([owners, pc.list_flatten(lists).cast(pa.string())], schema=SCHEMA)

@@ -35,6 +35,9 @@ from cpol.plan import Policy
 from cpol.runtime.clock import parse_instant
 
 ENGINES = ("duckdb", "spark")
+master_option = click.option(
+    "--master", metavar="URL", help="Spark's master URL (default: local mode on every core)."
+)
 
 
 def input_option(name: str, what: str) -> Callable[[F], F]:
@@ -107,7 +110,7 @@ def inputs_or_exit(interactions: str, customers: str, candidates: str, now: str)
 @click.option(
     "--engine", type=click.Choice(ENGINES), default="duckdb", show_default=True, help="Where to decide."
 )
-@click.option("--master", metavar="URL", help="Spark's master URL (default: local mode on every core).")
+@master_option
 @click.option(
     "--threads", type=click.IntRange(min=1), help="Threads the engine may use (default: all cores)."
 )
@@ -188,6 +191,7 @@ def batch(
 @click.option(
     "--engine", type=click.Choice(ENGINES), default="duckdb", show_default=True, help="Where to decide."
 )
+@master_option
 @click.option(
     "--threads", type=click.IntRange(min=1), help="Threads the engine may use (default: all cores)."
 )
@@ -210,6 +214,7 @@ def plan(
     now: str,
     output_format: str,
     engine: str,
+    master: str | None,
     threads: int | None,
     samples: int,
     roots: tuple[str, ...],
@@ -231,6 +236,7 @@ def plan(
             inputs,
             engine=engine,
             threads=threads,
+            master=master,
             samples=samples,
             sources=(_named(old), _named(new)),
         )
