@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import cpol
-from cpol.batch import decide
+from cpol.batch import BatchInputError, decide
 
 NOW = "2026-03-20T14:00:00Z"
 POLICIES = cpol.load_json(
@@ -108,3 +108,25 @@ def test_a_directory_of_parquet_files_is_one_input(tmp_path: Path) -> None:
     pq.write_table(table.slice(1), folder / "part-1.parquet")
     paths["interactions"] = folder
     assert _rows(paths) == [("c1", False, "cap"), ("c2", True, None), ("c3", True, None)]
+
+
+def test_csv_customers_carry_lists_and_maps_as_json(tmp_path: Path) -> None:
+    """A CSV cell holds JSON: segments and dnc as arrays, consent and metrics as objects."""
+    rows = [
+        "id,segments,dnc,consent,metrics",
+        'c1,"[""vip""]",[],"{""sms"": ""opted_in""}","{""risk"": 0.1}"',
+        'c2,[],[],{},"{""risk"": 0.9, ""note"": ""x""}"',
+        'c3,,,"{""sms"": ""opted_out""}",',
+    ]
+    paths = _write(tmp_path, pa.table({"id": ["c1"]}), _interactions(STAMPS, pa.string()))
+    paths["customers"] = tmp_path / "customers.csv"
+    paths["customers"].write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert _rows(paths) == [("c1", False, "cap"), ("c2", False, "risk"), ("c3", False, "consent")]
+
+
+def test_malformed_json_in_a_csv_cell_is_one_line(tmp_path: Path) -> None:
+    paths = _write(tmp_path, pa.table({"id": ["c1"]}), _interactions(STAMPS, pa.string()))
+    paths["customers"] = tmp_path / "customers.csv"
+    paths["customers"].write_text('id,metrics\nc1,"{risk"\n', encoding="utf-8")  # a policy reads it
+    with pytest.raises(BatchInputError, match="an input value cannot be read"):
+        _rows(paths)

@@ -54,6 +54,22 @@ class NumbersByName(exp.Expression, exp.Func):
     arg_types: ClassVar[dict[str, bool]] = {"this": True}
 
 
+class JsonText(exp.Expression, exp.Func):
+    """JSON text (a CSV cell) read as a list of text (`kind` "list"), a map of text ("map")
+    or a map of numbers ("numbers"); NULL stays NULL."""
+
+    arg_types: ClassVar[dict[str, bool]] = {"this": True, "kind": True}
+
+
+#: How each engine reads JSON text of each kind.
+_JSON_DUCKDB = {"list": '["VARCHAR"]', "map": '"MAP(VARCHAR, VARCHAR)"', "numbers": '"MAP(VARCHAR, DOUBLE)"'}
+_JSON_SPARK = {"list": "array<string>", "map": "map<string,string>", "numbers": "map<string,string>"}
+
+
+def _json_text(generator: Generator, e: exp.Expr, spellings: dict[str, str], template: str) -> str:
+    return template.format(generator.sql(e.this), spellings[e.text("kind")])
+
+
 class IsoInstant(exp.Expression, exp.Func):
     """Whole epoch seconds as `2026-03-23T09:12:00Z` (SPEC §2's eligibleAt)."""
 
@@ -92,6 +108,7 @@ class CpolDuckDB(DuckDB):
             NumbersByName: lambda g, e: _sql(
                 g, "JSON_TRANSFORM(TO_JSON({}), '\"MAP(VARCHAR, DOUBLE)\"')", e.this
             ),
+            JsonText: lambda g, e: _json_text(g, e, _JSON_DUCKDB, "JSON_TRANSFORM({}, '{}')"),
             IsoInstant: lambda g, e: _sql(
                 g, "STRFTIME(MAKE_TIMESTAMP(CAST({} * 1000000 AS BIGINT)), '%Y-%m-%dT%H:%M:%SZ')", e.this
             ),
@@ -121,6 +138,7 @@ class CpolSpark(Spark):
             # a field that fails to parse as a double would null the whole map: read text,
             # which the metric's TRY_CAST turns into a number or NULL
             NumbersByName: lambda g, e: _sql(g, "FROM_JSON(TO_JSON({}), 'map<string,string>')", e.this),
+            JsonText: lambda g, e: _json_text(g, e, _JSON_SPARK, "FROM_JSON({}, '{}')"),
             IsoInstant: lambda g, e: _sql(
                 g, "DATE_FORMAT(TIMESTAMP_SECONDS(CAST({} AS BIGINT)), \"yyyy-MM-dd'T'HH:mm:ss'Z'\")", e.this
             ),

@@ -108,7 +108,7 @@ class DuckDBBackend:
     def fetch(self, query: exp.Expr) -> pa.Table:
         try:
             return self.connection.sql(render(query, self.dialect)).to_arrow_table()
-        except duckdb.ConversionException as error:
+        except (duckdb.ConversionException, duckdb.InvalidInputException) as error:
             raise BatchInputError(f"an input value cannot be read: {_first_line(error)}") from None
         except duckdb.OutOfMemoryException as error:
             raise BatchError(f"{_first_line(error)}; {OUT_OF_MEMORY}") from None
@@ -127,7 +127,7 @@ class DuckDBBackend:
     def _run(self, sql: str) -> duckdb.DuckDBPyConnection:
         try:
             return self.connection.execute(sql)
-        except duckdb.ConversionException as error:
+        except (duckdb.ConversionException, duckdb.InvalidInputException) as error:
             raise BatchInputError(f"an input value cannot be read: {_first_line(error)}") from None
         except duckdb.OutOfMemoryException as error:
             raise BatchError(f"{_first_line(error)}; {OUT_OF_MEMORY}") from None

@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlglot import exp
 
 from cpol.batch.backend import BatchInputError, ColumnKind
-from cpol.batch.dialects import EpochSeconds, NumbersByName, double
+from cpol.batch.dialects import EpochSeconds, JsonText, NumbersByName, double
 
 #: The §2 interaction fields besides customerId, timestamp and outcome.
 INTERACTION_FIELDS = (
@@ -54,10 +54,11 @@ EXPECTED: dict[str, tuple[ColumnKind, ...]] = {
     "daily_spend": ("number",),
     "rank": ("number",),
     "isMandatory": ("boolean",),
-    "segments": ("list",),
-    "dnc": ("list",),
-    "consent": ("map",),
-    "metrics": ("map", "struct"),
+    # text: JSON in a CSV cell (`["vip"]`, `{"sms": "opted_out"}`, `{"risk": 0.2}`)
+    "segments": ("list", "string"),
+    "dnc": ("list", "string"),
+    "consent": ("map", "string"),
+    "metrics": ("map", "struct", "string"),
 }
 
 
@@ -209,11 +210,15 @@ def interactions_query(
     )
 
 
-def _metrics(table: Table) -> exp.Expr:
-    """The metrics as a map, whether the file has a map or a struct (a struct's fields are
-    its metrics; a metric it lacks is missing, as in a map)."""
-    column = table.column("metrics")
-    if table.has("metrics") and table.columns["metrics"][1] == "struct":
+def _shaped(table: Table, name: str, json: str) -> exp.Expr:
+    """A list or map column as one: JSON text read as `json` (list, map, numbers); the
+    metrics as a map, whether the file has a map or a struct (a struct's fields are its
+    metrics; a metric it lacks is missing, as in a map)."""
+    column = table.column(name)
+    kind = table.columns[name][1] if table.has(name) else None
+    if kind == "string":
+        return JsonText(this=column, kind=exp.Literal.string(json))
+    if kind == "struct":
         return NumbersByName(this=column)
     return column
 
@@ -224,11 +229,11 @@ def customers_query(table: Table, consent_columns: Mapping[str, str]) -> exp.Sel
     columns = [
         _text(table, "id"),
         _text(table, "timezone"),
-        *(exp.alias_(table.column(name), name, quoted=True) for name in ("segments", "dnc")),
-        exp.alias_(_metrics(table), "metrics", quoted=True),
+        *(exp.alias_(_shaped(table, name, "list"), name, quoted=True) for name in ("segments", "dnc")),
+        exp.alias_(_shaped(table, "metrics", "numbers"), "metrics", quoted=True),
     ]
     if table.has("consent"):
-        columns.append(exp.alias_(table.column("consent"), "consent", quoted=True))
+        columns.append(exp.alias_(_shaped(table, "consent", "map"), "consent", quoted=True))
     columns += [
         exp.alias_(exp.column(column, quoted=True), f"{CONSENT_PREFIX}{kind}", quoted=True)
         for kind, column in consent_columns.items()
