@@ -184,9 +184,7 @@ def _text(table: Table, name: str) -> exp.Expr:
 def instant(table: Table, name: str = "timestamp") -> exp.Expr:
     """An instant column in epoch seconds (a number column already is one; none: NULL)."""
     column = table.column(name)
-    if name not in table.columns:
-        return exp.cast(column, exp.DataType.build("DOUBLE"))
-    if table.columns[name][1] == "number":
+    if name not in table.columns or table.columns[name][1] == "number":
         return exp.cast(column, exp.DataType.build("DOUBLE"))
     return EpochSeconds(this=column)
 

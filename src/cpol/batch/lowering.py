@@ -506,23 +506,29 @@ def _skipped(policy: Policy, overridden: exp.Expr) -> exp.Expr:
 
 
 def _lifts(tests: Sequence[Test]) -> exp.Expr:
-    """The latest lift of the blocking tests, NULL if one of them never lifts (§2.1)."""
+    """The latest lift of the blocking tests, NULL if one of them never lifts (§2.1): by
+    time alone, or after 9999-12-31T23:59:59Z, the last instant a calendar can write."""
     blocking = [exp.and_(t.applies, _is(t.blocks)) for t in tests]
     never = [
-        b if t.lifts is None else exp.and_(b, exp.Is(this=t.lifts, expression=exp.Null()))
+        b
+        if t.lifts is None
+        else exp.and_(
+            b,
+            exp.or_(
+                exp.Is(this=t.lifts.copy(), expression=exp.Null()),
+                exp.GT(this=t.lifts.copy(), expression=double(LAST_INSTANT)),
+            ),
+        )
         for b, t in zip(blocking, tests, strict=True)
     ]
     known = [
-        exp.Case(ifs=[exp.If(this=b, true=t.lifts)])
+        exp.Case(ifs=[exp.If(this=b.copy(), true=t.lifts)])
         for b, t in zip(blocking, tests, strict=True)
         if t.lifts is not None
     ]
     if not known:
         return exp.Null()
-    latest = exp.Case(ifs=[exp.If(this=_any(never), true=exp.Null())], default=_greatest(known))
-    # a block lifting after 9999-12-31T23:59:59Z never lifts in any calendar we can write
-    beyond = exp.GT(this=latest.copy(), expression=double(LAST_INSTANT))
-    return exp.Case(ifs=[exp.If(this=beyond, true=exp.Null())], default=latest)
+    return exp.Case(ifs=[exp.If(this=_any(never), true=exp.Null())], default=_greatest(known))
 
 
 def _consent(inputs: Inputs) -> exp.Expr:

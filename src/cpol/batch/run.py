@@ -106,13 +106,22 @@ def _repeated(backend: Backend, query: exp.Select, keys: Sequence[str]) -> list[
 
 
 def _missing(backend: Backend, table: Table, query: exp.Select, names: Sequence[str]) -> None:
-    """A required value left empty is an error naming the column."""
+    """A required value left empty is an error naming the column (one scan for them all)."""
+    empty = [
+        exp.alias_(
+            exp.Filter(
+                this=exp.Count(this=exp.Star()),
+                expression=exp.Where(this=exp.Is(this=_column(name), expression=exp.Null())),
+            ),
+            name,
+            quoted=True,
+        )
+        for name in names
+    ]
+    counts = backend.fetch(exp.select(*empty).from_(query.subquery("q"))).to_pylist()[0]
     for name in names:
-        empty = exp.select(exp.Count(this=exp.Star())).from_(query.subquery("q"))
-        empty = empty.where(exp.Is(this=_column(name), expression=exp.Null()))
-        count = backend.fetch(empty).column(0)[0].as_py()
-        if count:
-            raise BatchInputError(f"{table.source}: {count} row(s) without {table.columns[name][0]}")
+        if counts[name]:
+            raise BatchInputError(f"{table.source}: {counts[name]} row(s) without {table.columns[name][0]}")
 
 
 def check_inputs(backend: Backend, inputs: Inputs) -> None:

@@ -7,7 +7,6 @@ customers through the same plan as `cpol batch`, without writing a file.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from cpol.batch.inputs import CANDIDATE_FIELDS, INTERACTION_FIELDS, Inputs
 from cpol.batch.lowering import lower
 from cpol.batch.run import check_inputs, customer_zones, decision_query, instant
 from cpol.plan import Policy
+from cpol.runtime.rules import figure
 
 _TEXT = pa.string()
 SCHEMAS: dict[str, pa.Schema] = {
@@ -63,12 +63,11 @@ SCHEMAS: dict[str, pa.Schema] = {
 }
 
 
-def figure(value: Any) -> float | None:
-    """A metric or budget as a DOUBLE: what the online engine would not read as a number
-    (text, a boolean, NaN, an infinity) is missing, which it treats the same way."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        return None
-    return float(value)
+def _double(value: Any) -> float | None:
+    """A metric or budget as a DOUBLE, or missing where the online engine reads no number
+    (`cpol.runtime.rules.figure`: text, a boolean, NaN, an infinity), which it treats alike."""
+    number = figure(value)
+    return None if number is None else float(number)
 
 
 def _text_map(value: Any) -> list[tuple[str, str]]:
@@ -83,7 +82,7 @@ def _customer_row(customer: Mapping[str, Any]) -> dict[str, Any]:
         "segments": customer.get("segments"),
         "dnc": customer.get("dnc"),
         "consent": _text_map(customer.get("consent")),
-        "metrics": [(k, number) for k, v in metrics.items() if (number := figure(v)) is not None],
+        "metrics": [(k, number) for k, v in metrics.items() if (number := _double(v)) is not None],
     }
 
 
@@ -99,7 +98,7 @@ def from_requests(requests: Sequence[Mapping[str, Any]]) -> dict[str, pa.Table]:
         ]
         rows["suppressions"] += [{**s, "customerId": cid} for s in request.get("suppressions") or []]
         rows["budgets"] += [
-            {"customerId": cid, "id": key, **{k: figure(v) for k, v in (figures or {}).items()}}
+            {"customerId": cid, "id": key, **{k: _double(v) for k, v in (figures or {}).items()}}
             for key, figures in (request.get("budgets") or {}).items()
         ]
     return {name: pa.Table.from_pylist(found, schema=SCHEMAS[name]) for name, found in rows.items()}

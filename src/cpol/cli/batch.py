@@ -35,9 +35,28 @@ from cpol.plan import Policy
 from cpol.runtime.clock import parse_instant
 
 ENGINES = ("duckdb", "spark")
-master_option = click.option(
-    "--master", metavar="URL", help="Spark's master URL (default: local mode on every core)."
-)
+
+
+def engine_options(command: F) -> F:
+    """`--engine`, `--master` and `--threads`: where a population is decided."""
+    options = (
+        click.option(
+            "--engine",
+            type=click.Choice(ENGINES),
+            default="duckdb",
+            show_default=True,
+            help="Where to decide.",
+        ),
+        click.option(
+            "--master", metavar="URL", help="Spark's master URL (default: local mode on every core)."
+        ),
+        click.option(
+            "--threads", type=click.IntRange(min=1), help="Threads the engine may use (default: all cores)."
+        ),
+    )
+    for option in reversed(options):
+        command = option(command)
+    return command
 
 
 def input_option(name: str, what: str) -> Callable[[F], F]:
@@ -107,13 +126,7 @@ def inputs_or_exit(interactions: str, customers: str, candidates: str, now: str)
     metavar="OUT",
     help="Write the rows to OUT: .parquet, .csv or .jsonl (default: JSON lines on stdout).",
 )
-@click.option(
-    "--engine", type=click.Choice(ENGINES), default="duckdb", show_default=True, help="Where to decide."
-)
-@master_option
-@click.option(
-    "--threads", type=click.IntRange(min=1), help="Threads the engine may use (default: all cores)."
-)
+@engine_options
 @click.option(
     "--memory-limit",
     metavar="SIZE",
@@ -188,13 +201,7 @@ def batch(
     show_default=True,
     help="text: a summary for a terminal; json: the whole report; html: a standalone page with charts.",
 )
-@click.option(
-    "--engine", type=click.Choice(ENGINES), default="duckdb", show_default=True, help="Where to decide."
-)
-@master_option
-@click.option(
-    "--threads", type=click.IntRange(min=1), help="Threads the engine may use (default: all cores)."
-)
+@engine_options
 @click.option(
     "--samples",
     type=click.IntRange(min=0),

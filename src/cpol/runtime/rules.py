@@ -518,7 +518,7 @@ def _outside_category_words(cap: Cap, target: str) -> tuple[str, dict[str, Any]]
 
 
 # -- attribute rules: budget, segments, DNC, metric, mutual exclusion --------------------
-def _figure(value: object) -> float | None:
+def figure(value: object) -> float | None:
     """A metric or budget figure as a number, or None (missing) for anything else: a string,
     a boolean, NaN or an infinity (which a decoded dict may hold, and no JSON can carry back)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -534,7 +534,7 @@ def budget_exhausted(config: Any) -> Evaluator:
         for scope in scopes:
             key = cand.creativeId if scope.scope == "creative" else cand.offerId
             entry = ctx.request.budgets.get(key or "") or {}
-            actual = _figure(entry.get(budget_field))  # a missing figure does not block
+            actual = figure(entry.get(budget_field))  # a missing figure does not block
             blocked = actual is not None and actual >= threshold
             results.append(Verdict.said(blocked, None, _budget_words, config, key, actual))
         return _first_block(results, "no budget figure")
@@ -604,7 +604,7 @@ def metric_condition(config: Any) -> Evaluator:
 def _metric_condition(config: Any, ctx: Context, cand: Candidate, scopes: Sequence[ScopeRef]) -> Verdict:
     operator = config.operator or "gte"
     threshold = config.threshold if config.threshold is not None else 0
-    number = _figure(ctx.request.customer.metrics.get(config.metricId))
+    number = figure(ctx.request.customer.metrics.get(config.metricId))
     blocked = number is not None and OPERATORS[operator][1](number, threshold)
     return Verdict.said(blocked, None, _metric_words, config, operator, threshold, number)
 
