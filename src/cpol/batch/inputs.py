@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlglot import exp
@@ -201,11 +202,34 @@ def interactions_query(
         wanted = exp.false()
     fields = [_text(table, name) for name in ("customerId", "outcome", *INTERACTION_FIELDS[1:])]
     window = [] if since is None else [exp.GT(this=at.copy(), expression=double(since))]
-    return (
-        exp.select(*fields, exp.alias_(at, "at", quoted=True))
-        .from_(table.view)
-        .where(exp.and_(exp.LTE(this=at, expression=double(now)), wanted, *window))
-    )
+    bounds = [*_scan_bounds(table, now, since), exp.LTE(this=at.copy(), expression=double(now)), *window]
+    selected = exp.select(*fields, exp.alias_(at, "at", quoted=True)).from_(table.view)
+    return selected.where(exp.and_(*bounds, wanted))
+
+
+def _scan_bounds(table: Table, now: float, since: float | None) -> list[exp.Expr]:
+    """The same bounds on a timestamp column as it is stored, a second wider each side: the
+    reader can skip what they exclude while scanning (no engine looks through the
+    conversion to epoch seconds); the exact bounds on `at` still decide."""
+    if table.columns.get("timestamp", ("", "other"))[1] != "timestamp":
+        return []
+    stored = exp.cast(table.column("timestamp"), exp.DataType.build("TIMESTAMPTZ"))
+    bounds = [(exp.LTE, now + 1), (exp.GT, None if since is None else since - 1)]
+    return [
+        kind(this=stored.copy(), expression=exp.cast(exp.Literal.string(text), stored.to.copy()))
+        for kind, seconds in bounds
+        if (text := _iso(seconds)) is not None
+    ]
+
+
+def _iso(seconds: float | None) -> str | None:
+    """An instant as ISO text, None when there is none or a calendar cannot write it."""
+    if seconds is None:
+        return None
+    try:
+        return datetime.fromtimestamp(seconds, UTC).isoformat()
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def _shaped(table: Table, name: str, json: str) -> exp.Expr:

@@ -165,6 +165,11 @@ class Aggregates:
         return found
 
 
+#: A policy's scopes of one kind counted as filters on the customer's pass, at most; past
+#: this many, one GROUP BY on the field is cheaper than a measure per scope.
+FILTERED_SCOPES = 2
+
+
 def _interaction(name: str) -> exp.Column:
     return _quoted(name)
 
@@ -204,15 +209,27 @@ class Lowering:
         return self.now - max(r for r in self.reach if r is not None)
 
     # -- counting ----------------------------------------------------------------------
-    def narrowing(self, scope: ScopeRef, per: str | None) -> tuple[tuple[str, ...], exp.Expr]:
-        """The key a count is narrowed to for a matched scope (and a `per` field), and the
-        condition under which the scope matches (a candidate without the `per` value passes)."""
-        fields = {SCOPE_FIELDS[scope.scope], SCOPE_FIELDS[per] if per is not None else None} - {None}
-        key = tuple(sorted(name for name in fields if name is not None))
+    def narrowing(
+        self, policy: Policy, scope: ScopeRef, per: str | None
+    ) -> tuple[tuple[str, ...], exp.Expr, list[exp.Expr]]:
+        """For a matched scope (and a `per` field): the key a count is grouped by, the
+        condition under which the scope matches (a candidate without the `per` value
+        passes), and the filters on what is counted.
+
+        A matched scope fixes the candidate's value (`channel "ch_email"`: its channel is
+        ch_email), so a policy with few scopes of a kind counts each as a filter on the
+        customer's pass rather than a GROUP BY of its own; with more, one measure grouped
+        by the field serves them all."""
+        field, each = SCOPE_FIELDS[scope.scope], SCOPE_FIELDS[per] if per is not None else None
         applies = [scope_matches(scope)]
-        if per is not None:
-            applies.append(negate(exp.Is(this=candidate(SCOPE_FIELDS[per] or ""), expression=exp.Null())))
-        return key, _all(applies)
+        if each is not None:
+            applies.append(negate(exp.Is(this=candidate(each), expression=exp.Null())))
+        kin = sum(s.scope == scope.scope for s in policy.effective_scopes)
+        if field is None or kin > FILTERED_SCOPES:
+            grouped = {field, each} - {None}
+            return tuple(sorted(name for name in grouped if name is not None)), _all(applies), []
+        key: tuple[str, ...] = () if each is None or each == field else (each,)
+        return key, _all(applies), [exp.EQ(this=_interaction(field), expression=_text(scope.scopeId or ""))]
 
     def count(self, key: tuple[str, ...], condition: exp.Expr) -> exp.Expr:
         counted = exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=condition))
@@ -244,8 +261,9 @@ class Lowering:
 
     def rest(self, key: tuple[str, ...], applies: exp.Expr, condition: exp.Expr, period: float) -> Test:
         """A recency rule: blocks while `now - last < period`; lifts at `last + period`."""
-        self.reach.append(period + RECENCY_MARGIN)  # `now - t < p` and `t > now - p` may round apart
-        last = self.last(key, condition)
+        reach = period + RECENCY_MARGIN  # `now - t < p` and `t > now - p` may round apart
+        self.reach.append(reach)
+        last = self.last(key, _all([condition, *_since(self.now, reach)]))  # older never block
         blocks = exp.LT(this=exp.Sub(this=double(self.now), expression=last), expression=double(period))
         return Test(applies, blocks, exp.Add(this=last, expression=double(period)))
 
@@ -317,8 +335,8 @@ def _frequency_cap(lw: Lowering, policy: Policy) -> list[Test]:
     filters = _impressions(*_campaign_filters(config))
     tests = []
     for scope in policy.effective_scopes:
-        key, applies = lw.narrowing(scope, config.per)
-        tests += [lw.cap(key, applies, filters, cap) for cap in caps]
+        key, applies, counted = lw.narrowing(policy, scope, config.per)
+        tests += [lw.cap(key, applies, [*filters, *counted], cap) for cap in caps]
     return tests
 
 
@@ -327,8 +345,8 @@ def _cooldown(lw: Lowering, policy: Policy) -> list[Test]:
     period = config.cooldownHours * HOUR
     tests = []
     for scope in policy.effective_scopes:
-        key, applies = lw.narrowing(scope, config.per)
-        tests.append(lw.rest(key, applies, _all(_impressions()), period))
+        key, applies, counted = lw.narrowing(policy, scope, config.per)
+        tests.append(lw.rest(key, applies, _all(_impressions(*counted)), period))
     return tests
 
 
@@ -340,8 +358,8 @@ def _outcome_based(lw: Lowering, policy: Policy) -> list[Test]:
     condition = _one_of(_interaction("outcome"), outcomes)
     tests = []
     for scope in policy.effective_scopes:
-        key, applies = lw.narrowing(scope, config.per)
-        tests.append(lw.rest(key, applies, condition, period))
+        key, applies, counted = lw.narrowing(policy, scope, config.per)
+        tests.append(lw.rest(key, applies, _all([condition.copy(), *counted]), period))
     return tests
 
 
@@ -507,18 +525,16 @@ def _skipped(policy: Policy, overridden: exp.Expr) -> exp.Expr:
 
 def _lifts(tests: Sequence[Test]) -> exp.Expr:
     """The latest lift of the blocking tests, NULL if one of them never lifts (§2.1): by
-    time alone, or after 9999-12-31T23:59:59Z, the last instant a calendar can write."""
+    time alone, or after 9999-12-31T23:59:59Z, the last instant a calendar can write.
+    Read only where the policy blocks, so one test's lift needs no guard of its own."""
+    if len(tests) == 1:
+        lifts = tests[0].lifts
+        if lifts is None:
+            return exp.Null()
+        return exp.Case(ifs=[exp.If(this=_lifts_by(lifts.copy()), true=lifts)])
     blocking = [exp.and_(t.applies, _is(t.blocks)) for t in tests]
     never = [
-        b
-        if t.lifts is None
-        else exp.and_(
-            b,
-            exp.or_(
-                exp.Is(this=t.lifts.copy(), expression=exp.Null()),
-                exp.GT(this=t.lifts.copy(), expression=double(LAST_INSTANT)),
-            ),
-        )
+        b if t.lifts is None else exp.and_(b, negate(_lifts_by(t.lifts.copy())))
         for b, t in zip(blocking, tests, strict=True)
     ]
     known = [
@@ -529,6 +545,11 @@ def _lifts(tests: Sequence[Test]) -> exp.Expr:
     if not known:
         return exp.Null()
     return exp.Case(ifs=[exp.If(this=_any(never), true=exp.Null())], default=_greatest(known))
+
+
+def _lifts_by(lifts: exp.Expr) -> exp.Expr:
+    """The lift is a writable instant (not NULL, not past 9999)."""
+    return _is(exp.LTE(this=lifts, expression=double(LAST_INSTANT)))
 
 
 def _consent(inputs: Inputs) -> exp.Expr:
