@@ -845,7 +845,7 @@ def _joined(
         ctes.append(("x", _affected(exclusive)))
         joins.append(("x", "x", exp.EQ(this=_quoted("customerId", "x"), expression=candidate("customerId"))))
     for table, alias, on in joins:
-        select = select.join(exp.alias_(exp.to_table(table), alias), on=on, join_type="left")
+        select = select.join(exp.alias_(exp.to_table(table), alias), on=on, join_type="left", copy=False)
     for name, cte in ctes:
-        select = select.with_(name, as_=cte)
+        select = select.with_(name, as_=cte, copy=False)
     return select

@@ -154,7 +154,7 @@ def customer_zones(backend: Backend, inputs: Inputs) -> list[str | None]:
 
 
 def _ordered(query: exp.Select) -> exp.Select:
-    return query.order_by(_column("customerId"), _column("rank"))
+    return query.order_by(_column("customerId"), _column("rank"), copy=False)
 
 
 def staged(backend: Backend, rows: exp.Select) -> exp.Select:
@@ -174,7 +174,7 @@ def decision_query(backend: Backend, plan: Plan, explain: bool, stages: bool = F
     touches; with `stages`, computed stage by stage (`staged`), the decisions kept as a
     table before they are sorted."""
     rows = staged(backend, plan.rows) if stages else plan.rows
-    decisions = plan.decisions(rows.subquery("r"), explain)
+    decisions = plan.decisions(rows.subquery("r", copy=False), explain)
     if not plan.exclusive and not stages:
         return _ordered(decisions)
     backend.materialize(DECIDED, decisions)
