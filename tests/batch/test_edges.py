@@ -4,11 +4,17 @@ expiring at `now` is inactive, and eligibleAt rounds a fraction of a second up."
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 
 import cpol
+from cpol.batch import decide
+from tests.batch.population import write_population
 from tests.batch.test_differential import batch, online
 
 NOW = "2026-03-20T14:00:00Z"
@@ -71,3 +77,49 @@ def test_a_suppression_expiring_at_now_is_over() -> None:
     decided = batch([], population)
     assert decided == online([], population)
     assert [row["eligibleAt"] for row in decided] == [None, "2026-03-20T14:00:01Z"]
+
+
+#: Policies that read the customer's own data (their terms are computed once per customer).
+READS_THE_CUSTOMER = [
+    {"name": "dnc", "ruleType": "do_not_contact", "config": {"dncSource": "internal_dnc"}},
+    {"name": "segments", "ruleType": "segment_exclusion", "config": {"excludeSegments": ["seg_vip"]}},
+    {"name": "metric", "ruleType": "metric_condition", "config": {"metricId": "churn", "operator": "lt"}},
+    {
+        "name": "metric gte",
+        "ruleType": "metric_condition",
+        "config": {"metricId": "churn", "operator": "gte"},
+    },
+    {
+        "name": "hours",
+        "ruleType": "time_window",
+        "config": {"startHour": 15, "endHour": 16},
+        "scope": "channel",
+        "scopeId": "ch_sms",
+    },
+]
+
+
+def test_a_customer_without_a_row_is_decided_with_no_data() -> None:
+    """docs/batch.md: a customer with candidates but no customers row is decided as a
+    customer with no data, as online."""
+    policies = cpol.load_json([{"scope": "global"} | p for p in READS_THE_CUSTOMER])
+    known = {"id": "known", "dnc": ["internal_dnc"], "segments": ["seg_vip"], "metrics": {"churn": 3}}
+    population = [
+        {
+            "now": NOW,
+            "customer": customer,
+            "candidates": [{"offerId": "off_a", "channelId": c} for c in ("ch_email", "ch_sms")],
+        }
+        for customer in (known, {"id": "stranger"})
+    ]
+    with tempfile.TemporaryDirectory() as folder:
+        paths = write_population(population, Path(folder))
+        people = pq.read_table(paths["customers"])
+        pq.write_table(people.filter(pc.equal(people["id"], "known")), paths["customers"])
+        table = decide(policies, now=NOW, **paths)  # type: ignore[call-overload]
+    decided = [
+        {k: row[k] for k in ("customerId", "rank", "allowed", "blockedBy", "eligibleAt")}
+        for row in table.to_pylist()
+    ]
+    assert decided == online(policies, population)
+    assert [row["blockedBy"] for row in decided] == ["dnc", "dnc", None, "hours"]

@@ -82,7 +82,7 @@ class DuckDBBackend:
     def _limit(self, memory_limit: str) -> None:
         try:
             self.connection.execute("SET memory_limit = ?", [memory_limit])
-            self.connection.execute("SET preserve_insertion_order = false")  # the output is sorted
+            self.connection.execute("SET preserve_insertion_order = false")  # less to hold
         except duckdb.Error:
             raise BatchError(f"--memory-limit {memory_limit!r} is not a size (e.g. 4GB, 500MB)") from None
 
@@ -118,6 +118,9 @@ class DuckDBBackend:
         if kind is None:
             raise BatchInputError(f"{output}: write .parquet, .csv or .jsonl (one JSON object per line)")
         target = str(output).replace("'", "''")
+        # the decisions are ordered by their query: the file need not keep the inputs' order
+        # too, and COPY writes in parallel without it
+        self.connection.execute("SET preserve_insertion_order = false")
         self._run(f"COPY ({render(query, self.dialect)}) TO '{target}' (FORMAT {kind})")
 
     def close(self) -> None:

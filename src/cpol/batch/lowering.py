@@ -818,9 +818,10 @@ def _joined(
 ) -> exp.Select:
     """The candidates joined to their customer, each aggregate, the zone table and the
     customers the pass must look at, with `columns` computed over them."""
+    people = customers_query(lw.inputs.customers, lw.inputs.consent_columns)
     ctes: list[tuple[str, exp.Expr]] = [
         ("i", interactions_query(lw.inputs.interactions, lw.now, _outcomes(steps), lw.horizon())),
-        ("c", customers_query(lw.inputs.customers, lw.inputs.consent_columns)),
+        ("c", _with_customer_terms(people, columns)),
         ("k", candidates_query(lw.inputs.candidates)),
         *lw.aggregates.ctes("i"),
     ]
@@ -849,3 +850,38 @@ def _joined(
     for name, cte in ctes:
         select = select.with_(name, as_=cte, copy=False)
     return select
+
+
+def _with_customer_terms(people: exp.Select, columns: list[exp.Expr]) -> exp.Select:
+    """The customers with every term of `columns` that reads only the customer (a dnc list,
+    a segment, a metric) computed once per customer instead of once per candidate row;
+    `columns` then read the result (`c.h0`, …), rewritten in place. A candidate whose
+    customer has no row still computes the term itself, over no data, as before."""
+    terms: dict[str, exp.Expr] = {}
+
+    def hoist(node: exp.Expr) -> exp.Expr:
+        if not isinstance(node, _TERMS) or isinstance(node, _NOT_TERMS) or not _customer_only(node):
+            return node
+        key = node.sql()
+        if key not in terms:
+            terms[key] = node.copy()
+        unknown = exp.Is(this=customer("id"), expression=exp.Null())
+        return exp.Case(
+            ifs=[exp.If(this=unknown, true=node.copy())], default=customer(f"h{list(terms).index(key)}")
+        )
+
+    for column in columns:
+        column.transform(hoist, copy=False)
+    computed = [exp.alias_(term, f"h{n}", quoted=True) for n, term in enumerate(terms.values())]
+    return exp.select("*", *computed).from_(people.subquery("c"))
+
+
+#: The kinds of expression a customer-only term can be (a value standing on its own), and
+#: those that are parts of another (a CASE's WHEN is a Func to sqlglot) or a plain column.
+_TERMS = (exp.Func, exp.Binary, exp.Unary, exp.Case)
+_NOT_TERMS = (exp.If, exp.Column)
+
+
+def _customer_only(node: exp.Expr) -> bool:
+    tables = {column.table for column in node.find_all(exp.Column)}
+    return tables == {"c"}
