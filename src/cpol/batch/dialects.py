@@ -83,6 +83,13 @@ class NonNullList(exp.Expression, exp.Func):
     is_var_len_args = True
 
 
+class RowHash(exp.Expression, exp.Func):
+    """A 64-bit hash of some values: equal values hash alike (distinct ones rarely do)."""
+
+    arg_types: ClassVar[dict[str, bool]] = {"expressions": True}
+    is_var_len_args = True
+
+
 def _sql(generator: Generator, template: str, *parts: exp.Expr | None) -> str:
     return template.format(*(generator.sql(part) for part in parts))
 
@@ -115,6 +122,7 @@ class CpolDuckDB(DuckDB):
             NonNullList: lambda g, e: "LIST_FILTER([{}], lambda x: x IS NOT NULL)".format(
                 ", ".join(g.sql(part) for part in e.expressions)
             ),
+            RowHash: lambda g, e: "HASH({})".format(", ".join(g.sql(part) for part in e.expressions)),
         }
 
 
@@ -145,6 +153,7 @@ class CpolSpark(Spark):
             NonNullList: lambda g, e: "FILTER(ARRAY({}), x -> x IS NOT NULL)".format(
                 ", ".join(g.sql(part) for part in e.expressions)
             ),
+            RowHash: lambda g, e: "XXHASH64({})".format(", ".join(g.sql(part) for part in e.expressions)),
         }
 
 

@@ -16,6 +16,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from cpol.batch.backend import Backend, BatchError, BatchInputError, ColumnKind
+from cpol.batch.dialects import RowHash
 from cpol.batch.inputs import Inputs, Table, budgets_query, candidates_query, customers_query
 from cpol.batch.lowering import Plan, lower, negate
 from cpol.batch.mutual import position_ids, settle
@@ -105,8 +106,13 @@ def _repeated(backend: Backend, query: exp.Select, keys: Sequence[str]) -> list[
     return list(rows[0].values()) if rows else None
 
 
-def _missing(backend: Backend, table: Table, query: exp.Select, names: Sequence[str]) -> None:
-    """A required value left empty is an error naming the column (one scan for them all)."""
+def _repeated_key(
+    backend: Backend, table: Table, query: exp.Select, key: Sequence[str], required: Sequence[str] = ()
+) -> list[object] | None:
+    """A `required` value left empty is an error naming its column; returns the first `key`
+    two rows share, if any. One scan answers both when no key repeats: equal keys hash
+    alike, so a repeat never passes unseen, and the exact search runs only when two hashes
+    meet (a repeat, or rarely two distinct keys)."""
     empty = [
         exp.alias_(
             exp.Filter(
@@ -116,29 +122,34 @@ def _missing(backend: Backend, table: Table, query: exp.Select, names: Sequence[
             name,
             quoted=True,
         )
-        for name in names
+        for name in required
     ]
-    counts = backend.fetch(exp.select(*empty).from_(query.subquery("q"))).to_pylist()[0]
-    for name in names:
+    hashes = exp.Count(this=exp.Distinct(expressions=[RowHash(expressions=[_column(n) for n in key])]))
+    repeats = exp.Sub(this=exp.Count(this=exp.Star()), expression=hashes)
+    selected = exp.select(*empty, exp.alias_(repeats, "_repeats", quoted=True)).from_(query.subquery("q"))
+    counts = backend.fetch(selected).to_pylist()[0]
+    for name in required:
         if counts[name]:
             raise BatchInputError(f"{table.source}: {counts[name]} row(s) without {table.columns[name][0]}")
+    return _repeated(backend, query, key) if counts["_repeats"] else None
 
 
 def check_inputs(backend: Backend, inputs: Inputs) -> None:
     """What the online engine would refuse: a candidate without customer, rank or offer, two
     candidates of one customer at one rank, a customer given twice."""
     candidates = candidates_query(inputs.candidates)
-    _missing(backend, inputs.candidates, candidates, ("customerId", "rank", "offerId"))
-    twice = _repeated(backend, candidates, ("customerId", "rank"))
+    required = ("customerId", "rank", "offerId")
+    twice = _repeated_key(backend, inputs.candidates, candidates, ("customerId", "rank"), required)
     if twice is not None:
         raise BatchInputError(
             f"{inputs.candidates.source}: customer {twice[0]} has two candidates at rank {twice[1]}"
         )
-    twice = _repeated(backend, customers_query(inputs.customers, inputs.consent_columns), ("id",))
+    people = customers_query(inputs.customers, inputs.consent_columns)
+    twice = _repeated_key(backend, inputs.customers, people, ("id",))
     if twice is not None:
         raise BatchInputError(f"{inputs.customers.source}: customer {twice[0]} appears twice")
     if inputs.budgets is not None:
-        twice = _repeated(backend, budgets_query(inputs.budgets), ("id", "customerId"))
+        twice = _repeated_key(backend, inputs.budgets, budgets_query(inputs.budgets), ("id", "customerId"))
         if twice is not None:
             whose = f" of customer {twice[1]}" if twice[1] is not None else ""
             raise BatchInputError(f"{inputs.budgets.source}: budget {twice[0]}{whose} appears twice")
