@@ -10,6 +10,7 @@ field sent as null reads as omitted.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import operator
@@ -184,6 +185,26 @@ def _fast(source: str | bytes | object) -> tuple[Request, Any]:
         instants=list(map(datetime.timestamp, stamps)),
     )
     return request, data
+
+
+_HISTORY = msgspec.json.Decoder(list[Interaction])
+
+
+def with_history(request: Request, documents: list[str]) -> Request:
+    """The request with stored interactions before its own, each document one interaction
+    as a store recorded it: checked when it was recorded, so read straight into its type
+    (the repeated-key check a request's text needs would cost more than the reading).
+    Raises `msgspec.MsgspecError` or `ValueError` for a document that is no interaction."""
+    if not documents:
+        return request
+    history = _HISTORY.decode("[" + ",".join(documents) + "]")
+    stamps = _utc_all(list(map(_TIMESTAMP, history)))
+    list(map(force_setattr, history, itertools.repeat("timestamp"), stamps))
+    return dataclasses.replace(
+        request,
+        interactions=history + request.interactions,
+        instants=list(map(datetime.timestamp, stamps)) + request.instants,
+    )
 
 
 _TZINFO = operator.attrgetter("tzinfo")

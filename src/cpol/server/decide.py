@@ -23,6 +23,7 @@ from cpol.diagnostics import Diagnostics
 from cpol.runtime import parse_request
 from cpol.runtime.clock import parse_instant
 from cpol.runtime.render import decisions_json
+from cpol.runtime.request import with_history
 from cpol.server import catalogue, clock, flows, profiles, suppressions
 from cpol.server.database import transaction
 from cpol.server.decision_log import LogWriter
@@ -154,17 +155,11 @@ def manual_suppressions(session: Session, tenant_id: str, customer_id: str, now:
     return [dict(zip(MANUAL_FIELDS, row, strict=True)) for row in rows]
 
 
-def _request_text(parts: Json, history: list[str]) -> str:
-    """The §2 request: the stored history first, then the interactions the body gives."""
-    given = [json.dumps(item, ensure_ascii=False) for item in parts.get("interactions", [])]
-    members = [
-        f'"interactions":[{",".join(history + given)}]'
-        if key == "interactions"
-        else f"{json.dumps(key)}:{json.dumps(parts[key], ensure_ascii=False)}"
-        for key in (*REQUEST_PARTS, "suppressions")
-        if key in parts or key == "interactions"
-    ]
-    return "{" + ",".join(members) + "}"
+def _request_text(parts: Json) -> str:
+    """The §2 request of the body's parts (the stored history is read apart)."""
+    return json.dumps(
+        {key: parts[key] for key in (*REQUEST_PARTS, "suppressions") if key in parts}, ensure_ascii=False
+    )
 
 
 @dataclass(frozen=True)
@@ -204,17 +199,17 @@ def assemble(service: Service, tenant_id: str, asked: Asked) -> Assembled:
 
 
 def parsed_request(assembled: Assembled) -> tuple[Any, Any]:
-    """The request read by the engine's reader; its problems at the paths of the body (a
-    stored interaction is never the problem: each was checked when it was recorded)."""
+    """The request read by the engine's reader, its problems at the paths of the body; the
+    stored history read apart and put first (each interaction was checked when it was
+    recorded)."""
     try:
-        return parse_request(_request_text(assembled.parts, assembled.history))
-    except Diagnostics:
-        pass
-    try:
-        parse_request(_request_text(assembled.parts, []))
+        request, raw = parse_request(_request_text(assembled.parts))
     except Diagnostics as problems:
         raise ApiError(400, "the decide request is invalid", diagnostic_details(problems.items)) from None
-    raise ApiError(400, "the stored history and the given interactions cannot be read together")
+    try:
+        return with_history(request, assembled.history), raw
+    except (msgspec.MsgspecError, ValueError):
+        raise ApiError(400, "the stored history and the given interactions cannot be read together") from None
 
 
 def _deltas(seqs: list[int]) -> str:
