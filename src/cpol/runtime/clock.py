@@ -52,7 +52,13 @@ def format_instant(epoch: float) -> str:
     (`0001-…`; strftime's `%Y` does not pad on glibc). Instants outside the calendar are
     clamped to its ends (the engine never passes one: a block that lifts after
     `LAST_INSTANT` never lifts by time)."""
-    whole = min(max(math.ceil(round(epoch, 6)), FIRST_INSTANT), LAST_INSTANT)
+    return _second_text(min(max(math.ceil(round(epoch, 6)), FIRST_INSTANT), LAST_INSTANT))
+
+
+@functools.lru_cache(maxsize=4096)
+def _second_text(whole: int) -> str:
+    """A whole second as text, remembered: a decision repeats the same lifts (a customer's
+    cap lifts alike for every candidate it blocks), and a server the same seconds."""
     t = datetime.fromtimestamp(whole, UTC)
     return f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}Z"
 
