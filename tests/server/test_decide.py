@@ -12,10 +12,11 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import text
 
 import cpol
 from cpol.runtime.render import decisions_json
-from cpol.server import catalogue
+from cpol.server import catalogue, decision_log
 from cpol.server.database import make_engine, transaction
 from tests.runtime.test_properties import policy_sets, requests
 
@@ -393,3 +394,30 @@ def test_the_catalogue_completes_more_items_than_one_query_may_name(
     finally:
         engine.dispose()
     assert len(completed) == 70_000 and completed[-1] == {"offerId": "o69999", "categoryId": "cat_x"}
+
+
+def test_the_log_stores_decisions_packed_and_reads_entries_stored_plain(server: Server, admin: str) -> None:
+    """Each entry's decisions are stored compressed (a page a decide instead of four); an
+    entry stored as plain JSON, as before, reads the same through every endpoint."""
+    _import(server, admin, json.loads((EXAMPLES / "all_rule_types.json").read_text()))
+    answer = _decide(server, admin, _demo_body(explain=False)).json()
+    plain = json.dumps(answer["decisions"])
+    engine = make_engine(server.db_url)
+    try:
+        with transaction(engine) as session:
+            stored = session.execute(
+                text("SELECT decisions FROM decision_log WHERE id = :id"), {"id": answer["decisionId"]}
+            ).scalar_one()
+            assert stored.startswith(decision_log.PACKED) and len(stored) * 2 < len(plain)
+            session.execute(
+                text("UPDATE decision_log SET decisions = :plain WHERE id = :id"),
+                {"plain": plain, "id": answer["decisionId"]},
+            )
+    finally:
+        engine.dispose()
+    assert _entry(server, admin, answer["decisionId"])["decisions"] == answer["decisions"]
+    listed = server.call("GET", f"/api/v1/customers/{answer['customerId']}/decisions", key=admin).json()
+    assert (
+        next(d for d in listed["data"] if d["decisionId"] == answer["decisionId"])["decisions"]
+        == answer["decisions"]
+    )

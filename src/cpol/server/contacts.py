@@ -19,7 +19,7 @@ from sqlalchemy import Engine, and_, delete, literal, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cpol.server import contact_search
+from cpol.server import contact_search, decision_log
 from cpol.server.clock import now
 from cpol.server.contact_fields import CONTACT_ID, ContactFields, Preferences, Tags
 from cpol.server.database import transaction
@@ -228,9 +228,10 @@ _DECISIONS = select(
 
 def _item(row: Any) -> Document:
     """One entry of the timeline: an interaction as recorded, or a decision's answers."""
-    data = json.loads(row.document)
     if row.type == "decision":
-        data = {"policySetVersion": row.version, "decisions": data}
+        data = {"policySetVersion": row.version, "decisions": decision_log.unpacked(row.document)}
+    else:
+        data = json.loads(row.document)
     return {"type": row.type, "id": row.id, "at": row.at, "data": data}
 
 

@@ -26,7 +26,7 @@ from cpol.runtime.render import decisions_json
 from cpol.runtime.request import with_history
 from cpol.server import catalogue, clock, flows, profiles, suppressions
 from cpol.server.database import transaction
-from cpol.server.decision_log import LogWriter
+from cpol.server.decision_log import LogWriter, packed
 from cpol.server.errors import ApiError, ErrorDetail, diagnostic_details
 from cpol.server.models import Interaction, SuppressionRecord
 from cpol.server.policy_sets import LoadedSet, PolicySets
@@ -226,7 +226,7 @@ def log_entry(tenant_id: str, asked: Asked, assembled: Assembled, decided: bytes
         "policy_set": assembled.policy_set.digest,
         "history": _deltas(assembled.seqs),
         "request": msgspec.json.encode(assembled.parts).decode(),
-        "decisions": decided.decode(),
+        "decisions": packed(decided),
     }
 
 
