@@ -12,9 +12,10 @@ that handler made a lock wait's p99 33 ms where polling makes it 5 ms (measured)
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from importlib.resources import files
 from typing import Any, TypeVar
@@ -22,9 +23,9 @@ from typing import Any, TypeVar
 from alembic import command
 from alembic.config import Config
 from alembic.util.exc import CommandError
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import ClauseElement, Engine, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session
 
@@ -110,6 +111,36 @@ def transaction(engine: Engine, *, write: bool = False) -> Iterator[Session]:
         session.begin(),
     ):
         yield session
+
+
+def fast_rows(
+    where: Session | Connection, statement: ClauseElement, params: Mapping[str, Any]
+) -> list[tuple[Any, ...]]:
+    """The rows of a SELECT whose columns need no conversion (text and numbers), run on the
+    driver's own cursor within `where`'s transaction: on decide's small reads SQLAlchemy's
+    work per execution costs as much as the database's (decide's reads: 650 -> 470 µs of
+    CPU). The statement is compiled once per dialect; it may not expand a list."""
+    connection = where.connection() if isinstance(where, Session) else where
+    sql, names, defaults = _compiled(statement, connection.dialect)
+    values = defaults | dict(params)
+    driver: Any = connection.connection.driver_connection
+    cursor = driver.cursor()
+    try:
+        cursor.execute(sql, [values[name] for name in names] if names is not None else values)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(
+    statement: ClauseElement, dialect: Dialect
+) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
+    """The statement's SQL for a dialect, its parameters' names in order (a positional
+    paramstyle, SQLite's) or None (named, psycopg's), and the values it binds itself."""
+    compiled: Any = statement.compile(dialect=dialect)
+    names = tuple(compiled.positiontup or ()) if dialect.positional else None
+    return str(compiled), names, dict(compiled.params)
 
 
 @contextmanager

@@ -25,7 +25,7 @@ from cpol.runtime.clock import parse_instant
 from cpol.runtime.render import decisions_json
 from cpol.runtime.request import with_history
 from cpol.server import catalogue, clock, flows, profiles, suppressions
-from cpol.server.database import transaction
+from cpol.server.database import fast_rows, transaction
 from cpol.server.decision_log import LogWriter, packed
 from cpol.server.errors import ApiError, ErrorDetail, diagnostic_details
 from cpol.server.models import Interaction, SuppressionRecord
@@ -141,17 +141,14 @@ MANUAL = (
 def _history(session: Session, tenant_id: str, customer_id: str) -> tuple[list[int], list[str]]:
     """The customer's stored interactions as JSON text, in time order, with their `seq`s
     (Core on the session's connection: the ORM has nothing to add here)."""
-    rows = session.connection().execute(HISTORY, {"tenant": tenant_id, "customer": customer_id})
-    found = rows.all()
+    found = fast_rows(session, HISTORY, {"tenant": tenant_id, "customer": customer_id})
     return [seq for seq, _ in found], [document for _, document in found]
 
 
 def manual_suppressions(session: Session, tenant_id: str, customer_id: str, now: str | None) -> list[Json]:
     """The customer's manual records not yet expired at `now` (all, when `now` is unread:
     every stamp sorts after "")."""
-    rows = session.connection().execute(
-        MANUAL, {"tenant": tenant_id, "customer": customer_id, "now": now or ""}
-    )
+    rows = fast_rows(session, MANUAL, {"tenant": tenant_id, "customer": customer_id, "now": now or ""})
     return [dict(zip(MANUAL_FIELDS, row, strict=True)) for row in rows]
 
 

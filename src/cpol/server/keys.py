@@ -14,7 +14,7 @@ from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from cpol.server.clock import now
-from cpol.server.database import transaction
+from cpol.server.database import fast_rows, transaction
 from cpol.server.models import ApiKey
 
 Role = Literal["viewer", "editor", "admin"]
@@ -101,7 +101,10 @@ KEY_LOOKUP = select(ApiKey.name, ApiKey.tenant_id, ApiKey.role, ApiKey.revoked_a
 def authenticate(engine: Engine, key: str) -> Principal | None:
     """The principal of a live key, or None for an unknown or revoked one."""
     with engine.connect() as connection:
-        row = connection.execute(KEY_LOOKUP, {"key_hash": _hash(key)}).one_or_none()
-    if row is None or row.revoked_at is not None or row.role not in ROLES:
+        rows = fast_rows(connection, KEY_LOOKUP, {"key_hash": _hash(key)})
+    if not rows:
         return None
-    return Principal(row.name, row.tenant_id, role_named(row.role))
+    name, tenant_id, role, revoked_at = rows[0]
+    if revoked_at is not None or role not in ROLES:
+        return None
+    return Principal(name, tenant_id, role_named(role))

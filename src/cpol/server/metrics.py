@@ -28,7 +28,7 @@ from cpol.runtime.clock import parse_instant
 from cpol.server.catalogue import is_catalogue_id
 from cpol.server.clock import now as clock_now
 from cpol.server.clock import stamp
-from cpol.server.database import in_chunks, insert_new, transaction
+from cpol.server.database import fast_rows, in_chunks, insert_new, transaction
 from cpol.server.errors import ApiError, ErrorDetail, not_found
 from cpol.server.fields import parsed
 from cpol.server.models import Interaction, Metric
@@ -255,8 +255,8 @@ _DEFINITIONS = select(Metric.document).where(Metric.tenant_id == bindparam("tena
 
 
 def _definitions(session: Session, tenant: str) -> list[Definition]:
-    documents = session.connection().execute(_DEFINITIONS, {"tenant": tenant}).scalars()
-    return [Definition.of(json.loads(document)) for document in documents]
+    rows = fast_rows(session, _DEFINITIONS, {"tenant": tenant})
+    return [Definition.of(json.loads(document)) for (document,) in rows]
 
 
 def values(session: Session, tenant_id: str, customer_id: str, now: str) -> dict[str, float]:

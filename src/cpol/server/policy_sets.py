@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 import cpol
 from cpol.server.clock import now
-from cpol.server.database import insert_new
+from cpol.server.database import fast_rows, insert_new
 from cpol.server.models import ContactPolicy, PolicySet
 from cpol.server.policies import Document, document_of, live_rows
 
@@ -55,7 +55,7 @@ SIGNATURE = select(func.count(), func.coalesce(func.sum(ContactPolicy.version), 
 
 
 def _signature(session: Session, tenant_id: str) -> tuple[int, int]:
-    count, versions = session.connection().execute(SIGNATURE, {"tenant": tenant_id}).one()
+    ((count, versions),) = fast_rows(session, SIGNATURE, {"tenant": tenant_id})
     return int(count), int(versions)
 
 
