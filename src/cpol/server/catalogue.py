@@ -7,15 +7,16 @@ the channel's `type` as `channelType`. A field the item gives (even `null`) is k
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable
 from typing import Any, TypeGuard
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import BindParameter, Select, bindparam, select
 from sqlalchemy.orm import Session
 
-from cpol.server.database import in_chunks
+from cpol.server.database import fast_rows, in_chunks
 from cpol.server.models import Channel, Offer
 
 OFFER_FIELDS = ("categoryId", "subCategoryId", "offerCategory")
@@ -30,14 +31,12 @@ def is_catalogue_id(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and CATALOGUE_ID.match(value) is not None
 
 
-def _lookup(table: type[Offer] | type[Channel]) -> Select[str, str]:
-    return select(table.id, table.document).where(
-        table.tenant_id == bindparam("tenant"), table.id.in_(bindparam("ids", expanding=True))
-    )
-
-
-#: Built once (decide reads the catalogue on every call), run as Core on the connection.
-LOOKUPS = {Offer: _lookup(Offer), Channel: _lookup(Channel)}
+@functools.lru_cache(maxsize=1024)
+def _lookup(table: type[Offer] | type[Channel], count: int) -> Select[str, str]:
+    """The lookup of `count` ids (`id0`, `id1`, …), built once per table and count so that
+    it is compiled once: decide reads the catalogue on every call."""
+    ids: list[BindParameter[str]] = [bindparam(f"id{n}") for n in range(count)]
+    return select(table.id, table.document).where(table.tenant_id == bindparam("tenant"), table.id.in_(ids))
 
 
 def _documents(
@@ -45,7 +44,8 @@ def _documents(
 ) -> dict[str, Item]:
     found: dict[str, Item] = {}
     for chunk in in_chunks(sorted(ids)):
-        rows = session.connection().execute(LOOKUPS[table], {"tenant": tenant_id, "ids": chunk})
+        named = {f"id{n}": value for n, value in enumerate(chunk)}
+        rows = fast_rows(session, _lookup(table, len(chunk)), {"tenant": tenant_id, **named})
         found.update((row_id, json.loads(document)) for row_id, document in rows)
     return found
 

@@ -132,7 +132,7 @@ def fast_rows(
         cursor.close()
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=4096)
 def _compiled(
     statement: ClauseElement, dialect: Dialect
 ) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
