@@ -236,7 +236,7 @@ def _counted(session: Session, tenant: str, customer: str, at: datetime, windows
     query = _counting(session.get_bind().dialect.name, len(windows))
     parameters = {"tenant": tenant, "customer": customer, "until": stamp(at), "earliest": min(afters)}
     counts: Counts = {}
-    rows = session.connection().execute(query, parameters | {f"after{i}": a for i, a in enumerate(afters)})
+    rows = fast_rows(session, query, parameters | {f"after{i}": a for i, a in enumerate(afters)})
     for name, *numbers in rows:
         for days, number in zip(windows, numbers, strict=True):
             counts[name, days] = number

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from cpol.server import contact_lists, metrics, segments
 from cpol.server.contact_fields import CONTACT_ID, country_zone
+from cpol.server.database import fast_rows
 from cpol.server.models import Contact
 
 Json = dict[str, Any]
@@ -57,14 +58,15 @@ class Profile:
 
 
 def _contact(profile: Profile, session: Session, tenant: str, contact_id: str) -> None:
-    row = session.connection().execute(CONTACT, {"tenant": tenant, "contact": contact_id}).first()
-    if row is None:
+    rows = fast_rows(session, CONTACT, {"tenant": tenant, "contact": contact_id})
+    if not rows:
         return
-    document = json.loads(row.document)
-    if row.timezone:
-        profile.add("timezone", row.timezone, "contact")
+    timezone, country, text = rows[0]
+    document = json.loads(text)
+    if timezone:
+        profile.add("timezone", timezone, "contact")
     else:
-        profile.add("timezone", country_zone(row.country), f"the zone of the contact's country {row.country}")
+        profile.add("timezone", country_zone(country), f"the zone of the contact's country {country}")
     profile.add("consent", document["preferences"], "contact preferences")
     matched = segments.matching(session, tenant, document)
     listed = contact_lists.memberships(session, tenant, contact_id)
