@@ -167,10 +167,8 @@ def _fast(source: str | bytes | object) -> tuple[Request, Any]:
         data = source
         msgspec.json.encode(data)  # UnicodeEncodeError on a lone surrogate anywhere
     wire = msgspec.convert(data, _Wire)
-    # until here a Stamp is the text sent (see `Stamp`): read it, and put the instant in its place
     interactions = wire.interactions
-    stamps = _utc_all(list(map(_TIMESTAMP, interactions)))
-    list(map(force_setattr, interactions, itertools.repeat("timestamp"), stamps))
+    instants = _stamped(interactions)
     for record in wire.suppressions:
         if record.expiresAt is not None:
             force_setattr(record, "expiresAt", parse_instant(cast(str, record.expiresAt)))
@@ -182,9 +180,17 @@ def _fast(source: str | bytes | object) -> tuple[Request, Any]:
         suppressions=wire.suppressions,
         session=wire.session,
         candidates=wire.candidates,
-        instants=list(map(datetime.timestamp, stamps)),
+        instants=instants,
     )
     return request, data
+
+
+def _stamped(interactions: list[Interaction]) -> list[float]:
+    """Until read, a Stamp is the text sent (see `Stamp`): read each, put the instant in
+    its place, and return them in epoch seconds."""
+    stamps = _utc_all(list(map(_TIMESTAMP, interactions)))
+    list(map(force_setattr, interactions, itertools.repeat("timestamp"), stamps))
+    return list(map(datetime.timestamp, stamps))
 
 
 _HISTORY = msgspec.json.Decoder(list[Interaction])
@@ -198,12 +204,9 @@ def with_history(request: Request, documents: list[str]) -> Request:
     if not documents:
         return request
     history = _HISTORY.decode("[" + ",".join(documents) + "]")
-    stamps = _utc_all(list(map(_TIMESTAMP, history)))
-    list(map(force_setattr, history, itertools.repeat("timestamp"), stamps))
+    instants = _stamped(history)
     return dataclasses.replace(
-        request,
-        interactions=history + request.interactions,
-        instants=list(map(datetime.timestamp, stamps)) + request.instants,
+        request, interactions=history + request.interactions, instants=instants + request.instants
     )
 
 
