@@ -11,8 +11,8 @@ cap counted per offer…), each with every measure the policies need (`FILTER` a
 Candidates join each aggregate once on (customerId, key).
 
 Time windows depend only on `now` and a zone, so they are decided here, in Python, once
-per time zone of the population, by the online engine's own functions, and joined as a
-small table. Mutual exclusion depends on the final decisions of the earlier candidates of
+per time zone of the population, by the online engine's own functions, and joined to the
+customers as a small table. Mutual exclusion depends on the final decisions of the earlier candidates of
 the same customer, which no set-based query expresses: the plan marks the rows it may
 touch (`m<n>`) and `mutual.py` settles them in a second pass.
 """
@@ -280,7 +280,7 @@ class Lowering:
             return [Test(TRUE, exp.Boolean(this=blocked), None if lifts is None else double(lifts))]
         name = f"tw{len(self.zoned)}"
         self.zoned[name] = policy
-        return [Test(TRUE, _quoted(f"{name}_blocks", "tw"), _quoted(f"{name}_lifts", "tw"))]
+        return [Test(TRUE, customer(f"{name}_blocks"), customer(f"{name}_lifts"))]
 
 
 def scope_matches(scope: ScopeRef) -> exp.Expr:
@@ -816,12 +816,15 @@ def _joined(
     columns: list[exp.Expr],
     zones: Sequence[str | None],
 ) -> exp.Select:
-    """The candidates joined to their customer, each aggregate, the zone table and the
-    customers the pass must look at, with `columns` computed over them."""
+    """The candidates joined to their customer (with the zone's verdicts), each aggregate
+    and the customers the pass must look at, with `columns` computed over them."""
     people = customers_query(lw.inputs.customers, lw.inputs.consent_columns)
+    zoned = _zone_table(lw.zoned, lw.now, zones) if lw.zoned else None
+    known, nobody = _with_customer_terms(people, zoned is not None, columns)
     ctes: list[tuple[str, exp.Expr]] = [
         ("i", interactions_query(lw.inputs.interactions, lw.now, _outcomes(steps), lw.horizon())),
-        ("c", _with_customer_terms(people, columns)),
+        *([] if zoned is None else [("tw", zoned)]),
+        ("c", known),
         ("k", candidates_query(lw.inputs.candidates)),
         *lw.aggregates.ctes("i"),
     ]
@@ -829,57 +832,92 @@ def _joined(
         exp.alias_(exp.to_table("k"), "k")
     )
     # (table, alias, ON): each is joined LEFT, at most one row per candidate
-    joins = [
+    joins: list[tuple[str, str, exp.Expr | None]] = [
         ("c", "c", exp.EQ(this=customer("id"), expression=candidate("customerId"))),
         *((table, table, on) for table, on in lw.aggregates.joins()),
     ]
+    if nobody is not None:
+        ctes.append(("n", nobody))
+        joins.append(("n", "n", None))
     if lw.inputs.suppressions is not None:
         ctes.append(("sg", _suppression_groups(lw)))
         joins += [("sg", f"s_{kind}", _suppression_join(kind)) for kind in SCOPE_FIELDS]
     if lw.inputs.budgets is not None and lw.budgeted:
         ctes.append(("bd", budgets_query(lw.inputs.budgets)))
         joins += [("bd", f"b_{key}", _budget_join(lw.inputs.budgets, key)) for key in sorted(lw.budgeted)]
-    if lw.zoned:
-        ctes.append(("tw", _zone_table(lw.zoned, lw.now, zones)))
-        joins.append(("tw", "tw", exp.NullSafeEQ(this=customer("timezone"), expression=_quoted("tz", "tw"))))
     if exclusive:
         ctes.append(("x", _affected(exclusive)))
         joins.append(("x", "x", exp.EQ(this=_quoted("customerId", "x"), expression=candidate("customerId"))))
     for table, alias, on in joins:
-        select = select.join(exp.alias_(exp.to_table(table), alias), on=on, join_type="left", copy=False)
+        kind = "left" if on is not None else "cross"
+        select = select.join(exp.alias_(exp.to_table(table), alias), on=on, join_type=kind, copy=False)
     for name, cte in ctes:
         select = select.with_(name, as_=cte, copy=False)
     return select
 
 
-def _with_customer_terms(people: exp.Select, columns: list[exp.Expr]) -> exp.Select:
-    """The customers with every term of `columns` that reads only the customer (a dnc list,
-    a segment, a metric) computed once per customer instead of once per candidate row;
-    `columns` then read the result (`c.h0`, …), rewritten in place. A candidate whose
-    customer has no row still computes the term itself, over no data, as before."""
+def _customer_rows(people: exp.Select, zoned: bool, nobody: bool = False) -> exp.Select:
+    """The customers as the policies read them, each with its zone's time-window verdicts
+    (`tw`); with `nobody`, the one row of a customer the input lacks: every field NULL (and
+    typed as the input's), the verdicts of the unknown zone."""
+    if nobody:
+        one = exp.select(exp.alias_(exp.Literal.number(1), "one")).subquery("o")
+        rows = exp.select("p.*").from_(one).join(people.where(FALSE).subquery("p"), on=TRUE, join_type="left")
+    else:
+        rows = exp.select("p.*").from_(people.subquery("p"))
+    if not zoned:
+        return rows
+    same_zone = exp.NullSafeEQ(this=_quoted("timezone", "p"), expression=_quoted("tz", "tw"))
+    return rows.select("tw.*", copy=False).join(
+        exp.alias_(exp.to_table("tw"), "tw"), on=same_zone, join_type="left", copy=False
+    )
+
+
+def _with_customer_terms(
+    people: exp.Select, zoned: bool, columns: list[exp.Expr]
+) -> tuple[exp.Select, exp.Select | None]:
+    """The customers (`people`, with their zone's verdicts when `zoned`) with every term
+    of `columns` that reads only the customer (a dnc list, a segment, a metric, a zone's
+    verdict) computed once per customer instead of once per candidate row; `columns` then
+    read the result (`c.h0`, …), rewritten in place. A candidate whose customer has no row
+    reads the terms computed once over `nobody` (`n.h0`, …; None when there is no term),
+    so the candidates' join carries no field of the customer's but those it reads itself
+    (the consent map)."""
     terms: dict[str, exp.Expr] = {}
+    own = set(people.named_selects)
 
     def hoist(node: exp.Expr) -> exp.Expr:
-        if not isinstance(node, _TERMS) or isinstance(node, _NOT_TERMS) or not _customer_only(node):
+        if not _is_term(node, own) or not _customer_only(node):
             return node
         key = node.sql()
         if key not in terms:
             terms[key] = node.copy()
+        name = f"h{list(terms).index(key)}"
         unknown = exp.Is(this=customer("id"), expression=exp.Null())
-        return exp.Case(
-            ifs=[exp.If(this=unknown, true=node.copy())], default=customer(f"h{list(terms).index(key)}")
-        )
+        return exp.Case(ifs=[exp.If(this=unknown, true=_quoted(name, "n"))], default=customer(name))
 
     for column in columns:
         column.transform(hoist, copy=False)
     computed = [exp.alias_(term, f"h{n}", quoted=True) for n, term in enumerate(terms.values())]
-    return exp.select("*", *computed).from_(people.subquery("c"))
+    with_terms = exp.select("*", *computed).from_(_customer_rows(people, zoned).subquery("c"))
+    if not computed:
+        return with_terms, None
+    nobody = _customer_rows(people, zoned, nobody=True).subquery("c")
+    return with_terms, exp.select(*(c.copy() for c in computed)).from_(nobody)
 
 
 #: The kinds of expression a customer-only term can be (a value standing on its own), and
-#: those that are parts of another (a CASE's WHEN is a Func to sqlglot) or a plain column.
-_TERMS = (exp.Func, exp.Binary, exp.Unary, exp.Case)
-_NOT_TERMS = (exp.If, exp.Column)
+#: those that are parts of another (a CASE's WHEN is a Func to sqlglot).
+_TERMS = (exp.Func, exp.Binary, exp.Unary, exp.Case, exp.Column)
+_NOT_TERMS = (exp.If,)
+
+
+def _is_term(node: exp.Expr, own: set[str]) -> bool:
+    """A value of its own. A field of the customer's `own` row stays where it is: for a
+    customer without a row it is NULL, as over no data (a zone's verdict is not)."""
+    if isinstance(node, exp.Column) and node.name in own:
+        return False
+    return isinstance(node, _TERMS) and not isinstance(node, _NOT_TERMS)
 
 
 def _customer_only(node: exp.Expr) -> bool:
