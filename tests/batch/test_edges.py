@@ -123,3 +123,24 @@ def test_a_customer_without_a_row_is_decided_with_no_data() -> None:
     ]
     assert decided == online(policies, population)
     assert [row["blockedBy"] for row in decided] == ["dnc", "dnc", None, "hours"]
+
+
+def test_a_lift_past_the_last_writable_instant_never_comes() -> None:
+    """§2.1: a block lifting after 9999-12-31T23:59:59Z gives eligibleAt null; one lifting
+    at that very second gives it, as online (the plan writes "never" as a lift past it)."""
+    policies = cpol.load_json(
+        [{"name": "cooldown", "scope": "global", "ruleType": "cooldown", "config": {"cooldownHours": 72}}]
+    )
+    now = "9999-12-29T12:00:00Z"
+    seen = {
+        "1 at the last second": "9999-12-28T23:59:59Z",
+        "2 half a second later": "9999-12-28T23:59:59.5Z",
+        "3 an hour later": "9999-12-29T00:59:59Z",
+    }
+    population = [
+        {"now": now, "customer": {"id": who}, "interactions": [_seen(at)], "candidates": [{"offerId": "o"}]}
+        for who, at in seen.items()
+    ]
+    decided = batch(policies, population)
+    assert decided == online(policies, population)
+    assert [row["eligibleAt"] for row in decided] == ["9999-12-31T23:59:59Z", None, None]

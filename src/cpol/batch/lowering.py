@@ -2,7 +2,8 @@
 
 Each candidate row meets every active policy in evaluation order, as `cpol eval` does; the
 plan computes for each policy whether it blocks the row (`b<n>`) and when that block lifts
-(`e<n>`, NULL: never by time), then `allowed`, the first blocking policy and `eligibleAt`.
+(`e<n>`; past the last instant a calendar can write: never by time), then `allowed`, the
+first blocking policy and `eligibleAt`.
 
 What the policies count comes from per-customer aggregates shared between policies: one
 GROUP BY over the interactions per *key* (the fields a count is narrowed to: none for
@@ -524,32 +525,24 @@ def _skipped(policy: Policy, overridden: exp.Expr) -> exp.Expr:
 
 
 def _lifts(tests: Sequence[Test]) -> exp.Expr:
-    """The latest lift of the blocking tests, NULL if one of them never lifts (§2.1): by
-    time alone, or after 9999-12-31T23:59:59Z, the last instant a calendar can write.
-    Read only where the policy blocks, so one test's lift needs no guard of its own."""
-    if len(tests) == 1:
-        lifts = tests[0].lifts
-        if lifts is None:
-            return exp.Null()
-        return exp.Case(ifs=[exp.If(this=_lifts_by(lifts.copy()), true=lifts)])
-    blocking = [exp.and_(t.applies, _is(t.blocks)) for t in tests]
-    never = [
-        b if t.lifts is None else exp.and_(b, negate(_lifts_by(t.lifts.copy())))
-        for b, t in zip(blocking, tests, strict=True)
-    ]
-    known = [
-        exp.Case(ifs=[exp.If(this=b.copy(), true=t.lifts)])
-        for b, t in zip(blocking, tests, strict=True)
-        if t.lifts is not None
-    ]
-    if not known:
-        return exp.Null()
-    return exp.Case(ifs=[exp.If(this=_any(never), true=exp.Null())], default=_greatest(known))
+    """When the blocking tests have all lifted, read only where the policy blocks: the
+    latest lift, `_never()` if one never lifts by time (§2.1). A lift past 9999-12-31T23:59:59Z,
+    the last instant a calendar can write, is never too: `eligibleAt` sorts both out at once
+    (`Plan.decisions`), with no guard in each column."""
+    lifts = [_never() if t.lifts is None else exp.func("COALESCE", t.lifts, _never()) for t in tests]
+    if len(tests) <= 1:  # none: the policy never blocks, nothing reads its lift
+        return lifts[0] if lifts else _never()
+    return _greatest(
+        [
+            exp.Case(ifs=[exp.If(this=exp.and_(t.applies, _is(t.blocks)), true=lift)])
+            for t, lift in zip(tests, lifts, strict=True)
+        ]
+    )
 
 
-def _lifts_by(lifts: exp.Expr) -> exp.Expr:
-    """The lift is a writable instant (not NULL, not past 9999)."""
-    return _is(exp.LTE(this=lifts, expression=double(LAST_INSTANT)))
+def _never() -> exp.Expr:
+    """A lift that never comes: the first second past the last writable instant."""
+    return double(LAST_INSTANT + 1)
 
 
 def _consent(inputs: Inputs) -> exp.Expr:
@@ -590,13 +583,11 @@ class Plan:
         blocked = _any([b.flag for b in blocks])
         first = exp.Case(ifs=[exp.If(this=b.flag, true=b.key) for b in blocks])
         first_name = exp.Case(ifs=[exp.If(this=b.flag, true=b.name) for b in blocks])
-        never = _any([exp.and_(b.flag, exp.Is(this=b.lifts, expression=exp.Null())) for b in blocks])
-        known = [exp.Case(ifs=[exp.If(this=b.flag, true=b.lifts)]) for b in blocks]
-        rounded = exp.Ceil(this=exp.Round(this=_greatest(known), decimals=exp.Literal.number(6)))
-        eligible = exp.Case(
-            ifs=[exp.If(this=exp.or_(negate(blocked), never), true=exp.Null())],
-            default=IsoInstant(this=rounded),
-        )
+        # NULL where nothing blocks; past the last writable instant where a block never lifts
+        latest = _greatest([exp.Case(ifs=[exp.If(this=b.flag, true=b.lifts)]) for b in blocks])
+        rounded = exp.Ceil(this=exp.Round(this=latest, decimals=exp.Literal.number(6)))
+        writable = exp.LTE(this=latest.copy(), expression=double(LAST_INSTANT))
+        eligible = exp.Case(ifs=[exp.If(this=writable, true=IsoInstant(this=rounded))])
         columns: list[exp.Expr] = [
             *(_quoted(name) for name in ("customerId", "rank", "offerId", "channelId")),
             exp.alias_(negate(blocked), "allowed", quoted=True),
@@ -631,7 +622,7 @@ class Block:
     key: exp.Expr
     name: exp.Expr
     flag: exp.Expr
-    #: When it lifts (NULL: never by time).
+    #: When it lifts, read where it blocks (past the last writable instant: never by time).
     lifts: exp.Expr
 
     @classmethod
@@ -644,7 +635,7 @@ class Block:
 
 #: The gates, before every policy: consent (never lifts), then suppression records.
 GATES = (
-    Block(-2, _text("consent"), _text("consent"), _quoted("g_consent"), exp.Null()),
+    Block(-2, _text("consent"), _text("consent"), _quoted("g_consent"), _never()),
     Block(
         -1,
         _text("suppression"),
@@ -720,8 +711,8 @@ def _suppression_join(kind: str) -> exp.Expr:
 
 
 def _suppressed(inputs: Inputs) -> list[exp.Expr]:
-    """The suppression gate's columns: whether a record blocks, when the last lifts (NULL if
-    one never does), and the name the output gives it."""
+    """The suppression gate's columns: whether a record blocks, when the last lifts
+    (`_never()` if one never does), and the name the output gives it."""
     if inputs.suppressions is None:
         return [
             exp.alias_(FALSE, "g_suppression", quoted=True),
@@ -736,7 +727,7 @@ def _suppressed(inputs: Inputs) -> list[exp.Expr]:
     found = _any([negate(exp.Is(this=_quoted("customerId", t), expression=exp.Null())) for t in tables])
     never = _any([_is(_quoted("never", t)) for t in tables])
     lifts = exp.Case(
-        ifs=[exp.If(this=never, true=exp.Null())], default=_greatest([_quoted("lifts", t) for t in tables])
+        ifs=[exp.If(this=never, true=_never())], default=_greatest([_quoted("lifts", t) for t in tables])
     )
     name = exp.func("COALESCE", *(_quoted("name", t) for t in tables))
     return [
