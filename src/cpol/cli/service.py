@@ -64,7 +64,7 @@ def serve(db: str | None, host: str, port: int, workers: int) -> None:
     from cpol.server.settings import DATABASE_ENV
 
     os.environ[DATABASE_ENV] = url  # how the workers learn it
-    uvicorn.run("cpol.server.app:create_app", factory=True, host=host, port=port, workers=workers)
+    uvicorn.run("cpol.server.app:serving_app", factory=True, host=host, port=port, workers=workers)
 
 
 @click.group(name="db")

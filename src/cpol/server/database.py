@@ -36,8 +36,6 @@ FIRST_PAUSE, LONGEST_PAUSE = 0.00005, 0.001
 PER_QUERY = 500
 _T = TypeVar("_T")
 WRITE = "cpol_write"
-#: A connection whose write transaction its user began already (`write_if_free`).
-BEGUN = "cpol_begun"
 
 
 def make_engine(url: str) -> Engine:
@@ -56,10 +54,7 @@ def make_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
-        options = connection.get_execution_options()
-        if options.get(BEGUN, False):
-            return
-        if options.get(WRITE, False):
+        if connection.get_execution_options().get(WRITE, False):
             _lock_for_writing(connection.connection.driver_connection)
         else:
             connection.exec_driver_sql("BEGIN")
@@ -143,19 +138,41 @@ def _compiled(
     return str(compiled), names, dict(compiled.params)
 
 
-@contextmanager
-def write_if_free(engine: Engine) -> Iterator[Session | None]:
-    """A SQLite write transaction if no other connection writes this instant, else None
-    (the caller tries again later): for work on an event loop, which must never wait."""
-    with engine.connect() as connection:
-        if not _try_lock(connection.connection.driver_connection):
-            yield None
-            return
-        with (
-            Session(bind=connection.execution_options(**{WRITE: True, BEGUN: True})) as session,
-            session.begin(),
-        ):
-            yield session
+class LoopWriter:
+    """SQLite inserts for an event loop, which must never wait: on a connection of its own
+    (never back to the pool), in a transaction begun only when no other connection writes
+    this instant, on the driver itself. Through a SQLAlchemy session the same commit cost
+    0.5 ms of the loop (p50), three times SQLite's own work with its sync to disk."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._held: Any = None
+
+    def insert_if_free(self, statement: ClauseElement, rows: Iterable[Mapping[str, Any]]) -> bool:
+        """`statement` (an INSERT of every column) once per row, committed; False, with
+        nothing done, when another connection holds the write lock (try again later)."""
+        driver = self._driver()
+        try:
+            driver.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+                raise
+            return False
+        try:
+            sql, names, defaults = _compiled(statement, self._engine.dialect)
+            assert names is not None  # SQLite's paramstyle is positional
+            driver.executemany(sql, [[(defaults | dict(row))[name] for name in names] for row in rows])
+            driver.execute("COMMIT")
+        finally:
+            if driver.in_transaction:
+                driver.execute("ROLLBACK")
+        return True
+
+    def _driver(self) -> Any:
+        if self._held is None:
+            self._held = self._engine.raw_connection()
+            self._held.driver_connection.execute("PRAGMA busy_timeout=0")
+        return self._held.driver_connection
 
 
 class DatabaseUnusable(Exception):

@@ -27,7 +27,7 @@ from sqlalchemy import Engine, and_, delete, insert, select
 from sqlalchemy.orm import Session
 
 from cpol.server import clock
-from cpol.server.database import in_chunks, transaction, write_if_free
+from cpol.server.database import LoopWriter, in_chunks, transaction
 from cpol.server.errors import not_found
 from cpol.server.models import DecisionLog, Interaction
 from cpol.server.paging import Key, Keyset, Page, is_timestamp, matches
@@ -41,6 +41,8 @@ PRUNE_INTERVAL_SECONDS = 600.0
 BATCH_LIMIT = 256
 #: How soon a commit on the event loop tries SQLite's write lock again when it was taken.
 LOCK_RETRY_SECONDS = 0.0002
+#: An entry's row.
+ENTRY = insert(DecisionLog)
 
 
 #: A stored `decisions` text that starts with this is the decisions' JSON compressed (zlib,
@@ -179,6 +181,7 @@ class LogWriter:
         self._thread: threading.Thread | None = None
         self._start = threading.Lock()
         self._on_loop: list[_Pending] = []
+        self._loop_writer = LoopWriter(engine)
 
     async def written(self, tenant_id: str, policy_set: LoadedSet, entry: Json) -> None:
         """Once `entry` is committed (with its policy set, if new); raises what the commit
@@ -210,11 +213,9 @@ class LogWriter:
         """The waiting entries in one transaction, if SQLite's write lock is free now."""
         batch = self._on_loop[:BATCH_LIMIT]
         try:
-            with write_if_free(self.engine) as session:
-                if session is None:
-                    loop.call_later(LOCK_RETRY_SECONDS, self._commit_on_loop, loop)
-                    return
-                self._insert(session, batch)
+            if not self._loop_writer.insert_if_free(ENTRY, [pending.entry for pending in batch]):
+                loop.call_later(LOCK_RETRY_SECONDS, self._commit_on_loop, loop)
+                return
         except BaseException as error:  # every waiting decide answers it (as its own failure)
             for pending in batch:
                 pending.error = error
@@ -226,7 +227,7 @@ class LogWriter:
 
     @staticmethod
     def _insert(session: Session, batch: list[_Pending]) -> None:
-        session.connection().execute(insert(DecisionLog), [pending.entry for pending in batch])
+        session.connection().execute(ENTRY, [pending.entry for pending in batch])
 
     def write(self, tenant_id: str, policy_set: LoadedSet, entry: Json) -> None:
         """`written`, for a caller outside an event loop (blocks its thread)."""
