@@ -108,3 +108,29 @@ def test_the_log_waits_for_the_write_lock_without_blocking_the_event_loop(tmp_pa
     assert len([t for t in ticks if t < released]) >= 10  # the loop ran on while the lock was held
     with transaction(engine) as session:
         assert session.execute(text("SELECT count(*) FROM decision_log")).scalar() == 2
+
+
+def test_a_failed_commit_on_the_loop_fails_its_decides_and_frees_the_lock(tmp_path: Path) -> None:
+    """An entry the database refuses (here an id logged twice) fails the decides of its
+    group commit; its transaction is rolled back, so the next entry, and any other writer,
+    still gets the lock."""
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    database.upgrade(url)
+    engine = make_engine(url)
+    sets = PolicySets()
+    loaded = LoadedSet("set", "[]", cpol.Engine(cpol.load_json([])))
+    sets.remember("t", loaded)
+    writer = LogWriter(engine, sets, Retention(30))
+    with transaction(engine, write=True) as session:
+        writer.retention.prune_if_due(session)
+
+    async def scenario() -> None:
+        await writer.written("t", loaded, _entry(1))
+        with pytest.raises(sqlite3.IntegrityError):
+            await writer.written("t", loaded, _entry(1))
+        await writer.written("t", loaded, _entry(2))
+
+    asyncio.run(scenario())
+    with transaction(engine, write=True) as session:  # no transaction was left holding the lock
+        ids = session.execute(text("SELECT id FROM decision_log ORDER BY id")).scalars().all()
+    assert ids == [_entry(1)["id"], _entry(2)["id"]]
