@@ -13,9 +13,9 @@ Candidates join each aggregate once on (customerId, key).
 
 Time windows depend only on `now` and a zone, so they are decided here, in Python, once
 per time zone of the population, by the online engine's own functions, and joined to the
-customers as a small table. Mutual exclusion depends on the final decisions of the earlier candidates of
-the same customer, which no set-based query expresses: the plan marks the rows it may
-touch (`m<n>`) and `mutual.py` settles them in a second pass.
+customers as a small table. Mutual exclusion depends on the final decisions of the earlier
+candidates of the same customer, which no set-based query expresses: the plan marks the
+rows it may touch (`m<n>`) and `mutual.py` settles them in a second pass.
 """
 
 from __future__ import annotations
