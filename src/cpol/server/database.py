@@ -66,14 +66,21 @@ def _try_lock(driver: Any) -> bool:
     """`BEGIN IMMEDIATE` if no other connection writes this instant; False otherwise."""
     driver.execute("PRAGMA busy_timeout=0")
     try:
+        return _begin_immediate(driver)
+    finally:
+        driver.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
+
+
+def _begin_immediate(driver: Any) -> bool:
+    """`BEGIN IMMEDIATE`; False if another connection still holds the write lock once the
+    connection's busy timeout is over."""
+    try:
         driver.execute("BEGIN IMMEDIATE")
         return True
     except sqlite3.OperationalError as error:
         if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
             raise
         return False
-    finally:
-        driver.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
 
 
 def _lock_for_writing(driver: Any) -> None:
@@ -117,11 +124,10 @@ def fast_rows(
     CPU). The statement is compiled once per dialect; it may not expand a list."""
     connection = where.connection() if isinstance(where, Session) else where
     sql, names, defaults = _compiled(statement, connection.dialect)
-    values = defaults | dict(params)
     driver: Any = connection.connection.driver_connection
     cursor = driver.cursor()
     try:
-        cursor.execute(sql, [values[name] for name in names] if names is not None else values)
+        cursor.execute(sql, _bound(names, defaults, params))
         return list(cursor.fetchall())
     finally:
         cursor.close()
@@ -138,6 +144,15 @@ def _compiled(
     return str(compiled), names, dict(compiled.params)
 
 
+def _bound(
+    names: tuple[str, ...] | None, defaults: dict[str, Any], params: Mapping[str, Any]
+) -> list[Any] | dict[str, Any]:
+    """A compiled statement's parameters as its driver takes them: in order for a
+    positional paramstyle, else by name; those `params` do not give, the statement's own."""
+    values = defaults | dict(params)
+    return [values[name] for name in names] if names is not None else values
+
+
 class LoopWriter:
     """SQLite inserts for an event loop, which must never wait: on a connection of its own
     (never back to the pool), in a transaction begun only when no other connection writes
@@ -152,16 +167,11 @@ class LoopWriter:
         """`statement` (an INSERT of every column) once per row, committed; False, with
         nothing done, when another connection holds the write lock (try again later)."""
         driver = self._driver()
-        try:
-            driver.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as error:
-            if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
-                raise
+        if not _begin_immediate(driver):
             return False
         try:
             sql, names, defaults = _compiled(statement, self._engine.dialect)
-            assert names is not None  # SQLite's paramstyle is positional
-            driver.executemany(sql, [[(defaults | dict(row))[name] for name in names] for row in rows])
+            driver.executemany(sql, [_bound(names, defaults, row) for row in rows])
             driver.execute("COMMIT")
         finally:
             if driver.in_transaction:

@@ -140,7 +140,7 @@ MANUAL = (
 
 def _history(session: Session, tenant_id: str, customer_id: str) -> tuple[list[int], list[str]]:
     """The customer's stored interactions as JSON text, in time order, with their `seq`s
-    (Core on the session's connection: the ORM has nothing to add here)."""
+    (on the driver's cursor: `fast_rows`)."""
     found = fast_rows(session, HISTORY, {"tenant": tenant_id, "customer": customer_id})
     return [seq for seq, _ in found], [document for _, document in found]
 
